@@ -1,0 +1,68 @@
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::InputError;
+use crate::random::{self, RandomSource};
+
+/// A device's identifier: a UUID v7, so ids sort by creation time and index well.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeviceId(Uuid);
+
+impl DeviceId {
+    /// A new v7 id for a device created at `now`, its random bits drawn from `random`.
+    #[must_use]
+    pub fn generate(now: DateTime<Utc>, random: &dyn RandomSource) -> Self {
+        let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        let entropy: [u8; 10] = random::bytes(random);
+        Self(uuid::Builder::from_unix_timestamp_millis(millis, &entropy).into_uuid())
+    }
+
+    /// Wraps a stored UUID.
+    #[must_use]
+    pub const fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    /// The UUID.
+    #[must_use]
+    pub const fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+
+    /// The 16 bytes of the UUID.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+}
+
+impl FromStr for DeviceId {
+    type Err = InputError;
+
+    /// Parses the hyphenated form only, the one this library writes.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.len() != 36 {
+            return Err(InputError::Malformed { field: "device_id" });
+        }
+        Uuid::try_parse(text)
+            .map(Self)
+            .map_err(|_| InputError::Malformed { field: "device_id" })
+    }
+}
+
+impl fmt::Debug for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceId({})", self.0)
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}

@@ -1,0 +1,92 @@
+//! Rule E: typed events and the hook that receives them.
+
+use async_trait::async_trait;
+
+use crate::domain::{Device, DeviceId, UserId};
+use crate::error::BoxError;
+
+/// Why a device was revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevokeReason {
+    /// The device logged itself out.
+    Logout,
+    /// Another device of the user revoked it.
+    RevokedBy(DeviceId),
+    /// A login at `max_devices` evicted it.
+    Evicted,
+    /// A login with `single_login` replaced it.
+    SingleLogin,
+    /// One of its refresh tokens was reused after the grace.
+    RefreshReuse,
+    /// Its idle or absolute deadline passed.
+    Expired,
+}
+
+/// Why a login was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginRejection {
+    /// The user held `max_devices` and the mode is `Reject`.
+    TooManyDevices,
+}
+
+/// Something that happened to a user's devices.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A login created a device.
+    DeviceCreated {
+        /// The new device.
+        device: Device,
+        /// No other device of the user was last seen at, or logged in from, this address.
+        new_ip: bool,
+        /// No other device of the user has this User-Agent.
+        new_user_agent: bool,
+    },
+    /// A device was revoked; its tokens are dead.
+    DeviceRevoked {
+        /// The device as it was.
+        device: Device,
+        /// Why.
+        reason: RevokeReason,
+    },
+    /// A consumed refresh token was presented after the grace; the device is being revoked.
+    RefreshReuseDetected {
+        /// The owner.
+        user_id: UserId,
+        /// The device.
+        device_id: DeviceId,
+    },
+    /// A login was refused.
+    LoginRejected {
+        /// Who tried.
+        user_id: UserId,
+        /// Why.
+        reason: LoginRejection,
+    },
+}
+
+/// Receives every [`Event`]. A failing hook is reported, never fails the request.
+///
+/// The hook is awaited inline: one that does slow work (mail, webhooks) should hand the
+/// event to a queue or task of its own.
+#[async_trait]
+pub trait EventHook: Send + Sync {
+    /// Handles one event.
+    async fn on_event(&self, event: &Event) -> Result<(), BoxError>;
+}
+
+/// Where a failing hook is reported: a function, so that the core needs no logging crate.
+/// The default writes one line to standard error; adapters pass one that uses `tracing`.
+pub type HookErrorReporter = fn(&Event, &BoxError);
+
+pub(crate) fn report_to_stderr(event: &Event, error: &BoxError) {
+    let kind = match event {
+        Event::DeviceCreated { .. } => "DeviceCreated",
+        Event::DeviceRevoked { .. } => "DeviceRevoked",
+        Event::RefreshReuseDetected { .. } => "RefreshReuseDetected",
+        Event::LoginRejected { .. } => "LoginRejected",
+    };
+    eprintln!("trusted-devices: event hook failed on {kind}: {error}");
+}

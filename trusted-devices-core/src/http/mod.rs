@@ -1,0 +1,1 @@
+//! Framework-neutral HTTP handling (in progress).

@@ -1,0 +1,98 @@
+//! # trusted-devices-core
+//!
+//! A trusted-device layer for any web backend, with no I/O, no web framework and no async
+//! runtime. Every login becomes a named [`Device`] the user can list, rename and revoke;
+//! access tokens (JWT HS256) and rotating refresh tokens are bound to their device; the
+//! [`Policy`] decides which device may remove or change which, how many devices a user may
+//! hold, and whether one login ends the others.
+//!
+//! The contract is the project's `SPEC.md`; its rules are named in the docs of the items
+//! that implement them: L ([`TrustedDevices::login`]), A ([`Policy::check_delete`],
+//! [`Policy::check_update`]), T ([`TrustedDevices::authenticate`]), R
+//! ([`TrustedDevices::refresh`]), V ([`TrustedDevices::verify`]), C
+//! ([`TrustedDevices::cleanup`]) and E ([`Event`]).
+//!
+//! Storage is two traits, [`DeviceRepository`] and [`TokenStore`], each method one atomic
+//! operation; the in-memory stores in [`memory`] are the default, and the feature `testing`
+//! publishes the conformance suite any implementation runs in one call. Web adapters
+//! translate to and from [`http`], which handles every route of the HTTP contract.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use chrono::TimeDelta;
+//! use trusted_devices_core::{
+//!     DeviceInfo, Error, KeyRing, ManualClock, Policy, SigningKey, TrustedDevices, UserId,
+//! };
+//!
+//! # async fn demo() -> Result<(), Error> {
+//! let keys = KeyRing::new(SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap());
+//! let clock = Arc::new(ManualClock::at_unix_seconds(1_800_000_000));
+//! let service = TrustedDevices::builder(keys)
+//!     .policy(Policy::builder().delete_delay(Duration::from_secs(3600)).build().unwrap())
+//!     .clock(clock.clone())
+//!     .build();
+//!
+//! let alice = UserId::new("alice")?;
+//! let laptop = service.login(alice.clone(), DeviceInfo::new().requested_name("Laptop")).await?;
+//! let phone = service.login(alice, DeviceInfo::new().requested_name("Phone")).await?;
+//!
+//! // The phone just logged in: it may not remove the older laptop yet...
+//! let acting = service.authenticate(&phone.tokens.access_token, None).await?;
+//! let refused = service.delete(&acting, laptop.device.id).await;
+//! assert!(matches!(refused, Err(Error::DeleteTooSoon { retry_after: 3600 })));
+//!
+//! // ...but the laptop may remove the newcomer once it is an hour old.
+//! clock.advance(TimeDelta::hours(1));
+//! let laptop_pair = service.refresh(laptop.tokens.refresh_token.expose(), None).await?;
+//! let acting = service.authenticate(&laptop_pair.access_token, None).await?;
+//! service.delete(&acting, phone.device.id).await?;
+//! assert_eq!(service.list(&acting).await?.len(), 1);
+//! # Ok(())
+//! # }
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(demo()).unwrap();
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod clock;
+mod domain;
+mod error;
+mod events;
+mod geolocation;
+pub mod http;
+pub mod memory;
+mod policy;
+mod random;
+mod service;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod token;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use domain::{
+    Device, DeviceId, DeviceInfo, DeviceName, DevicePatch, Location, Metadata,
+    USER_AGENT_MAX_BYTES, UserId, name_from_user_agent, truncate_user_agent,
+};
+pub use error::{BoxError, Error, InputError, StorageError};
+pub use events::{Event, EventHook, HookErrorReporter, LoginRejection, RevokeReason};
+pub use geolocation::Geolocator;
+pub use policy::{Eviction, Policy, PolicyBuilder, PolicyError, UnknownEviction};
+pub use random::{OsRandom, RandomSource, SeededRandom};
+pub use service::{
+    Authenticated, CleanupReport, LoginOutcome, TrustedDevices, TrustedDevicesBuilder, Verified,
+};
+pub use store::{
+    CreateOutcome, DeviceLimit, DeviceRepository, RefreshRecord, RotateOutcome, Rotated,
+    Rotation, Sighting, TokenStore,
+};
+pub use token::{
+    ACCESS_TOKEN_MAX_BYTES, AccessClaims, AccessTokenCodec, KeyError, KeyRing, RefreshToken,
+    RefreshTokenHash, SealedSuccessor, SigningKey, TokenPair,
+};
+
+/// Re-exported so that implementors of the traits use the same version.
+pub use async_trait::async_trait;
+pub use chrono;

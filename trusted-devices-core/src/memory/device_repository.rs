@@ -1,0 +1,249 @@
+use std::collections::{BTreeSet, HashMap};
+use std::num::NonZeroU32;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Device, DeviceId, DevicePatch, UserId};
+use crate::error::StorageError;
+use crate::policy::Eviction;
+use crate::store::{CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
+
+/// A [`DeviceRepository`] in process memory.
+#[derive(Debug, Default)]
+pub struct MemoryDeviceRepository {
+    state: RwLock<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    devices: HashMap<DeviceId, Device>,
+    by_user: HashMap<UserId, Vec<DeviceId>>,
+    by_deadline: BTreeSet<(DateTime<Utc>, DeviceId)>,
+}
+
+impl State {
+    fn insert(&mut self, device: Device) {
+        self.by_user
+            .entry(device.user_id.clone())
+            .or_default()
+            .push(device.id);
+        self.by_deadline.insert((device.deadline(), device.id));
+        self.devices.insert(device.id, device);
+    }
+
+    fn remove(&mut self, id: DeviceId) -> Option<Device> {
+        let device = self.devices.remove(&id)?;
+        self.by_deadline.remove(&(device.deadline(), id));
+        if let Some(ids) = self.by_user.get_mut(&device.user_id) {
+            ids.retain(|other| *other != id);
+            if ids.is_empty() {
+                self.by_user.remove(&device.user_id);
+            }
+        }
+        Some(device)
+    }
+
+    fn user_devices(&self, user: &UserId) -> Vec<&Device> {
+        self.by_user
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.devices.get(id))
+            .collect()
+    }
+
+    fn owned(&self, user: &UserId, id: DeviceId) -> Option<&Device> {
+        self.devices.get(&id).filter(|device| device.user_id == *user)
+    }
+
+    /// Changes a device in place, keeping the deadline index true.
+    fn modify(&mut self, id: DeviceId, change: impl FnOnce(&mut Device)) -> Option<Device> {
+        let device = self.devices.get_mut(&id)?;
+        let old_deadline = device.deadline();
+        change(device);
+        let updated = device.clone();
+        if updated.deadline() != old_deadline {
+            self.by_deadline.remove(&(old_deadline, id));
+            self.by_deadline.insert((updated.deadline(), id));
+        }
+        Some(updated)
+    }
+
+    /// The devices to remove so that one more fits under `max`, in eviction order.
+    fn victims(&self, user: &UserId, max: NonZeroU32, eviction: Eviction) -> Option<Vec<DeviceId>> {
+        let mut held = self.user_devices(user);
+        let max = usize::try_from(max.get()).unwrap_or(usize::MAX);
+        if held.len() < max {
+            return Some(Vec::new());
+        }
+        match eviction {
+            Eviction::Reject => return None,
+            Eviction::EvictLeastRecentlyUsed => held.sort_by_key(|d| (d.last_seen_at, d.id)),
+            Eviction::EvictOldest => held.sort_by_key(|d| (d.created_at, d.id)),
+        }
+        let excess = held.len() + 1 - max;
+        Some(held.iter().take(excess).map(|d| d.id).collect())
+    }
+}
+
+impl MemoryDeviceRepository {
+    /// An empty repository.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many devices are stored, all users together.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.read().devices.len()
+    }
+
+    /// Whether no device is stored.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // A panic while holding the lock cannot leave State half-changed (every method changes
+    // it only after its checks), so a poisoned lock is safe to keep using.
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl DeviceRepository for MemoryDeviceRepository {
+    async fn create(
+        &self,
+        device: Device,
+        limit: DeviceLimit,
+    ) -> Result<CreateOutcome, StorageError> {
+        let mut state = self.write();
+        let victims = if limit.single_login {
+            state.user_devices(&device.user_id).iter().map(|d| d.id).collect()
+        } else if let Some(max) = limit.max_devices {
+            match state.victims(&device.user_id, max, limit.eviction) {
+                Some(victims) => victims,
+                None => return Ok(CreateOutcome::LimitReached),
+            }
+        } else {
+            Vec::new()
+        };
+        let displaced = victims.into_iter().filter_map(|id| state.remove(id)).collect();
+        state.insert(device);
+        Ok(CreateOutcome::Created { displaced })
+    }
+
+    async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError> {
+        Ok(self.read().devices.get(&id).cloned())
+    }
+
+    async fn list(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
+        let state = self.read();
+        let mut devices: Vec<Device> = state.user_devices(user).into_iter().cloned().collect();
+        devices.sort_by_key(|d| (d.created_at, d.id));
+        Ok(devices)
+    }
+
+    async fn update(
+        &self,
+        user: &UserId,
+        id: DeviceId,
+        patch: &DevicePatch,
+    ) -> Result<Option<Device>, StorageError> {
+        let mut state = self.write();
+        if state.owned(user, id).is_none() {
+            return Ok(None);
+        }
+        Ok(state.modify(id, |device| device.apply(patch)))
+    }
+
+    async fn record_seen(
+        &self,
+        id: DeviceId,
+        sighting: Sighting,
+        stale_before: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut state = self.write();
+        let stale = state
+            .devices
+            .get(&id)
+            .is_some_and(|device| device.last_seen_at <= stale_before);
+        if stale {
+            state.modify(id, |device| see(device, sighting));
+        }
+        Ok(())
+    }
+
+    async fn extend_idle(
+        &self,
+        id: DeviceId,
+        sighting: Sighting,
+        idle_expires_at: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError> {
+        Ok(self.write().modify(id, |device| {
+            see(device, sighting);
+            device.idle_expires_at = idle_expires_at;
+        }))
+    }
+
+    async fn delete(&self, user: &UserId, id: DeviceId) -> Result<Option<Device>, StorageError> {
+        let mut state = self.write();
+        if state.owned(user, id).is_none() {
+            return Ok(None);
+        }
+        Ok(state.remove(id))
+    }
+
+    async fn delete_others(
+        &self,
+        user: &UserId,
+        keep: DeviceId,
+    ) -> Result<Vec<Device>, StorageError> {
+        let mut state = self.write();
+        let others: Vec<DeviceId> = state
+            .user_devices(user)
+            .iter()
+            .map(|d| d.id)
+            .filter(|id| *id != keep)
+            .collect();
+        Ok(others.into_iter().filter_map(|id| state.remove(id)).collect())
+    }
+
+    async fn delete_all(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
+        let mut state = self.write();
+        let ids: Vec<DeviceId> = state.user_devices(user).iter().map(|d| d.id).collect();
+        Ok(ids.into_iter().filter_map(|id| state.remove(id)).collect())
+    }
+
+    async fn delete_expired(
+        &self,
+        now: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<Vec<Device>, StorageError> {
+        let mut state = self.write();
+        let batch = usize::try_from(batch.get()).unwrap_or(usize::MAX);
+        let expired: Vec<DeviceId> = state
+            .by_deadline
+            .iter()
+            .take_while(|(deadline, _)| *deadline <= now)
+            .take(batch)
+            .map(|(_, id)| *id)
+            .collect();
+        Ok(expired.into_iter().filter_map(|id| state.remove(id)).collect())
+    }
+}
+
+fn see(device: &mut Device, sighting: Sighting) {
+    device.last_seen_at = sighting.at;
+    if sighting.ip.is_some() {
+        device.last_ip = sighting.ip;
+    }
+}

@@ -1,0 +1,148 @@
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::num::NonZeroU32;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::DeviceId;
+use crate::error::StorageError;
+use crate::store::{RefreshRecord, RotateOutcome, Rotated, Rotation, TokenStore};
+use crate::token::RefreshTokenHash;
+
+/// A [`TokenStore`] in process memory.
+#[derive(Debug, Default)]
+pub struct MemoryTokenStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    records: HashMap<RefreshTokenHash, RefreshRecord>,
+    by_device: HashMap<DeviceId, HashSet<RefreshTokenHash>>,
+    by_expiry: BTreeSet<(DateTime<Utc>, RefreshTokenHash)>,
+}
+
+impl State {
+    fn insert(&mut self, record: RefreshRecord) {
+        self.by_device
+            .entry(record.device_id)
+            .or_default()
+            .insert(record.hash);
+        self.by_expiry.insert((record.expires_at, record.hash));
+        if let Some(replaced) = self.records.insert(record.hash, record) {
+            self.by_expiry.remove(&(replaced.expires_at, replaced.hash));
+        }
+    }
+
+    fn remove(&mut self, hash: RefreshTokenHash) -> Option<RefreshRecord> {
+        let record = self.records.remove(&hash)?;
+        self.by_expiry.remove(&(record.expires_at, hash));
+        if let Some(hashes) = self.by_device.get_mut(&record.device_id) {
+            hashes.remove(&hash);
+            if hashes.is_empty() {
+                self.by_device.remove(&record.device_id);
+            }
+        }
+        Some(record)
+    }
+}
+
+impl MemoryTokenStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many records are stored, consumed ones included.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lock().records.len()
+    }
+
+    /// Whether no record is stored.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // Every method checks before it changes anything, so a poisoned lock holds whole state.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
+    async fn insert(&self, record: RefreshRecord) -> Result<(), StorageError> {
+        self.lock().insert(record);
+        Ok(())
+    }
+
+    async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome, StorageError> {
+        let mut state = self.lock();
+        let Some(record) = state
+            .records
+            .get_mut(&rotation.presented)
+            .filter(|record| record.device_id == rotation.device_id)
+        else {
+            return Ok(RotateOutcome::NotFound);
+        };
+        if let Some(rotated) = record.rotated {
+            return Ok(if rotation.now - rotated.at <= rotation.grace {
+                RotateOutcome::Replayed {
+                    sealed_successor: rotated.sealed_successor,
+                }
+            } else {
+                RotateOutcome::Reused {
+                    device_id: record.device_id,
+                    user_id: record.user_id.clone(),
+                }
+            });
+        }
+        if rotation.now >= record.expires_at {
+            return Ok(RotateOutcome::Expired);
+        }
+        record.rotated = Some(Rotated {
+            at: rotation.now,
+            successor: rotation.successor.hash,
+            sealed_successor: rotation.sealed_successor,
+        });
+        state.insert(rotation.successor);
+        Ok(RotateOutcome::Rotated)
+    }
+
+    async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {
+        let mut state = self.lock();
+        let mut removed = 0;
+        for device in devices {
+            let hashes = state.by_device.get(device).cloned().unwrap_or_default();
+            for hash in hashes {
+                removed += u64::from(state.remove(hash).is_some());
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn delete_expired(
+        &self,
+        now: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        let mut state = self.lock();
+        let batch = usize::try_from(batch.get()).unwrap_or(usize::MAX);
+        let expired: Vec<RefreshTokenHash> = state
+            .by_expiry
+            .iter()
+            .take_while(|(expires_at, _)| *expires_at <= now)
+            .take(batch)
+            .map(|(_, hash)| *hash)
+            .collect();
+        let mut removed = 0;
+        for hash in expired {
+            removed += u64::from(state.remove(hash).is_some());
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,131 @@
+//! Rule L: a login creates a device and its first token pair.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Device, DeviceId, DeviceInfo, Location, UserId, truncate_user_agent};
+use crate::error::Error;
+use crate::events::{Event, LoginRejection, RevokeReason};
+use crate::service::TrustedDevices;
+use crate::store::{CreateOutcome, DeviceLimit, RefreshRecord};
+use crate::token::{RefreshToken, TokenPair};
+
+/// What a successful login returns.
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    /// The tokens to hand to the client.
+    pub tokens: TokenPair,
+    /// The device created.
+    pub device: Device,
+}
+
+impl TrustedDevices {
+    /// Logs `user_id` in on a new device (rule L).
+    ///
+    /// Call it once the application has authenticated the user. With `single_login` every
+    /// other device of the user is revoked; at `max_devices` the policy's eviction mode
+    /// applies, atomically in the repository.
+    pub async fn login(&self, user_id: UserId, info: DeviceInfo) -> Result<LoginOutcome, Error> {
+        let now = self.now();
+        let location = self.locate(&info).await;
+        let device = self.new_device(user_id, &info, location, now);
+        let refresh_token = RefreshToken::generate(device.id, self.inner.random.as_ref());
+        let earlier = match self.inner.hook {
+            Some(_) => self.inner.devices.list(&device.user_id).await?,
+            None => Vec::new(),
+        };
+
+        // The token goes first: a token whose device was never created is refused by
+        // refresh, so a failure between the two writes leaves nothing usable behind.
+        self.inner.tokens.insert(first_record(&device, &refresh_token, now)).await?;
+        let limit = DeviceLimit::from_policy(&self.inner.policy);
+        let created = self.inner.devices.create(device.clone(), limit).await;
+        let displaced = match created {
+            Ok(CreateOutcome::Created { displaced }) => displaced,
+            Ok(CreateOutcome::LimitReached) => {
+                self.discard_token_of(device.id).await;
+                self.emit(Event::LoginRejected {
+                    user_id: device.user_id,
+                    reason: LoginRejection::TooManyDevices,
+                })
+                .await;
+                return Err(Error::TooManyDevices);
+            }
+            Err(error) => {
+                self.discard_token_of(device.id).await;
+                return Err(error.into());
+            }
+        };
+
+        let reason = if limit.single_login {
+            RevokeReason::SingleLogin
+        } else {
+            RevokeReason::Evicted
+        };
+        self.finish_revocation(displaced, reason).await?;
+        self.emit(created_event(&device, &earlier)).await;
+        let tokens = self.issue_pair(&device, refresh_token, now);
+        Ok(LoginOutcome { tokens, device })
+    }
+
+    fn new_device(
+        &self,
+        user_id: UserId,
+        info: &DeviceInfo,
+        location: Option<Location>,
+        now: DateTime<Utc>,
+    ) -> Device {
+        let policy = &self.inner.policy;
+        Device {
+            id: DeviceId::generate(now, self.inner.random.as_ref()),
+            user_id,
+            name: info.device_name(),
+            user_agent: truncate_user_agent(info.user_agent.as_deref().unwrap_or_default())
+                .to_owned(),
+            ip: info.ip,
+            last_ip: info.ip,
+            location,
+            created_at: now,
+            last_seen_at: now,
+            can_delete_other_devices: policy.default_can_delete_other_devices(),
+            can_update_other_devices: policy.default_can_update_other_devices(),
+            metadata: info.metadata.clone(),
+            idle_expires_at: now + policy.refresh_idle_timeout_delta(),
+            session_expires_at: policy.session_max_lifetime_delta().map(|life| now + life),
+        }
+    }
+
+    /// A failed lookup never fails the login: it leaves the device without a location.
+    async fn locate(&self, info: &DeviceInfo) -> Option<Location> {
+        let (geolocator, ip) = (self.inner.geolocator.as_ref()?, info.ip?);
+        geolocator.locate(ip).await.ok().flatten()
+    }
+}
+
+fn first_record(device: &Device, token: &RefreshToken, now: DateTime<Utc>) -> RefreshRecord {
+    RefreshRecord {
+        hash: token.hash(),
+        device_id: device.id,
+        user_id: device.user_id.clone(),
+        issued_at: now,
+        expires_at: device.deadline(),
+        rotated: None,
+    }
+}
+
+/// `new_ip` and `new_user_agent` compare with the devices the user held before this login;
+/// a user's first device is new on both counts. An unknown address is never "new".
+fn created_event(device: &Device, earlier: &[Device]) -> Event {
+    let new_ip = device.ip.is_some_and(|ip| {
+        !earlier
+            .iter()
+            .any(|other| other.ip == Some(ip) || other.last_ip == Some(ip))
+    });
+    let new_user_agent = !earlier
+        .iter()
+        .any(|other| other.user_agent == device.user_agent);
+    Event::DeviceCreated {
+        device: device.clone(),
+        new_ip,
+        new_user_agent,
+    }
+}

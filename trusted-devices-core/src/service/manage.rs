@@ -1,0 +1,82 @@
+//! Rule A applied: listing, reading, changing and revoking a user's devices.
+
+use crate::domain::{Device, DeviceId, DevicePatch};
+use crate::error::Error;
+use crate::events::RevokeReason;
+use crate::service::{Authenticated, TrustedDevices};
+
+impl TrustedDevices {
+    /// Every device of the acting device's user, oldest first.
+    pub async fn list(&self, acting: &Authenticated) -> Result<Vec<Device>, Error> {
+        Ok(self.inner.devices.list(&acting.device.user_id).await?)
+    }
+
+    /// One device of the acting device's user; another user's device is `device_not_found`.
+    pub async fn get(&self, acting: &Authenticated, id: DeviceId) -> Result<Device, Error> {
+        self.inner
+            .devices
+            .get(id)
+            .await?
+            .filter(|device| device.user_id == acting.device.user_id)
+            .ok_or(Error::DeviceNotFound)
+    }
+
+    /// Renames a device or changes its permission flags, as rule A allows.
+    pub async fn update(
+        &self,
+        acting: &Authenticated,
+        id: DeviceId,
+        patch: &DevicePatch,
+    ) -> Result<Device, Error> {
+        let target = self.get(acting, id).await?;
+        self.inner
+            .policy
+            .check_update(&acting.device, &target, patch, self.now())?;
+        self.inner
+            .devices
+            .update(&acting.device.user_id, id, patch)
+            .await?
+            .ok_or(Error::DeviceNotFound)
+    }
+
+    /// Revokes a device, as rule A allows; the acting device may always revoke itself.
+    pub async fn delete(&self, acting: &Authenticated, id: DeviceId) -> Result<(), Error> {
+        let target = self.get(acting, id).await?;
+        self.inner
+            .policy
+            .check_delete(&acting.device, &target, self.now())?;
+        let deleted = self
+            .inner
+            .devices
+            .delete(&acting.device.user_id, id)
+            .await?
+            .ok_or(Error::DeviceNotFound)?;
+        let reason = if id == acting.device.id {
+            RevokeReason::Logout
+        } else {
+            RevokeReason::RevokedBy(acting.device.id)
+        };
+        self.finish_revocation(vec![deleted], reason).await
+    }
+
+    /// Revokes the acting device itself.
+    pub async fn logout(&self, acting: &Authenticated) -> Result<(), Error> {
+        self.delete(acting, acting.device.id).await
+    }
+
+    /// Revokes every other device of the user, as the delete rule allows; returns how many.
+    pub async fn revoke_others(&self, acting: &Authenticated) -> Result<u64, Error> {
+        self.inner
+            .policy
+            .check_revoke_others(&acting.device, self.now())?;
+        let revoked = self
+            .inner
+            .devices
+            .delete_others(&acting.device.user_id, acting.device.id)
+            .await?;
+        let count = u64::try_from(revoked.len()).unwrap_or(u64::MAX);
+        self.finish_revocation(revoked, RevokeReason::RevokedBy(acting.device.id))
+            .await?;
+        Ok(count)
+    }
+}

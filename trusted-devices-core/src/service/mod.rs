@@ -1,0 +1,235 @@
+//! [`TrustedDevices`]: every rule of SPEC §4 over the injected stores, clock and randomness.
+
+mod access;
+mod cleanup;
+mod login;
+mod manage;
+mod refresh;
+
+pub use access::{Authenticated, Verified};
+pub use cleanup::CleanupReport;
+pub use login::LoginOutcome;
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::{self, Clock, SystemClock};
+use crate::domain::{Device, DeviceId, UserId};
+use crate::error::Error;
+use crate::events::{Event, EventHook, HookErrorReporter, RevokeReason, report_to_stderr};
+use crate::geolocation::Geolocator;
+use crate::memory::{MemoryDeviceRepository, MemoryTokenStore};
+use crate::policy::Policy;
+use crate::random::{self, OsRandom, RandomSource};
+use crate::store::{DeviceRepository, TokenStore};
+use crate::token::{AccessClaims, AccessTokenCodec, KeyRing, RefreshToken, TokenPair, b64_encode};
+
+/// The trusted-device service: login, authenticate, verify, refresh, list, get, update,
+/// delete, logout, revoke-others and cleanup. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct TrustedDevices {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    policy: Policy,
+    codec: AccessTokenCodec,
+    devices: Arc<dyn DeviceRepository>,
+    tokens: Arc<dyn TokenStore>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    hook: Option<Arc<dyn EventHook>>,
+    report_hook_error: HookErrorReporter,
+    geolocator: Option<Arc<dyn Geolocator>>,
+}
+
+impl fmt::Debug for TrustedDevices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrustedDevices")
+            .field("policy", &self.inner.policy)
+            .field("keys", self.inner.codec.keys())
+            .field("clock", &self.inner.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrustedDevices {
+    /// A builder: only the keys are required; everything else has a named default.
+    pub fn builder(keys: KeyRing) -> TrustedDevicesBuilder {
+        TrustedDevicesBuilder {
+            keys,
+            policy: Policy::default(),
+            devices: None,
+            tokens: None,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            hook: None,
+            report_hook_error: report_to_stderr,
+            geolocator: None,
+        }
+    }
+
+    /// The policy in force.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// The device repository.
+    #[must_use]
+    pub fn devices(&self) -> &Arc<dyn DeviceRepository> {
+        &self.inner.devices
+    }
+
+    /// The token store.
+    #[must_use]
+    pub fn tokens(&self) -> &Arc<dyn TokenStore> {
+        &self.inner.tokens
+    }
+
+    /// The clock's time, truncated to microseconds so every backend stores it exactly.
+    #[must_use]
+    pub fn now(&self) -> DateTime<Utc> {
+        clock::to_micros(self.inner.clock.now())
+    }
+
+    /// Signs an access token and pairs it with `refresh_token`. The access token expires
+    /// after `access_token_ttl`, or at the session's absolute end if that comes first.
+    fn issue_pair(&self, device: &Device, refresh_token: RefreshToken, now: DateTime<Utc>) -> TokenPair {
+        let policy = &self.inner.policy;
+        let natural_end = now + policy.access_token_ttl_delta();
+        let expires = device
+            .session_expires_at
+            .map_or(natural_end, |end| end.min(natural_end));
+        let jti: [u8; 16] = random::bytes(self.inner.random.as_ref());
+        let claims = AccessClaims {
+            sub: device.user_id.as_str().to_owned(),
+            did: device.id.to_string(),
+            iat: now.timestamp(),
+            exp: expires.timestamp(),
+            jti: b64_encode(&jti),
+        };
+        TokenPair {
+            access_token: self.inner.codec.sign(&claims),
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: u64::try_from(claims.exp - claims.iat).unwrap_or(0),
+            device_id: device.id,
+        }
+    }
+
+    /// Kills the tokens of devices already deleted from the repository and emits one
+    /// `DeviceRevoked` each.
+    ///
+    /// Devices go first, tokens second: should the second step fail, every surviving token
+    /// is refused anyway, because authenticate and refresh both require the device.
+    async fn finish_revocation(&self, revoked: Vec<Device>, reason: RevokeReason) -> Result<(), Error> {
+        if revoked.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<DeviceId> = revoked.iter().map(|device| device.id).collect();
+        self.inner.tokens.revoke_devices(&ids).await?;
+        for device in revoked {
+            self.emit(Event::DeviceRevoked { device, reason }).await;
+        }
+        Ok(())
+    }
+
+    /// Best effort: removes the tokens of a device that does not exist (never created, or
+    /// revoked meanwhile). Such tokens are refused anyway, so a failure here loses nothing.
+    async fn discard_token_of(&self, device: DeviceId) {
+        let _ = self.inner.tokens.revoke_devices(&[device]).await;
+    }
+
+    async fn emit(&self, event: Event) {
+        if let Some(hook) = &self.inner.hook {
+            if let Err(error) = hook.on_event(&event).await {
+                (self.inner.report_hook_error)(&event, &error);
+            }
+        }
+    }
+
+    fn user_id_of(claims: &AccessClaims) -> Result<UserId, Error> {
+        UserId::new(claims.sub.as_str()).map_err(|_| Error::TokenInvalid)
+    }
+}
+
+/// Builds a [`TrustedDevices`]; every setter names its default.
+#[must_use]
+pub struct TrustedDevicesBuilder {
+    keys: KeyRing,
+    policy: Policy,
+    devices: Option<Arc<dyn DeviceRepository>>,
+    tokens: Option<Arc<dyn TokenStore>>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    hook: Option<Arc<dyn EventHook>>,
+    report_hook_error: HookErrorReporter,
+    geolocator: Option<Arc<dyn Geolocator>>,
+}
+
+impl TrustedDevicesBuilder {
+    /// The policy [default: `Policy::default()`].
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+    /// Where devices live [default: a new `MemoryDeviceRepository`].
+    pub fn devices(mut self, devices: Arc<dyn DeviceRepository>) -> Self {
+        self.devices = Some(devices);
+        self
+    }
+    /// Where refresh tokens live [default: a new `MemoryTokenStore`].
+    pub fn tokens(mut self, tokens: Arc<dyn TokenStore>) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+    /// The source of time [default: `SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// The source of randomness [default: `OsRandom`].
+    pub fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.random = random;
+        self
+    }
+    /// The receiver of events [default: none].
+    pub fn hook(mut self, hook: Arc<dyn EventHook>) -> Self {
+        self.hook = Some(hook);
+        self
+    }
+    /// Where a failing hook is reported [default: one line on standard error].
+    pub fn on_hook_error(mut self, report: HookErrorReporter) -> Self {
+        self.report_hook_error = report;
+        self
+    }
+    /// The geolocator of login addresses [default: none, devices have no location].
+    pub fn geolocator(mut self, geolocator: Arc<dyn Geolocator>) -> Self {
+        self.geolocator = Some(geolocator);
+        self
+    }
+
+    /// The service.
+    pub fn build(self) -> TrustedDevices {
+        TrustedDevices {
+            inner: Arc::new(Inner {
+                policy: self.policy,
+                codec: AccessTokenCodec::new(self.keys),
+                devices: self
+                    .devices
+                    .unwrap_or_else(|| Arc::new(MemoryDeviceRepository::new())),
+                tokens: self
+                    .tokens
+                    .unwrap_or_else(|| Arc::new(MemoryTokenStore::new())),
+                clock: self.clock,
+                random: self.random,
+                hook: self.hook,
+                report_hook_error: self.report_hook_error,
+                geolocator: self.geolocator,
+            }),
+        }
+    }
+}

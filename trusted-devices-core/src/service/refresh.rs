@@ -1,0 +1,110 @@
+//! Rule R: rotating refresh tokens, with the reuse grace and theft detection.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Device, DeviceId, UserId};
+use crate::error::Error;
+use crate::events::{Event, RevokeReason};
+use crate::service::TrustedDevices;
+use crate::store::{RefreshRecord, RotateOutcome, Rotation, Sighting};
+use crate::token::{RefreshToken, TokenPair};
+
+impl TrustedDevices {
+    /// Rule R: consumes `refresh_token` and returns a new pair.
+    ///
+    /// The idle deadline moves, the absolute one does not. A token consumed at most
+    /// `refresh_reuse_grace` ago yields the same successor again (racing tabs converge); one
+    /// consumed earlier is `refresh_token_reused` and revokes its device.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<TokenPair, Error> {
+        let now = self.now();
+        let presented = RefreshToken::parse(refresh_token).ok_or(Error::RefreshTokenInvalid)?;
+        let device = self
+            .inner
+            .devices
+            .get(presented.device_id())
+            .await?
+            .ok_or(Error::RefreshTokenInvalid)?;
+        if device.has_ended(now) {
+            return Err(Error::RefreshTokenExpired);
+        }
+        let successor = RefreshToken::generate(device.id, self.inner.random.as_ref());
+        let idle_expires_at = now + self.inner.policy.refresh_idle_timeout_delta();
+        let rotation = Rotation {
+            presented: presented.hash(),
+            device_id: device.id,
+            successor: successor_record(&device, &successor, idle_expires_at, now),
+            sealed_successor: presented.seal(&successor),
+            now,
+            grace: self.inner.policy.refresh_reuse_grace_delta(),
+        };
+        match self.inner.tokens.rotate(rotation).await? {
+            RotateOutcome::Rotated => {
+                let sighting = Sighting { at: now, ip: client_ip };
+                let extended = self
+                    .inner
+                    .devices
+                    .extend_idle(device.id, sighting, idle_expires_at)
+                    .await?;
+                // The device was revoked between the read and the rotation.
+                let Some(device) = extended else {
+                    self.discard_token_of(device.id).await;
+                    return Err(Error::RefreshTokenInvalid);
+                };
+                Ok(self.issue_pair(&device, successor, now))
+            }
+            RotateOutcome::Replayed { sealed_successor } => {
+                Ok(self.issue_pair(&device, presented.unseal(&sealed_successor), now))
+            }
+            RotateOutcome::Reused { device_id, user_id } => {
+                self.revoke_after_reuse(user_id, device_id).await?;
+                Err(Error::RefreshTokenReused)
+            }
+            RotateOutcome::Expired => Err(Error::RefreshTokenExpired),
+            RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
+        }
+    }
+
+    /// Theft is assumed: the device and every token of it go.
+    async fn revoke_after_reuse(&self, user_id: UserId, device_id: DeviceId) -> Result<(), Error> {
+        self.emit(Event::RefreshReuseDetected {
+            user_id: user_id.clone(),
+            device_id,
+        })
+        .await;
+        match self.inner.devices.delete(&user_id, device_id).await? {
+            Some(device) => {
+                self.finish_revocation(vec![device], RevokeReason::RefreshReuse)
+                    .await
+            }
+            None => {
+                self.inner.tokens.revoke_devices(&[device_id]).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn successor_record(
+    device: &Device,
+    successor: &RefreshToken,
+    idle_expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> RefreshRecord {
+    let expires_at = device
+        .session_expires_at
+        .map_or(idle_expires_at, |end| end.min(idle_expires_at));
+    RefreshRecord {
+        hash: successor.hash(),
+        device_id: device.id,
+        user_id: device.user_id.clone(),
+        issued_at: now,
+        expires_at,
+        rotated: None,
+    }
+}

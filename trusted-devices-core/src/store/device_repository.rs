@@ -1,0 +1,130 @@
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Device, DeviceId, DevicePatch, UserId};
+use crate::error::StorageError;
+use crate::policy::{Eviction, Policy};
+
+/// The login limits a [`DeviceRepository::create`] enforces atomically with the insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceLimit {
+    /// Revoke every other device of the user.
+    pub single_login: bool,
+    /// The most devices the user may hold after the insert.
+    pub max_devices: Option<NonZeroU32>,
+    /// What to do at the limit.
+    pub eviction: Eviction,
+}
+
+impl DeviceLimit {
+    /// No limit at all.
+    pub const NONE: Self = Self {
+        single_login: false,
+        max_devices: None,
+        eviction: Eviction::Reject,
+    };
+
+    /// The limits a policy sets.
+    #[must_use]
+    pub fn from_policy(policy: &Policy) -> Self {
+        Self {
+            single_login: policy.single_login(),
+            max_devices: policy.max_devices(),
+            eviction: policy.eviction(),
+        }
+    }
+}
+
+/// The result of [`DeviceRepository::create`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CreateOutcome {
+    /// The device was inserted; `displaced` were deleted in the same operation to make room
+    /// (eviction) or because of single login.
+    Created {
+        /// The devices removed, oldest first for `EvictOldest`, least recently seen first for
+        /// `EvictLeastRecentlyUsed`.
+        displaced: Vec<Device>,
+    },
+    /// The user holds `max_devices` and the mode is `Reject`: nothing was written.
+    LimitReached,
+}
+
+/// A request seen from a device: when, and from which address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sighting {
+    /// The time of the request.
+    pub at: DateTime<Utc>,
+    /// The client address, if known (kept as it was when unknown).
+    pub ip: Option<IpAddr>,
+}
+
+/// Where devices live. Implement it for your own storage and run
+/// `trusted_devices_core::testing` (feature `testing`) against it.
+///
+/// Every method is one atomic operation: concurrent calls from several processes must keep
+/// each rule, as the conformance suite checks with many concurrent tasks.
+#[async_trait]
+pub trait DeviceRepository: Send + Sync {
+    /// Inserts `device`, applying `limit` to its user in the same atomic operation:
+    /// single login deletes every other device of the user; at `max_devices`, `Reject`
+    /// writes nothing and the eviction modes delete just enough others to make room.
+    async fn create(&self, device: Device, limit: DeviceLimit)
+    -> Result<CreateOutcome, StorageError>;
+
+    /// The device with this id, whoever owns it.
+    async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError>;
+
+    /// Every device of `user`, ordered by `created_at` then `id`.
+    async fn list(&self, user: &UserId) -> Result<Vec<Device>, StorageError>;
+
+    /// Applies `patch` to `user`'s device `id`; `None` when `user` has no such device.
+    async fn update(
+        &self,
+        user: &UserId,
+        id: DeviceId,
+        patch: &DevicePatch,
+    ) -> Result<Option<Device>, StorageError>;
+
+    /// Writes `last_seen_at` (and `last_ip` when known) only if the stored `last_seen_at` is
+    /// at or before `stale_before`: the throttle holds across servers.
+    async fn record_seen(
+        &self,
+        id: DeviceId,
+        sighting: Sighting,
+        stale_before: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// On refresh: moves the idle deadline to `idle_expires_at` and records the sighting.
+    /// `None` when the device is gone.
+    async fn extend_idle(
+        &self,
+        id: DeviceId,
+        sighting: Sighting,
+        idle_expires_at: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError>;
+
+    /// Deletes `user`'s device `id`; `None` when `user` has no such device.
+    async fn delete(&self, user: &UserId, id: DeviceId) -> Result<Option<Device>, StorageError>;
+
+    /// Deletes every device of `user` but `keep`, and returns them.
+    async fn delete_others(
+        &self,
+        user: &UserId,
+        keep: DeviceId,
+    ) -> Result<Vec<Device>, StorageError>;
+
+    /// Deletes every device of `user`, and returns them.
+    async fn delete_all(&self, user: &UserId) -> Result<Vec<Device>, StorageError>;
+
+    /// Deletes at most `batch` devices whose idle or absolute deadline is at or before
+    /// `now`, and returns them. Never locks more than the batch.
+    async fn delete_expired(
+        &self,
+        now: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<Vec<Device>, StorageError>;
+}

@@ -1,0 +1,26 @@
+//! Tokens: JWT access tokens (rule T) and opaque rotating refresh tokens (rule R).
+
+mod access;
+mod claims;
+mod keys;
+mod pair;
+mod refresh;
+
+pub use access::{ACCESS_TOKEN_MAX_BYTES, AccessTokenCodec};
+pub use claims::AccessClaims;
+pub use keys::{KeyError, KeyRing, SigningKey};
+pub use pair::TokenPair;
+pub use refresh::{RefreshToken, RefreshTokenHash, SealedSuccessor};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// base64url without padding, strict: padding, non-canonical trailing bits and any other
+/// alphabet are refused.
+pub(crate) fn b64_encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text).ok()
+}

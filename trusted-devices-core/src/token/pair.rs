@@ -1,0 +1,33 @@
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::domain::DeviceId;
+use crate::token::RefreshToken;
+
+/// What login and refresh return (SPEC §6 "token pair").
+#[derive(Clone, Serialize)]
+pub struct TokenPair {
+    /// The signed JWT.
+    pub access_token: String,
+    /// The opaque refresh token; its `Debug` is redacted.
+    pub refresh_token: RefreshToken,
+    /// Always `"Bearer"`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The device both tokens belong to.
+    pub device_id: DeviceId,
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"<redacted>")
+            .field("refresh_token", &self.refresh_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("device_id", &self.device_id)
+            .finish()
+    }
+}
