@@ -1,1 +1,9 @@
-//! placeholder
+//! # trusted-devices-axum
+//!
+//! **Placeholder.** This crate will hold the axum web adapter (issue 4) of trusted-devices. Until its issue
+//! lands it only re-exports the core, so that the workspace builds as a whole.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use trusted_devices_core as core;

@@ -1,1 +1,9 @@
-//! placeholder
+//! # trusted-devices-sqlx
+//!
+//! **Placeholder.** This crate will hold the SQLite and PostgreSQL storage (issue 3) of trusted-devices. Until its issue
+//! lands it only re-exports the core, so that the workspace builds as a whole.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use trusted_devices_core as core;

@@ -1,1 +1,28 @@
-//! Framework-neutral HTTP handling (in progress).
+//! Framework-neutral HTTP handling of every route of SPEC §6.
+//!
+//! A web adapter registers each [`Endpoint`] at its [`method`](Endpoint::method) and
+//! [`path`](Endpoint::path), builds an [`ApiRequest`] from the request (raw `Authorization`
+//! header, `{id}` path parameter, body bytes, client address), calls
+//! [`TrustedDevices::handle`](crate::TrustedDevices::handle) and writes the [`ApiResponse`]
+//! back as it is. No policy and no status mapping lives in the adapters.
+//!
+//! Choices where SPEC is silent:
+//! - bodies are limited to [`MAX_BODY_BYTES`]; a larger one is `invalid_request` (400);
+//! - JSON that does not parse is 400, JSON with wrong types or unknown fields is 422;
+//! - a malformed `{id}` names no device: `device_not_found` (404);
+//! - an `Authorization` header of another scheme than `Bearer` is `token_missing`;
+//! - problem `type`s are `urn:trusted-devices:problem:<code>`;
+//! - token pairs are sent with `Cache-Control: no-store` (RFC 6749 §5.1).
+
+mod body;
+mod endpoint;
+mod handle;
+mod request;
+mod response;
+mod views;
+
+pub use body::MAX_BODY_BYTES;
+pub use endpoint::Endpoint;
+pub use request::{ApiRequest, bearer_token};
+pub use response::ApiResponse;
+pub use views::{DeviceView, TokenPairView};

@@ -1,0 +1,65 @@
+/// The routes of SPEC §6, with their method and path (`{id}` is the path parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `POST /auth/refresh {refresh_token}`.
+    Refresh,
+    /// `POST /auth/verify {token}`.
+    Verify,
+    /// `GET /devices`.
+    ListDevices,
+    /// `GET /devices/{id}`.
+    GetDevice,
+    /// `PATCH /devices/{id}`.
+    UpdateDevice,
+    /// `DELETE /devices/{id}`.
+    DeleteDevice,
+    /// `POST /devices/logout`.
+    Logout,
+    /// `POST /devices/revoke-others`.
+    RevokeOthers,
+}
+
+impl Endpoint {
+    /// Every route, for adapters to register in one loop.
+    pub const ALL: [Self; 8] = [
+        Self::Refresh,
+        Self::Verify,
+        Self::ListDevices,
+        Self::GetDevice,
+        Self::UpdateDevice,
+        Self::DeleteDevice,
+        Self::Logout,
+        Self::RevokeOthers,
+    ];
+
+    /// The HTTP method.
+    #[must_use]
+    pub fn method(self) -> &'static str {
+        match self {
+            Self::Refresh | Self::Verify | Self::Logout | Self::RevokeOthers => "POST",
+            Self::ListDevices | Self::GetDevice => "GET",
+            Self::UpdateDevice => "PATCH",
+            Self::DeleteDevice => "DELETE",
+        }
+    }
+
+    /// The path, with `{id}` for the device id.
+    #[must_use]
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Refresh => "/auth/refresh",
+            Self::Verify => "/auth/verify",
+            Self::ListDevices => "/devices",
+            Self::GetDevice | Self::UpdateDevice | Self::DeleteDevice => "/devices/{id}",
+            Self::Logout => "/devices/logout",
+            Self::RevokeOthers => "/devices/revoke-others",
+        }
+    }
+
+    /// Whether the route needs a bearer access token.
+    #[must_use]
+    pub fn needs_bearer(self) -> bool {
+        !matches!(self, Self::Refresh | Self::Verify)
+    }
+}

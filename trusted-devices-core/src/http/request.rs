@@ -1,0 +1,60 @@
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::error::Error;
+
+/// What a route needs of an HTTP request, borrowed from the framework's request.
+#[derive(Clone, Copy, Default)]
+pub struct ApiRequest<'a> {
+    /// The raw `Authorization` header, if any.
+    pub authorization: Option<&'a [u8]>,
+    /// The `{id}` path parameter, if the route has one.
+    pub device_id: Option<&'a str>,
+    /// The body.
+    pub body: &'a [u8],
+    /// The client address, as the adapter resolved it.
+    pub client_ip: Option<IpAddr>,
+}
+
+impl fmt::Debug for ApiRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiRequest")
+            .field("authorization", &self.authorization.map(|_| "<redacted>"))
+            .field("device_id", &self.device_id)
+            .field("body_len", &self.body.len())
+            .field("client_ip", &self.client_ip)
+            .finish()
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+///
+/// No header, or another scheme, is `token_missing`; a header that is not UTF-8 or a
+/// `Bearer` with nothing after it is `token_invalid`.
+pub fn bearer_token(authorization: Option<&[u8]>) -> Result<&str, Error> {
+    let header = authorization.ok_or(Error::TokenMissing)?;
+    let header = std::str::from_utf8(header).map_err(|_| Error::TokenInvalid)?;
+    let (scheme, token) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Error::TokenMissing);
+    }
+    match token.trim() {
+        "" => Err(Error::TokenInvalid),
+        token => Ok(token),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_t_bearer_header_forms() {
+        assert_eq!(bearer_token(Some(b"Bearer abc")).ok(), Some("abc"));
+        assert_eq!(bearer_token(Some(b"bearer   abc ")).ok(), Some("abc"));
+        assert!(matches!(bearer_token(None), Err(Error::TokenMissing)));
+        assert!(matches!(bearer_token(Some(b"Basic eDp5")), Err(Error::TokenMissing)));
+        assert!(matches!(bearer_token(Some(b"Bearer ")), Err(Error::TokenInvalid)));
+        assert!(matches!(bearer_token(Some(b"Bearer \xff")), Err(Error::TokenInvalid)));
+    }
+}

@@ -1,0 +1,116 @@
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::token::TokenPair;
+
+/// A response to write back as it is: status, headers, body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// Headers, names in lower case.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body (empty for 204).
+    pub body: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
+}
+
+impl ApiResponse {
+    /// `status` with `value` as a JSON body.
+    #[must_use]
+    pub fn json(status: u16, value: &impl Serialize) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => Self {
+                status,
+                headers: vec![("content-type", "application/json".to_owned())],
+                body,
+            },
+            // Our views always serialize; should one not, answer without a body, never panic.
+            Err(_) => Self::empty(500),
+        }
+    }
+
+    /// `status` with no body.
+    #[must_use]
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// 200 with a token pair, not to be cached.
+    #[must_use]
+    pub fn token_pair(tokens: &TokenPair) -> Self {
+        let mut response = Self::json(200, tokens);
+        response.headers.push(("cache-control", "no-store".to_owned()));
+        response
+    }
+
+    /// An RFC 9457 problem with the error's code, status and headers.
+    #[must_use]
+    pub fn error(error: &Error) -> Self {
+        let retry_after = error.retry_after();
+        let mut response =
+            Self::problem_with(error.status(), error.code(), &error.to_string(), retry_after);
+        if let Some(seconds) = retry_after {
+            response.headers.push(("retry-after", seconds.to_string()));
+        }
+        if error.is_bearer_challenge() {
+            let challenge = "Bearer error=\"invalid_token\"".to_owned();
+            response.headers.push(("www-authenticate", challenge));
+        }
+        response
+    }
+
+    /// A problem of the application's own (for instance `invalid_credentials` at login).
+    #[must_use]
+    pub fn problem(status: u16, code: &str, detail: &str) -> Self {
+        Self::problem_with(status, code, detail, None)
+    }
+
+    fn problem_with(status: u16, code: &str, detail: &str, retry_after: Option<u64>) -> Self {
+        let problem = Problem {
+            kind: format!("urn:trusted-devices:problem:{code}"),
+            title: title(code),
+            status,
+            detail: detail.to_owned(),
+            code,
+            retry_after,
+        };
+        let mut response = Self::json(status, &problem);
+        response.headers = vec![("content-type", "application/problem+json".to_owned())];
+        response
+    }
+
+    /// The first value of a header, by lower-case name.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// "token_invalid" → "Token invalid".
+fn title(code: &str) -> String {
+    let words = code.replace('_', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,79 @@
+//! The JSON shapes of SPEC §6.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::domain::{Device, DeviceId, Location};
+use crate::token::TokenPair;
+
+fn rfc3339<S: Serializer>(instant: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// A device as clients see it: metadata and deadlines stay on the server.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceView<'a> {
+    /// Device id.
+    pub id: DeviceId,
+    /// Display name.
+    pub name: &'a str,
+    /// User-Agent at login.
+    pub user_agent: &'a str,
+    /// Address at login.
+    pub ip: Option<IpAddr>,
+    /// Last address seen.
+    pub last_ip: Option<IpAddr>,
+    /// Where the login came from.
+    pub location: Option<&'a Location>,
+    /// RFC 3339.
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    /// RFC 3339.
+    #[serde(serialize_with = "rfc3339")]
+    pub last_seen_at: DateTime<Utc>,
+    /// Permission flag.
+    pub can_delete_other_devices: bool,
+    /// Permission flag.
+    pub can_update_other_devices: bool,
+    /// Whether this is the acting device.
+    pub current: bool,
+}
+
+impl<'a> DeviceView<'a> {
+    /// The view of `device`, `current` when it is the acting device.
+    #[must_use]
+    pub fn new(device: &'a Device, acting: DeviceId) -> Self {
+        Self {
+            id: device.id,
+            name: device.name.as_str(),
+            user_agent: &device.user_agent,
+            ip: device.ip,
+            last_ip: device.last_ip,
+            location: device.location.as_ref(),
+            created_at: device.created_at,
+            last_seen_at: device.last_seen_at,
+            can_delete_other_devices: device.can_delete_other_devices,
+            can_update_other_devices: device.can_update_other_devices,
+            current: device.id == acting,
+        }
+    }
+}
+
+/// `{access_token, refresh_token, token_type, expires_in, device_id}`.
+pub type TokenPairView = TokenPair;
+
+#[derive(Serialize)]
+pub(crate) struct VerifiedView<'a> {
+    pub(crate) valid: bool,
+    pub(crate) user_id: &'a str,
+    pub(crate) device_id: DeviceId,
+    #[serde(serialize_with = "rfc3339")]
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct RevokedView {
+    pub(crate) revoked: u64,
+}

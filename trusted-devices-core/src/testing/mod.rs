@@ -1,0 +1,86 @@
+//! The public conformance suite (feature `testing`): every storage rule, checked against any
+//! [`DeviceRepository`] and [`TokenStore`], yours included, in one call.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use trusted_devices_core::memory::{MemoryDeviceRepository, MemoryTokenStore};
+//! use trusted_devices_core::testing::{Stores, run_conformance};
+//!
+//! #[tokio::test(flavor = "multi_thread")]
+//! async fn my_store_conforms() {
+//!     // Several handles on the same storage stand for several servers; memory stores can
+//!     // only share one.
+//!     let devices = Arc::new(MemoryDeviceRepository::new());
+//!     let tokens = Arc::new(MemoryTokenStore::new());
+//!     run_conformance(Stores::new(vec![devices], vec![tokens])).await;
+//! }
+//! ```
+//!
+//! Each check panics with the rule it broke, like an assertion. Checks use fresh random user
+//! ids and times far from the present, so they may share a database with other data and
+//! with earlier runs; expiry checks only count what they created themselves. The
+//! concurrency checks run 50 tokio tasks spread over every handle given, so the test must
+//! run inside a tokio runtime (multi-threaded for real parallelism).
+
+// The suite reports failures the way tests do: by panicking with the rule that broke.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+pub mod device_repository;
+mod fixtures;
+pub mod service;
+pub mod token_store;
+
+use std::sync::Arc;
+
+use crate::store::{DeviceRepository, TokenStore};
+
+pub use device_repository::run_device_repository_suite;
+pub use fixtures::{sample_device, unique_user};
+pub use service::run_service_suite;
+pub use token_store::run_token_store_suite;
+
+/// How many concurrent tasks the concurrency checks run.
+pub const CONCURRENT_TASKS: usize = 50;
+
+/// The stores under test: one or more handles (pools, clients) on the same backing storage.
+#[derive(Clone)]
+pub struct Stores {
+    /// Handles on one device storage.
+    pub devices: Vec<Arc<dyn DeviceRepository>>,
+    /// Handles on one token storage.
+    pub tokens: Vec<Arc<dyn TokenStore>>,
+}
+
+impl Stores {
+    /// Stores from their handles; an empty list is filled with nothing and fails the suite.
+    #[must_use]
+    pub fn new(devices: Vec<Arc<dyn DeviceRepository>>, tokens: Vec<Arc<dyn TokenStore>>) -> Self {
+        Self { devices, tokens }
+    }
+}
+
+/// Runs every check: the device repository, the token store, and the service's rules over
+/// both together.
+pub async fn run_conformance(stores: Stores) {
+    run_device_repository_suite(&stores.devices).await;
+    run_token_store_suite(&stores.tokens).await;
+    run_service_suite(&stores).await;
+}
+
+/// The handle for task `index`, round-robin.
+fn pick<T: ?Sized>(handles: &[Arc<T>], index: usize) -> Arc<T> {
+    assert!(!handles.is_empty(), "conformance: no store handle was given");
+    Arc::clone(&handles[index % handles.len()])
+}
+
+/// Awaits spawned tasks; a panicking task fails the check with its panic.
+async fn join_all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        match task.await {
+            Ok(result) => results.push(result),
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
+    }
+    results
+}
