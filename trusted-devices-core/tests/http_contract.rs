@@ -1,5 +1,10 @@
 //! SPEC §6 through the framework-neutral layer: every route, status, code and header.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -19,7 +24,12 @@ struct Call<'a> {
 }
 
 fn call(f: &Fixture) -> Call<'_> {
-    Call { f, bearer: None, id: None, body: Vec::new() }
+    Call {
+        f,
+        bearer: None,
+        id: None,
+        body: Vec::new(),
+    }
 }
 
 impl Call<'_> {
@@ -59,16 +69,34 @@ fn body(response: &ApiResponse) -> Value {
 }
 
 fn assert_problem(response: &ApiResponse, status: u16, code: &str) {
-    assert_eq!(response.status, status, "{code}: {}", String::from_utf8_lossy(&response.body));
-    assert_eq!(response.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        response.status,
+        status,
+        "{code}: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
     let problem = body(response);
     assert_eq!(problem["code"], code);
     assert_eq!(problem["status"], status);
-    assert_eq!(problem["type"], format!("urn:trusted-devices:problem:{code}"));
+    assert_eq!(
+        problem["type"],
+        format!("urn:trusted-devices:problem:{code}")
+    );
     assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
     let challenge = response.header("www-authenticate");
-    if ["token_missing", "token_invalid", "token_expired", "device_revoked"].contains(&code) {
+    if [
+        "token_missing",
+        "token_invalid",
+        "token_expired",
+        "device_revoked",
+    ]
+    .contains(&code)
+    {
         assert_eq!(challenge, Some("Bearer error=\"invalid_token\""), "{code}");
     } else {
         assert_eq!(challenge, None, "{code}");
@@ -77,7 +105,10 @@ fn assert_problem(response: &ApiResponse, status: u16, code: &str) {
 
 #[test]
 fn every_route_of_spec_section_6_has_its_method_and_path() {
-    let table: Vec<(&str, &str)> = Endpoint::ALL.iter().map(|e| (e.method(), e.path())).collect();
+    let table: Vec<(&str, &str)> = Endpoint::ALL
+        .iter()
+        .map(|e| (e.method(), e.path()))
+        .collect();
     assert_eq!(
         table,
         vec![
@@ -104,7 +135,12 @@ async fn refresh_route_returns_a_token_pair_not_to_be_cached() {
     assert_eq!(response.status, 200);
     assert_eq!(response.header("cache-control"), Some("no-store"));
     let pair = body(&response);
-    let keys: Vec<&str> = pair.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = pair
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys.len(), 5);
     assert_eq!(pair["token_type"], "Bearer");
     assert_eq!(pair["expires_in"], 900);
@@ -118,14 +154,24 @@ async fn refresh_route_errors() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
     let refresh = |token: &str| call(&f).json(json!({"refresh_token": token}));
-    assert_problem(&refresh("tdr_nope").send(Endpoint::Refresh).await, 401, "refresh_token_invalid");
+    assert_problem(
+        &refresh("tdr_nope").send(Endpoint::Refresh).await,
+        401,
+        "refresh_token_invalid",
+    );
     let token = login.tokens.refresh_token.expose();
     refresh(token).send(Endpoint::Refresh).await;
     f.advance(TimeDelta::seconds(11));
-    assert_problem(&refresh(token).send(Endpoint::Refresh).await, 401, "refresh_token_reused");
+    assert_problem(
+        &refresh(token).send(Endpoint::Refresh).await,
+        401,
+        "refresh_token_reused",
+    );
     let other = f.login("alice").await;
     f.advance(TimeDelta::days(31));
-    let expired = refresh(other.tokens.refresh_token.expose()).send(Endpoint::Refresh).await;
+    let expired = refresh(other.tokens.refresh_token.expose())
+        .send(Endpoint::Refresh)
+        .await;
     assert_problem(&expired, 401, "refresh_token_expired");
 }
 
@@ -133,21 +179,32 @@ async fn refresh_route_errors() {
 async fn verify_route() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
-    let response = call(&f).json(json!({"token": login.tokens.access_token})).send(Endpoint::Verify).await;
+    let response = call(&f)
+        .json(json!({"token": login.tokens.access_token}))
+        .send(Endpoint::Verify)
+        .await;
     assert_eq!(response.status, 200);
     let verified = body(&response);
     assert_eq!(verified["valid"], true);
     assert_eq!(verified["user_id"], "alice");
     assert_eq!(verified["device_id"], login.device.id.to_string());
-    let expires = chrono::DateTime::parse_from_rfc3339(verified["expires_at"].as_str().unwrap()).unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(verified["expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires.timestamp(), f.now().timestamp() + 900);
-    let bad = call(&f).json(json!({"token": "x.y.z"})).send(Endpoint::Verify).await;
+    let bad = call(&f)
+        .json(json!({"token": "x.y.z"}))
+        .send(Endpoint::Verify)
+        .await;
     assert_problem(&bad, 401, "token_invalid");
 }
 
 #[tokio::test]
 async fn device_routes_succeed_with_the_spec_shapes() {
-    let f = Fixture::new(Policy::builder().delete_delay(Duration::ZERO).update_delay(Duration::ZERO));
+    let f = Fixture::new(
+        Policy::builder()
+            .delete_delay(Duration::ZERO)
+            .update_delay(Duration::ZERO),
+    );
     let me = f.login("alice").await;
     let other = f.login("alice").await;
     let third = f.login("alice").await;
@@ -157,20 +214,52 @@ async fn device_routes_succeed_with_the_spec_shapes() {
     let devices = body(&list);
     assert_eq!(devices.as_array().unwrap().len(), 3);
     let first = &devices[0];
-    let mut keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["can_delete_other_devices", "can_update_other_devices", "created_at", "current", "id", "ip",
-         "last_ip", "last_seen_at", "location", "name", "user_agent"]
+        [
+            "can_delete_other_devices",
+            "can_update_other_devices",
+            "created_at",
+            "current",
+            "id",
+            "ip",
+            "last_ip",
+            "last_seen_at",
+            "location",
+            "name",
+            "user_agent"
+        ]
     );
     assert!(chrono::DateTime::parse_from_rfc3339(first["created_at"].as_str().unwrap()).is_ok());
-    let current: Vec<&Value> =
-        devices.as_array().unwrap().iter().filter(|d| d["current"] == true).map(|d| &d["id"]).collect();
-    assert_eq!(current, [&json!(me.device.id.to_string())], "exactly the acting device is current");
+    let current: Vec<&Value> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["current"] == true)
+        .map(|d| &d["id"])
+        .collect();
+    assert_eq!(
+        current,
+        [&json!(me.device.id.to_string())],
+        "exactly the acting device is current"
+    );
 
-    let got = call(&f).auth(&me).id(other.device.id).send(Endpoint::GetDevice).await;
-    assert_eq!((got.status, body(&got)["id"].clone()), (200, json!(other.device.id.to_string())));
+    let got = call(&f)
+        .auth(&me)
+        .id(other.device.id)
+        .send(Endpoint::GetDevice)
+        .await;
+    assert_eq!(
+        (got.status, body(&got)["id"].clone()),
+        (200, json!(other.device.id.to_string()))
+    );
     assert_eq!(body(&got)["current"], false);
 
     let patched = call(&f)
@@ -183,27 +272,61 @@ async fn device_routes_succeed_with_the_spec_shapes() {
     assert_eq!(body(&patched)["name"], "Kitchen tablet");
     assert_eq!(body(&patched)["can_delete_other_devices"], false);
 
-    let deleted = call(&f).auth(&me).id(other.device.id).send(Endpoint::DeleteDevice).await;
+    let deleted = call(&f)
+        .auth(&me)
+        .id(other.device.id)
+        .send(Endpoint::DeleteDevice)
+        .await;
     assert_eq!((deleted.status, deleted.body.len()), (204, 0));
 
     let revoked = call(&f).auth(&me).send(Endpoint::RevokeOthers).await;
-    assert_eq!((revoked.status, body(&revoked)), (200, json!({"revoked": 1})));
-    assert_problem(&call(&f).auth(&third).send(Endpoint::ListDevices).await, 401, "device_revoked");
+    assert_eq!(
+        (revoked.status, body(&revoked)),
+        (200, json!({"revoked": 1}))
+    );
+    assert_problem(
+        &call(&f).auth(&third).send(Endpoint::ListDevices).await,
+        401,
+        "device_revoked",
+    );
 
     let logout = call(&f).auth(&me).send(Endpoint::Logout).await;
     assert_eq!(logout.status, 204);
-    assert_problem(&call(&f).auth(&me).send(Endpoint::ListDevices).await, 401, "device_revoked");
+    assert_problem(
+        &call(&f).auth(&me).send(Endpoint::ListDevices).await,
+        401,
+        "device_revoked",
+    );
 }
 
 #[tokio::test]
 async fn bearer_errors_carry_the_challenge() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
-    assert_problem(&call(&f).send(Endpoint::ListDevices).await, 401, "token_missing");
-    assert_problem(&call(&f).header("Basic YTpi").send(Endpoint::Logout).await, 401, "token_missing");
-    assert_problem(&call(&f).header("Bearer nope").send(Endpoint::ListDevices).await, 401, "token_invalid");
+    assert_problem(
+        &call(&f).send(Endpoint::ListDevices).await,
+        401,
+        "token_missing",
+    );
+    assert_problem(
+        &call(&f).header("Basic YTpi").send(Endpoint::Logout).await,
+        401,
+        "token_missing",
+    );
+    assert_problem(
+        &call(&f)
+            .header("Bearer nope")
+            .send(Endpoint::ListDevices)
+            .await,
+        401,
+        "token_invalid",
+    );
     f.advance(TimeDelta::hours(1));
-    assert_problem(&call(&f).auth(&login).send(Endpoint::RevokeOthers).await, 401, "token_expired");
+    assert_problem(
+        &call(&f).auth(&login).send(Endpoint::RevokeOthers).await,
+        401,
+        "token_expired",
+    );
 }
 
 #[tokio::test]
@@ -212,26 +335,74 @@ async fn rule_a_refusals_over_http() {
     let old = f.login("alice").await;
     let young = f.login("alice").await;
     let id = old.device.id;
-    let too_soon = call(&f).auth(&young).id(id).send(Endpoint::DeleteDevice).await;
+    let too_soon = call(&f)
+        .auth(&young)
+        .id(id)
+        .send(Endpoint::DeleteDevice)
+        .await;
     assert_problem(&too_soon, 403, "delete_too_soon");
     assert_eq!(body(&too_soon)["retry_after"], 86_400);
     assert_eq!(too_soon.header("retry-after"), Some("86400"));
-    let rename = call(&f).auth(&young).id(id).json(json!({"name": "x"})).send(Endpoint::UpdateDevice).await;
+    let rename = call(&f)
+        .auth(&young)
+        .id(id)
+        .json(json!({"name": "x"}))
+        .send(Endpoint::UpdateDevice)
+        .await;
     assert_problem(&rename, 403, "update_too_soon");
     assert_eq!(rename.header("retry-after"), Some("3600"));
 
-    let f = Fixture::new(Policy::builder().allow_global_delete(false).allow_global_update(false));
+    let f = Fixture::new(
+        Policy::builder()
+            .allow_global_delete(false)
+            .allow_global_update(false),
+    );
     let (a, b) = (f.login("alice").await, f.login("alice").await);
-    assert_problem(&call(&f).auth(&a).id(b.device.id).send(Endpoint::DeleteDevice).await, 403, "global_delete_disabled");
+    assert_problem(
+        &call(&f)
+            .auth(&a)
+            .id(b.device.id)
+            .send(Endpoint::DeleteDevice)
+            .await,
+        403,
+        "global_delete_disabled",
+    );
     let patch = call(&f).auth(&a).id(b.device.id).json(json!({"name": "x"}));
-    assert_problem(&patch.send(Endpoint::UpdateDevice).await, 403, "global_update_disabled");
-    assert_problem(&call(&f).auth(&a).send(Endpoint::RevokeOthers).await, 403, "global_delete_disabled");
+    assert_problem(
+        &patch.send(Endpoint::UpdateDevice).await,
+        403,
+        "global_update_disabled",
+    );
+    assert_problem(
+        &call(&f).auth(&a).send(Endpoint::RevokeOthers).await,
+        403,
+        "global_delete_disabled",
+    );
 
-    let f = Fixture::new(Policy::builder().default_can_delete_other_devices(false).delete_delay(Duration::ZERO));
+    let f = Fixture::new(
+        Policy::builder()
+            .default_can_delete_other_devices(false)
+            .delete_delay(Duration::ZERO),
+    );
     let (a, b) = (f.login("alice").await, f.login("alice").await);
-    assert_problem(&call(&f).auth(&a).id(b.device.id).send(Endpoint::DeleteDevice).await, 403, "permission_denied");
-    let grant = call(&f).auth(&a).id(a.device.id).json(json!({"can_delete_other_devices": true}));
-    assert_problem(&grant.send(Endpoint::UpdateDevice).await, 403, "permission_denied");
+    assert_problem(
+        &call(&f)
+            .auth(&a)
+            .id(b.device.id)
+            .send(Endpoint::DeleteDevice)
+            .await,
+        403,
+        "permission_denied",
+    );
+    let grant = call(&f)
+        .auth(&a)
+        .id(a.device.id)
+        .json(json!({"can_delete_other_devices": true}));
+    assert_problem(
+        &grant.send(Endpoint::UpdateDevice).await,
+        403,
+        "permission_denied",
+    );
 }
 
 #[tokio::test]
@@ -239,23 +410,59 @@ async fn unknown_foreign_and_malformed_ids_are_not_found() {
     let f = Fixture::defaults();
     let alice = f.login("alice").await;
     let bob = f.login("bob").await;
-    for id in [bob.device.id.to_string(), "not-a-uuid".into(), "0190a000-0000-7000-8000-000000000000".into()] {
-        assert_problem(&call(&f).auth(&alice).id(&id).send(Endpoint::GetDevice).await, 404, "device_not_found");
-        assert_problem(&call(&f).auth(&alice).id(&id).send(Endpoint::DeleteDevice).await, 404, "device_not_found");
+    for id in [
+        bob.device.id.to_string(),
+        "not-a-uuid".into(),
+        "0190a000-0000-7000-8000-000000000000".into(),
+    ] {
+        assert_problem(
+            &call(&f)
+                .auth(&alice)
+                .id(&id)
+                .send(Endpoint::GetDevice)
+                .await,
+            404,
+            "device_not_found",
+        );
+        assert_problem(
+            &call(&f)
+                .auth(&alice)
+                .id(&id)
+                .send(Endpoint::DeleteDevice)
+                .await,
+            404,
+            "device_not_found",
+        );
         let patch = call(&f).auth(&alice).id(&id).json(json!({"name": "x"}));
-        assert_problem(&patch.send(Endpoint::UpdateDevice).await, 404, "device_not_found");
+        assert_problem(
+            &patch.send(Endpoint::UpdateDevice).await,
+            404,
+            "device_not_found",
+        );
     }
 }
 
 #[tokio::test]
 async fn too_many_devices_and_storage_codes_map_to_their_statuses() {
     use trusted_devices_core::{Error, StorageError};
-    assert_problem(&ApiResponse::error(&Error::TooManyDevices), 409, "too_many_devices");
-    let storage = Error::from(StorageError::unavailable(std::io::Error::other("connection refused")));
+    assert_problem(
+        &ApiResponse::error(&Error::TooManyDevices),
+        409,
+        "too_many_devices",
+    );
+    let storage = Error::from(StorageError::unavailable(std::io::Error::other(
+        "connection refused",
+    )));
     let response = ApiResponse::error(&storage);
     assert_problem(&response, 503, "storage_unavailable");
-    assert!(!String::from_utf8_lossy(&response.body).contains("refused"), "driver details stay server-side");
-    assert!(std::error::Error::source(&storage).is_some(), "the driver error is kept as the source");
+    assert!(
+        !String::from_utf8_lossy(&response.body).contains("refused"),
+        "driver details stay server-side"
+    );
+    assert!(
+        std::error::Error::source(&storage).is_some(),
+        "the driver error is kept as the source"
+    );
 }
 
 #[tokio::test]
@@ -266,21 +473,69 @@ async fn bad_bodies_are_invalid_request() {
     let cases: Vec<(Call<'_>, Endpoint, u16)> = vec![
         (call(&f).raw(b"{not json"), Endpoint::Refresh, 400),
         (call(&f).raw(b""), Endpoint::Refresh, 400),
-        (call(&f).json(json!({"refresh_token": 5})), Endpoint::Refresh, 422),
-        (call(&f).json(json!({"refresh_token": "x", "extra": 1})), Endpoint::Refresh, 422),
+        (
+            call(&f).json(json!({"refresh_token": 5})),
+            Endpoint::Refresh,
+            422,
+        ),
+        (
+            call(&f).json(json!({"refresh_token": "x", "extra": 1})),
+            Endpoint::Refresh,
+            422,
+        ),
         (call(&f).json(json!({})), Endpoint::Verify, 422),
-        (call(&f).raw(&vec![b' '; MAX_BODY_BYTES + 1]), Endpoint::Verify, 400),
-        (call(&f).auth(&login).id(id).json(json!({"name": "x".repeat(101)})), Endpoint::UpdateDevice, 422),
-        (call(&f).auth(&login).id(id).json(json!({"name": "   "})), Endpoint::UpdateDevice, 422),
-        (call(&f).auth(&login).id(id).json(json!({"name": "a\u{7}b"})), Endpoint::UpdateDevice, 422),
-        (call(&f).auth(&login).id(id).json(json!({"can_delete_other_devices": "yes"})), Endpoint::UpdateDevice, 422),
-        (call(&f).auth(&login).id(id).json(json!({"current": true})), Endpoint::UpdateDevice, 422),
-        (call(&f).auth(&login).id(id).json(json!([1, 2])), Endpoint::UpdateDevice, 422),
+        (
+            call(&f).raw(&vec![b' '; MAX_BODY_BYTES + 1]),
+            Endpoint::Verify,
+            400,
+        ),
+        (
+            call(&f)
+                .auth(&login)
+                .id(id)
+                .json(json!({"name": "x".repeat(101)})),
+            Endpoint::UpdateDevice,
+            422,
+        ),
+        (
+            call(&f).auth(&login).id(id).json(json!({"name": "   "})),
+            Endpoint::UpdateDevice,
+            422,
+        ),
+        (
+            call(&f)
+                .auth(&login)
+                .id(id)
+                .json(json!({"name": "a\u{7}b"})),
+            Endpoint::UpdateDevice,
+            422,
+        ),
+        (
+            call(&f)
+                .auth(&login)
+                .id(id)
+                .json(json!({"can_delete_other_devices": "yes"})),
+            Endpoint::UpdateDevice,
+            422,
+        ),
+        (
+            call(&f).auth(&login).id(id).json(json!({"current": true})),
+            Endpoint::UpdateDevice,
+            422,
+        ),
+        (
+            call(&f).auth(&login).id(id).json(json!([1, 2])),
+            Endpoint::UpdateDevice,
+            422,
+        ),
     ];
     for (request, endpoint, status) in cases {
         let response = request.send(endpoint).await;
         assert_problem(&response, status, "invalid_request");
     }
     let unchanged = f.service.devices().get(id).await.unwrap().unwrap();
-    assert_eq!(unchanged.name, login.device.name, "a refused patch wrote nothing");
+    assert_eq!(
+        unchanged.name, login.device.name,
+        "a refused patch wrote nothing"
+    );
 }

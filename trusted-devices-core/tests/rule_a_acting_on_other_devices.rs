@@ -1,6 +1,11 @@
 //! Rule A: which device may delete or change which. The full table, first on the pure
 //! policy functions, then through the service.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -24,7 +29,10 @@ fn pair(age: TimeDelta) -> (Device, Device) {
 }
 
 fn rename() -> DevicePatch {
-    DevicePatch { name: Some(DeviceName::new("Renamed").unwrap()), ..DevicePatch::default() }
+    DevicePatch {
+        name: Some(DeviceName::new("Renamed").unwrap()),
+        ..DevicePatch::default()
+    }
 }
 
 fn policy() -> Policy {
@@ -36,13 +44,18 @@ fn rule_a_delete_needs_the_acting_device_older_than_delete_delay() {
     let (young, target) = pair(TimeDelta::hours(1));
     assert!(matches!(
         policy().check_delete(&young, &target, now()),
-        Err(Error::DeleteTooSoon { retry_after: 82_800 })
+        Err(Error::DeleteTooSoon {
+            retry_after: 82_800
+        })
     ));
     let (barely, target) = pair(TimeDelta::hours(24) - TimeDelta::milliseconds(1));
-    assert!(matches!(
-        policy().check_delete(&barely, &target, now()),
-        Err(Error::DeleteTooSoon { retry_after: 1 })
-    ), "retry_after rounds up");
+    assert!(
+        matches!(
+            policy().check_delete(&barely, &target, now()),
+            Err(Error::DeleteTooSoon { retry_after: 1 })
+        ),
+        "retry_after rounds up"
+    );
     let (exact, target) = pair(TimeDelta::hours(24));
     assert!(policy().check_delete(&exact, &target, now()).is_ok());
     let (old, target) = pair(TimeDelta::days(3));
@@ -57,7 +70,11 @@ fn rule_a_update_needs_the_acting_device_older_than_update_delay() {
         Err(Error::UpdateTooSoon { retry_after: 2_400 })
     ));
     let (old, target) = pair(TimeDelta::hours(1));
-    assert!(policy().check_update(&old, &target, &rename(), now()).is_ok());
+    assert!(
+        policy()
+            .check_update(&old, &target, &rename(), now())
+            .is_ok()
+    );
 }
 
 #[test]
@@ -74,10 +91,22 @@ fn rule_a_the_owners_older_device_removes_a_newcomer_at_once() {
 #[test]
 fn rule_a_global_switches_off_refuse_every_other_target() {
     let (old, target) = pair(TimeDelta::days(3));
-    let no_delete = Policy::builder().allow_global_delete(false).build().unwrap();
-    assert!(matches!(no_delete.check_delete(&old, &target, now()), Err(Error::GlobalDeleteDisabled)));
-    assert!(matches!(no_delete.check_revoke_others(&old, now()), Err(Error::GlobalDeleteDisabled)));
-    let no_update = Policy::builder().allow_global_update(false).build().unwrap();
+    let no_delete = Policy::builder()
+        .allow_global_delete(false)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        no_delete.check_delete(&old, &target, now()),
+        Err(Error::GlobalDeleteDisabled)
+    ));
+    assert!(matches!(
+        no_delete.check_revoke_others(&old, now()),
+        Err(Error::GlobalDeleteDisabled)
+    ));
+    let no_update = Policy::builder()
+        .allow_global_update(false)
+        .build()
+        .unwrap();
     assert!(matches!(
         no_update.check_update(&old, &target, &rename(), now()),
         Err(Error::GlobalUpdateDisabled)
@@ -88,16 +117,30 @@ fn rule_a_global_switches_off_refuse_every_other_target() {
 fn rule_a_each_missing_permission_flag_is_permission_denied() {
     let (mut old, target) = pair(TimeDelta::days(3));
     old.can_delete_other_devices = false;
-    assert!(matches!(policy().check_delete(&old, &target, now()), Err(Error::PermissionDenied)));
-    assert!(matches!(policy().check_revoke_others(&old, now()), Err(Error::PermissionDenied)));
-    assert!(policy().check_update(&old, &target, &rename(), now()).is_ok(), "update flag still held");
+    assert!(matches!(
+        policy().check_delete(&old, &target, now()),
+        Err(Error::PermissionDenied)
+    ));
+    assert!(matches!(
+        policy().check_revoke_others(&old, now()),
+        Err(Error::PermissionDenied)
+    ));
+    assert!(
+        policy()
+            .check_update(&old, &target, &rename(), now())
+            .is_ok(),
+        "update flag still held"
+    );
     let (mut old, target) = pair(TimeDelta::days(3));
     old.can_update_other_devices = false;
     assert!(matches!(
         policy().check_update(&old, &target, &rename(), now()),
         Err(Error::PermissionDenied)
     ));
-    assert!(policy().check_delete(&old, &target, now()).is_ok(), "delete flag still held");
+    assert!(
+        policy().check_delete(&old, &target, now()).is_ok(),
+        "delete flag still held"
+    );
 }
 
 #[test]
@@ -105,33 +148,67 @@ fn rule_a_a_device_may_always_rename_and_log_out_itself() {
     let (mut fresh, _) = pair(TimeDelta::zero());
     fresh.can_delete_other_devices = false;
     fresh.can_update_other_devices = false;
-    let locked = Policy::builder().allow_global_delete(false).allow_global_update(false).build().unwrap();
-    assert!(locked.check_update(&fresh, &fresh, &rename(), now()).is_ok(), "self-rename");
-    assert!(locked.check_delete(&fresh, &fresh, now()).is_ok(), "self-logout");
-    let drop_own = DevicePatch { can_delete_other_devices: Some(false), ..DevicePatch::default() };
-    assert!(locked.check_update(&fresh, &fresh, &drop_own, now()).is_ok(), "dropping a flag is no grant");
+    let locked = Policy::builder()
+        .allow_global_delete(false)
+        .allow_global_update(false)
+        .build()
+        .unwrap();
+    assert!(
+        locked
+            .check_update(&fresh, &fresh, &rename(), now())
+            .is_ok(),
+        "self-rename"
+    );
+    assert!(
+        locked.check_delete(&fresh, &fresh, now()).is_ok(),
+        "self-logout"
+    );
+    let drop_own = DevicePatch {
+        can_delete_other_devices: Some(false),
+        ..DevicePatch::default()
+    };
+    assert!(
+        locked
+            .check_update(&fresh, &fresh, &drop_own, now())
+            .is_ok(),
+        "dropping a flag is no grant"
+    );
 }
 
 #[test]
 fn rule_a_no_device_grants_a_flag_it_does_not_hold() {
     let (mut old, target) = pair(TimeDelta::days(3));
     old.can_delete_other_devices = false;
-    let grant_delete = DevicePatch { can_delete_other_devices: Some(true), ..DevicePatch::default() };
-    assert!(matches!(
-        policy().check_update(&old, &target, &grant_delete, now()),
-        Err(Error::PermissionDenied)
-    ), "to another device");
-    assert!(matches!(
-        policy().check_update(&old, &old, &grant_delete, now()),
-        Err(Error::PermissionDenied)
-    ), "to itself");
+    let grant_delete = DevicePatch {
+        can_delete_other_devices: Some(true),
+        ..DevicePatch::default()
+    };
+    assert!(
+        matches!(
+            policy().check_update(&old, &target, &grant_delete, now()),
+            Err(Error::PermissionDenied)
+        ),
+        "to another device"
+    );
+    assert!(
+        matches!(
+            policy().check_update(&old, &old, &grant_delete, now()),
+            Err(Error::PermissionDenied)
+        ),
+        "to itself"
+    );
     let (old, target) = pair(TimeDelta::days(3));
     let grant_both = DevicePatch {
         can_delete_other_devices: Some(true),
         can_update_other_devices: Some(true),
         ..DevicePatch::default()
     };
-    assert!(policy().check_update(&old, &target, &grant_both, now()).is_ok(), "flags it holds");
+    assert!(
+        policy()
+            .check_update(&old, &target, &grant_both, now())
+            .is_ok(),
+        "flags it holds"
+    );
 }
 
 #[tokio::test]
@@ -142,19 +219,46 @@ async fn rule_a_through_the_service_a_new_device_cannot_remove_older_ones() {
     let thief = f.login("alice").await;
     let thief_acting = f.acting(&thief).await;
     let refused = f.service.delete(&thief_acting, owner.device.id).await;
-    assert!(matches!(refused, Err(Error::DeleteTooSoon { retry_after: 86_400 })));
     assert!(matches!(
-        f.service.revoke_others(&thief_acting).await,
-        Err(Error::DeleteTooSoon { .. })
-    ), "rule A: revoke_others follows the delete rule");
-    let renamed = f.service.update(&thief_acting, owner.device.id, &rename()).await;
-    assert!(matches!(renamed, Err(Error::UpdateTooSoon { retry_after: 3_600 })));
+        refused,
+        Err(Error::DeleteTooSoon {
+            retry_after: 86_400
+        })
+    ));
+    assert!(
+        matches!(
+            f.service.revoke_others(&thief_acting).await,
+            Err(Error::DeleteTooSoon { .. })
+        ),
+        "rule A: revoke_others follows the delete rule"
+    );
+    let renamed = f
+        .service
+        .update(&thief_acting, owner.device.id, &rename())
+        .await;
+    assert!(matches!(
+        renamed,
+        Err(Error::UpdateTooSoon { retry_after: 3_600 })
+    ));
     // The owner's access token expired meanwhile: it refreshes, then removes the newcomer.
-    let owner_pair = f.service.refresh(owner.tokens.refresh_token.expose(), None).await.unwrap();
-    let owner_acting = f.service.authenticate(&owner_pair.access_token, None).await.unwrap();
-    f.service.delete(&owner_acting, thief.device.id).await.unwrap();
+    let owner_pair = f
+        .service
+        .refresh(owner.tokens.refresh_token.expose(), None)
+        .await
+        .unwrap();
+    let owner_acting = f
+        .service
+        .authenticate(&owner_pair.access_token, None)
+        .await
+        .unwrap();
+    f.service
+        .delete(&owner_acting, thief.device.id)
+        .await
+        .unwrap();
     assert!(matches!(
-        f.service.authenticate(&thief.tokens.access_token, None).await,
+        f.service
+            .authenticate(&thief.tokens.access_token, None)
+            .await,
         Err(Error::DeviceRevoked)
     ));
 }
@@ -164,7 +268,11 @@ async fn rule_a_through_the_service_self_rename_and_logout() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
     let acting = f.acting(&login).await;
-    let renamed = f.service.update(&acting, login.device.id, &rename()).await.unwrap();
+    let renamed = f
+        .service
+        .update(&acting, login.device.id, &rename())
+        .await
+        .unwrap();
     assert_eq!(renamed.name.as_str(), "Renamed");
     f.service.logout(&acting).await.unwrap();
     assert!(f.service.list(&acting).await.unwrap().is_empty());
@@ -172,15 +280,33 @@ async fn rule_a_through_the_service_self_rename_and_logout() {
 
 #[tokio::test]
 async fn rule_a_another_users_device_is_not_found() {
-    let f = Fixture::new(Policy::builder().delete_delay(std::time::Duration::ZERO).update_delay(std::time::Duration::ZERO));
+    let f = Fixture::new(
+        Policy::builder()
+            .delete_delay(std::time::Duration::ZERO)
+            .update_delay(std::time::Duration::ZERO),
+    );
     let alice = f.login("alice").await;
     let bob = f.login("bob").await;
     let acting = f.acting(&alice).await;
     let target = bob.device.id;
-    assert!(matches!(f.service.get(&acting, target).await, Err(Error::DeviceNotFound)));
-    assert!(matches!(f.service.update(&acting, target, &rename()).await, Err(Error::DeviceNotFound)));
-    assert!(matches!(f.service.delete(&acting, target).await, Err(Error::DeviceNotFound)));
-    assert!(f.service.authenticate(&bob.tokens.access_token, None).await.is_ok());
+    assert!(matches!(
+        f.service.get(&acting, target).await,
+        Err(Error::DeviceNotFound)
+    ));
+    assert!(matches!(
+        f.service.update(&acting, target, &rename()).await,
+        Err(Error::DeviceNotFound)
+    ));
+    assert!(matches!(
+        f.service.delete(&acting, target).await,
+        Err(Error::DeviceNotFound)
+    ));
+    assert!(
+        f.service
+            .authenticate(&bob.tokens.access_token, None)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -189,11 +315,30 @@ async fn rule_a_revoke_others_revokes_every_other_device_of_the_user() {
     let keep = f.login("alice").await;
     let others = [f.login("alice").await, f.login("alice").await];
     let bob = f.login("bob").await;
-    let revoked = f.service.revoke_others(&f.acting(&keep).await).await.unwrap();
+    let revoked = f
+        .service
+        .revoke_others(&f.acting(&keep).await)
+        .await
+        .unwrap();
     assert_eq!(revoked, 2);
     for other in &others {
-        assert!(f.service.refresh(other.tokens.refresh_token.expose(), None).await.is_err());
+        assert!(
+            f.service
+                .refresh(other.tokens.refresh_token.expose(), None)
+                .await
+                .is_err()
+        );
     }
-    assert!(f.service.authenticate(&keep.tokens.access_token, None).await.is_ok());
-    assert!(f.service.authenticate(&bob.tokens.access_token, None).await.is_ok());
+    assert!(
+        f.service
+            .authenticate(&keep.tokens.access_token, None)
+            .await
+            .is_ok()
+    );
+    assert!(
+        f.service
+            .authenticate(&bob.tokens.access_token, None)
+            .await
+            .is_ok()
+    );
 }

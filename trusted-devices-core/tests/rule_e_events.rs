@@ -1,5 +1,10 @@
 //! Rule E: typed events for every change, and a failing hook never fails the request.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -19,7 +24,11 @@ const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firef
 
 fn created_flags(events: &[Event]) -> (bool, bool) {
     match events.last() {
-        Some(Event::DeviceCreated { new_ip, new_user_agent, .. }) => (*new_ip, *new_user_agent),
+        Some(Event::DeviceCreated {
+            new_ip,
+            new_user_agent,
+            ..
+        }) => (*new_ip, *new_user_agent),
         other => panic!("expected DeviceCreated, got {other:?}"),
     }
 }
@@ -27,12 +36,19 @@ fn created_flags(events: &[Event]) -> (bool, bool) {
 #[tokio::test]
 async fn rule_e_device_created_flags_new_ip_and_new_user_agent() {
     let f = Fixture::defaults();
-    let home = DeviceInfo::new().user_agent(UA).ip("203.0.113.7".parse().unwrap());
+    let home = DeviceInfo::new()
+        .user_agent(UA)
+        .ip("203.0.113.7".parse().unwrap());
     f.login_with("alice", home.clone()).await;
-    assert_eq!(created_flags(&f.hook.take()), (true, true), "a first device is new on both counts");
+    assert_eq!(
+        created_flags(&f.hook.take()),
+        (true, true),
+        "a first device is new on both counts"
+    );
     f.login_with("alice", home.clone()).await;
     assert_eq!(created_flags(&f.hook.take()), (false, false));
-    f.login_with("alice", home.clone().ip("198.51.100.1".parse().unwrap())).await;
+    f.login_with("alice", home.clone().ip("198.51.100.1".parse().unwrap()))
+        .await;
     assert_eq!(created_flags(&f.hook.take()), (true, false));
     f.login_with("alice", home.user_agent("curl/8.0")).await;
     assert_eq!(created_flags(&f.hook.take()), (false, true));
@@ -57,11 +73,18 @@ async fn rule_e_device_revoked_carries_each_reason() {
     f.hook.take();
     let acting = f.acting(&a).await;
     f.service.delete(&acting, b.device.id).await.unwrap();
-    assert_eq!(revoked_reasons(&f).await, vec![RevokeReason::RevokedBy(a.device.id)]);
+    assert_eq!(
+        revoked_reasons(&f).await,
+        vec![RevokeReason::RevokedBy(a.device.id)]
+    );
     f.service.logout(&acting).await.unwrap();
     assert_eq!(revoked_reasons(&f).await, vec![RevokeReason::Logout]);
 
-    let f = Fixture::new(Policy::builder().max_devices(Some(1)).eviction(Eviction::EvictOldest));
+    let f = Fixture::new(
+        Policy::builder()
+            .max_devices(Some(1))
+            .eviction(Eviction::EvictOldest),
+    );
     f.login("alice").await;
     f.login("alice").await;
     assert_eq!(revoked_reasons(&f).await, vec![RevokeReason::Evicted]);
@@ -74,9 +97,17 @@ async fn rule_e_device_revoked_carries_each_reason() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
     f.advance(TimeDelta::days(31));
-    f.service.cleanup(f.now(), NonZeroU32::new(10).unwrap()).await.unwrap();
+    f.service
+        .cleanup(f.now(), NonZeroU32::new(10).unwrap())
+        .await
+        .unwrap();
     assert_eq!(revoked_reasons(&f).await, vec![RevokeReason::Expired]);
-    assert!(f.service.refresh(login.tokens.refresh_token.expose(), None).await.is_err());
+    assert!(
+        f.service
+            .refresh(login.tokens.refresh_token.expose(), None)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -84,7 +115,12 @@ async fn rule_e_login_rejected_is_reported() {
     let f = Fixture::new(Policy::builder().max_devices(Some(1)));
     f.login("alice").await;
     f.hook.take();
-    assert!(f.service.login(UserId::new("alice").unwrap(), DeviceInfo::new()).await.is_err());
+    assert!(
+        f.service
+            .login(UserId::new("alice").unwrap(), DeviceInfo::new())
+            .await
+            .is_err()
+    );
     let events = f.hook.take();
     assert!(matches!(
         events.as_slice(),
@@ -100,15 +136,30 @@ fn count_failure(_event: &Event, _error: &BoxError) {
 
 #[tokio::test]
 async fn rule_e_a_failing_hook_is_reported_and_never_fails_the_request() {
-    let hook = Arc::new(RecordingHook { fail: true, ..RecordingHook::default() });
+    let hook = Arc::new(RecordingHook {
+        fail: true,
+        ..RecordingHook::default()
+    });
     let service = TrustedDevices::builder(common::keys())
         .hook(hook.clone())
         .on_hook_error(count_failure)
         .build();
-    let login = service.login(UserId::new("alice").unwrap(), DeviceInfo::new()).await;
+    let login = service
+        .login(UserId::new("alice").unwrap(), DeviceInfo::new())
+        .await;
     assert!(login.is_ok(), "a failing hook failed the login");
-    let acting = service.authenticate(&login.unwrap().tokens.access_token, None).await.unwrap();
-    assert!(service.logout(&acting).await.is_ok(), "a failing hook failed the logout");
+    let acting = service
+        .authenticate(&login.unwrap().tokens.access_token, None)
+        .await
+        .unwrap();
+    assert!(
+        service.logout(&acting).await.is_ok(),
+        "a failing hook failed the logout"
+    );
     assert_eq!(hook.take().len(), 2);
-    assert_eq!(REPORTED.load(Ordering::SeqCst), 2, "each failure is reported");
+    assert_eq!(
+        REPORTED.load(Ordering::SeqCst),
+        2,
+        "each failure is reported"
+    );
 }

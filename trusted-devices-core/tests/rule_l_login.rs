@@ -1,5 +1,10 @@
 //! Rule L: login creates a named device and a token pair; single login; max devices.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -20,7 +25,13 @@ async fn rule_l_login_creates_a_device_and_a_token_pair() {
     let f = Fixture::defaults();
     let ip: IpAddr = "203.0.113.7".parse().unwrap();
     let login = f
-        .login_with("alice", DeviceInfo::new().user_agent(FIREFOX).ip(ip).requested_name("  Work laptop "))
+        .login_with(
+            "alice",
+            DeviceInfo::new()
+                .user_agent(FIREFOX)
+                .ip(ip)
+                .requested_name("  Work laptop "),
+        )
         .await;
     let device = &login.device;
     assert_eq!(device.name.as_str(), "Work laptop");
@@ -29,30 +40,52 @@ async fn rule_l_login_creates_a_device_and_a_token_pair() {
     assert_eq!(device.created_at, f.now());
     assert_eq!(device.last_seen_at, f.now());
     assert!(device.can_delete_other_devices && device.can_update_other_devices);
-    assert_eq!(device.id.as_uuid().get_version_num(), 7, "device ids are UUID v7");
+    assert_eq!(
+        device.id.as_uuid().get_version_num(),
+        7,
+        "device ids are UUID v7"
+    );
     assert_eq!(login.tokens.token_type, "Bearer");
     assert_eq!(login.tokens.expires_in, 15 * 60);
     assert_eq!(login.tokens.device_id, device.id);
-    assert_eq!(f.service.devices().get(device.id).await.unwrap().as_ref(), Some(device));
+    assert_eq!(
+        f.service.devices().get(device.id).await.unwrap().as_ref(),
+        Some(device)
+    );
 }
 
 #[tokio::test]
 async fn rule_l_device_name_comes_from_header_else_user_agent_else_unknown() {
     let f = Fixture::defaults();
-    let named = f.login_with("alice", DeviceInfo::new().user_agent(FIREFOX)).await;
+    let named = f
+        .login_with("alice", DeviceInfo::new().user_agent(FIREFOX))
+        .await;
     assert_eq!(named.device.name.as_str(), "Firefox on Linux");
     let unknown = f.login_with("alice", DeviceInfo::new()).await;
     assert_eq!(unknown.device.name.as_str(), "Unknown device");
-    let blank = f.login_with("alice", DeviceInfo::new().requested_name("   ").user_agent(FIREFOX)).await;
+    let blank = f
+        .login_with(
+            "alice",
+            DeviceInfo::new().requested_name("   ").user_agent(FIREFOX),
+        )
+        .await;
     assert_eq!(blank.device.name.as_str(), "Firefox on Linux");
-    let long = f.login_with("alice", DeviceInfo::new().requested_name("é".repeat(150))).await;
-    assert_eq!(long.device.name.as_str().chars().count(), 100, "names are cut to 100 characters");
+    let long = f
+        .login_with("alice", DeviceInfo::new().requested_name("é".repeat(150)))
+        .await;
+    assert_eq!(
+        long.device.name.as_str().chars().count(),
+        100,
+        "names are cut to 100 characters"
+    );
 }
 
 #[tokio::test]
 async fn rule_l_user_agent_is_truncated_to_512_bytes() {
     let f = Fixture::defaults();
-    let login = f.login_with("alice", DeviceInfo::new().user_agent("a".repeat(2000))).await;
+    let login = f
+        .login_with("alice", DeviceInfo::new().user_agent("a".repeat(2000)))
+        .await;
     assert_eq!(login.device.user_agent.len(), 512);
 }
 
@@ -75,7 +108,10 @@ fn rule_l_user_ids_and_metadata_are_bounded() {
     assert!(UserId::new("u".repeat(256)).is_err());
     assert!(Metadata::new(json!({"app": "1.0"})).is_ok());
     assert!(Metadata::new(json!(["not", "an", "object"])).is_err());
-    assert!(Metadata::new(json!({"big": "x".repeat(4096)})).is_err(), "metadata over 4 KiB");
+    assert!(
+        Metadata::new(json!({"big": "x".repeat(4096)})).is_err(),
+        "metadata over 4 KiB"
+    );
 }
 
 #[tokio::test]
@@ -86,14 +122,26 @@ async fn rule_l_single_login_revokes_every_other_device() {
     let bob = f.login("bob").await;
     let third = f.login("alice").await;
     let listed = f.service.list(&f.acting(&third).await).await.unwrap();
-    assert_eq!(listed.iter().map(|d| d.id).collect::<Vec<_>>(), vec![third.device.id]);
+    assert_eq!(
+        listed.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![third.device.id]
+    );
     for old in [&first, &second] {
         let access = f.service.authenticate(&old.tokens.access_token, None).await;
         assert!(matches!(access, Err(Error::DeviceRevoked)));
-        let refresh = f.service.refresh(old.tokens.refresh_token.expose(), None).await;
+        let refresh = f
+            .service
+            .refresh(old.tokens.refresh_token.expose(), None)
+            .await;
         assert!(matches!(refresh, Err(Error::RefreshTokenInvalid)));
     }
-    assert!(f.service.authenticate(&bob.tokens.access_token, None).await.is_ok(), "other users untouched");
+    assert!(
+        f.service
+            .authenticate(&bob.tokens.access_token, None)
+            .await
+            .is_ok(),
+        "other users untouched"
+    );
 }
 
 #[tokio::test]
@@ -102,9 +150,16 @@ async fn rule_l_max_devices_reject_creates_nothing() {
     f.login("alice").await;
     f.login("alice").await;
     let (devices, tokens) = (f.devices.len(), f.tokens.len());
-    let refused = f.service.login(UserId::new("alice").unwrap(), DeviceInfo::new()).await;
+    let refused = f
+        .service
+        .login(UserId::new("alice").unwrap(), DeviceInfo::new())
+        .await;
     assert!(matches!(refused, Err(Error::TooManyDevices)));
-    assert_eq!((f.devices.len(), f.tokens.len()), (devices, tokens), "a refused login writes nothing");
+    assert_eq!(
+        (f.devices.len(), f.tokens.len()),
+        (devices, tokens),
+        "a refused login writes nothing"
+    );
     f.login("bob").await;
 }
 
@@ -123,24 +178,51 @@ async fn rule_l_evict_least_recently_used_revokes_the_device_seen_longest_ago() 
     f.acting(&older).await; // seen now: newer is now the least recently used
     let third = f.login("alice").await;
     assert!(matches!(
-        f.service.authenticate(&newer.tokens.access_token, None).await,
+        f.service
+            .authenticate(&newer.tokens.access_token, None)
+            .await,
         Err(Error::DeviceRevoked)
     ));
-    assert!(f.service.authenticate(&older.tokens.access_token, None).await.is_ok());
-    assert!(f.service.authenticate(&third.tokens.access_token, None).await.is_ok());
+    assert!(
+        f.service
+            .authenticate(&older.tokens.access_token, None)
+            .await
+            .is_ok()
+    );
+    assert!(
+        f.service
+            .authenticate(&third.tokens.access_token, None)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn rule_l_evict_oldest_revokes_the_first_created() {
-    let f = Fixture::new(Policy::builder().max_devices(Some(2)).eviction(Eviction::EvictOldest));
+    let f = Fixture::new(
+        Policy::builder()
+            .max_devices(Some(2))
+            .eviction(Eviction::EvictOldest),
+    );
     let oldest = f.login("alice").await;
     f.advance(chrono::TimeDelta::minutes(1));
     let middle = f.login("alice").await;
     f.advance(chrono::TimeDelta::minutes(1));
     f.login("alice").await;
-    let refresh = f.service.refresh(oldest.tokens.refresh_token.expose(), None).await;
-    assert!(matches!(refresh, Err(Error::RefreshTokenInvalid)), "evicted device's refresh token");
-    assert!(f.service.authenticate(&middle.tokens.access_token, None).await.is_ok());
+    let refresh = f
+        .service
+        .refresh(oldest.tokens.refresh_token.expose(), None)
+        .await;
+    assert!(
+        matches!(refresh, Err(Error::RefreshTokenInvalid)),
+        "evicted device's refresh token"
+    );
+    assert!(
+        f.service
+            .authenticate(&middle.tokens.access_token, None)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -149,7 +231,11 @@ async fn rule_l_concurrent_logins_never_exceed_max_devices() {
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let service = f.service.clone();
-            tokio::spawn(async move { service.login(UserId::new("alice").unwrap(), DeviceInfo::new()).await })
+            tokio::spawn(async move {
+                service
+                    .login(UserId::new("alice").unwrap(), DeviceInfo::new())
+                    .await
+            })
         })
         .collect();
     let mut succeeded = 0;
@@ -175,13 +261,23 @@ impl Geolocator for FixedGeolocator {
 
 #[tokio::test]
 async fn rule_l_geolocation_fills_location_and_its_failure_never_fails_login() {
-    let paris = Location { country: Some("FR".into()), region: None, city: Some("Paris".into()) };
-    for (answer, expected) in [(Ok(paris.clone()), Some(paris)), (Err("lookup failed"), None)] {
+    let paris = Location {
+        country: Some("FR".into()),
+        region: None,
+        city: Some("Paris".into()),
+    };
+    for (answer, expected) in [
+        (Ok(paris.clone()), Some(paris)),
+        (Err("lookup failed"), None),
+    ] {
         let service = trusted_devices_core::TrustedDevices::builder(common::keys())
             .geolocator(Arc::new(FixedGeolocator(answer)))
             .build();
         let info = DeviceInfo::new().ip("203.0.113.7".parse().unwrap());
-        let login = service.login(UserId::new("alice").unwrap(), info).await.unwrap();
+        let login = service
+            .login(UserId::new("alice").unwrap(), info)
+            .await
+            .unwrap();
         assert_eq!(login.device.location, expected);
     }
 }

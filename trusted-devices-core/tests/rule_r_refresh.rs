@@ -1,5 +1,10 @@
 //! Rule R: opaque rotating refresh tokens, stored as hashes, with the reuse grace.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -12,14 +17,39 @@ async fn rule_r_refresh_rotates_and_moves_the_idle_deadline() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
     f.advance(TimeDelta::days(29));
-    let pair = f.service.refresh(login.tokens.refresh_token.expose(), None).await.unwrap();
+    let pair = f
+        .service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await
+        .unwrap();
     assert_ne!(pair.refresh_token, login.tokens.refresh_token);
     assert_eq!(pair.device_id, login.device.id);
-    assert!(f.service.authenticate(&pair.access_token, None).await.is_ok());
-    let device = f.service.devices().get(login.device.id).await.unwrap().unwrap();
-    assert_eq!(device.idle_expires_at, f.now() + TimeDelta::days(30), "idle deadline moved");
+    assert!(
+        f.service
+            .authenticate(&pair.access_token, None)
+            .await
+            .is_ok()
+    );
+    let device = f
+        .service
+        .devices()
+        .get(login.device.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        device.idle_expires_at,
+        f.now() + TimeDelta::days(30),
+        "idle deadline moved"
+    );
     f.advance(TimeDelta::days(29));
-    assert!(f.service.refresh(pair.refresh_token.expose(), None).await.is_ok(), "58 days in, still alive");
+    assert!(
+        f.service
+            .refresh(pair.refresh_token.expose(), None)
+            .await
+            .is_ok(),
+        "58 days in, still alive"
+    );
 }
 
 #[tokio::test]
@@ -37,31 +67,62 @@ async fn rule_r_only_hashes_are_stored() {
 async fn rule_r_replay_within_grace_returns_the_same_successor() {
     let f = Fixture::defaults(); // grace 10 s
     let login = f.login("alice").await;
-    let first = f.service.refresh(login.tokens.refresh_token.expose(), None).await.unwrap();
+    let first = f
+        .service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await
+        .unwrap();
     f.advance(TimeDelta::seconds(10));
-    let again = f.service.refresh(login.tokens.refresh_token.expose(), None).await.unwrap();
+    let again = f
+        .service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await
+        .unwrap();
     assert_eq!(again.refresh_token, first.refresh_token);
-    assert!(f.service.authenticate(&again.access_token, None).await.is_ok());
+    assert!(
+        f.service
+            .authenticate(&again.access_token, None)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn rule_r_reuse_after_grace_revokes_the_device() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
-    let successor = f.service.refresh(login.tokens.refresh_token.expose(), None).await.unwrap();
+    let successor = f
+        .service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await
+        .unwrap();
     f.advance(TimeDelta::seconds(11));
     f.hook.take();
-    let reuse = f.service.refresh(login.tokens.refresh_token.expose(), None).await;
+    let reuse = f
+        .service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await;
     assert!(matches!(reuse, Err(Error::RefreshTokenReused)));
     assert!(matches!(
         f.service.authenticate(&successor.access_token, None).await,
         Err(Error::DeviceRevoked)
     ));
-    assert!(f.service.refresh(successor.refresh_token.expose(), None).await.is_err());
+    assert!(
+        f.service
+            .refresh(successor.refresh_token.expose(), None)
+            .await
+            .is_err()
+    );
     assert_eq!(f.tokens.len(), 0, "every token of the device is gone");
     let events = f.hook.take();
     assert!(matches!(events[0], Event::RefreshReuseDetected { .. }));
-    assert!(matches!(events[1], Event::DeviceRevoked { reason: RevokeReason::RefreshReuse, .. }));
+    assert!(matches!(
+        events[1],
+        Event::DeviceRevoked {
+            reason: RevokeReason::RefreshReuse,
+            ..
+        }
+    ));
 }
 
 #[tokio::test]
@@ -69,11 +130,25 @@ async fn rule_r_garbage_tokens_are_refresh_token_invalid() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
     let real = login.tokens.refresh_token.expose();
-    let flipped = format!("{}{}", &real[..real.len() - 1], if real.ends_with('A') { 'B' } else { 'A' });
+    let flipped = format!(
+        "{}{}",
+        &real[..real.len() - 1],
+        if real.ends_with('A') { 'B' } else { 'A' }
+    );
     let huge = "tdr_".to_owned() + &"A".repeat(100_000);
-    for bad in ["", "tdr_", "not-a-token", &huge, &flipped, &login.tokens.access_token] {
+    for bad in [
+        "",
+        "tdr_",
+        "not-a-token",
+        &huge,
+        &flipped,
+        &login.tokens.access_token,
+    ] {
         let refreshed = f.service.refresh(bad, None).await;
-        assert!(matches!(refreshed, Err(Error::RefreshTokenInvalid)), "{bad:.20}: {refreshed:?}");
+        assert!(
+            matches!(refreshed, Err(Error::RefreshTokenInvalid)),
+            "{bad:.20}: {refreshed:?}"
+        );
     }
 }
 
@@ -82,7 +157,10 @@ async fn rule_r_idle_timeout_expires_the_refresh_token() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
     f.advance(TimeDelta::days(30));
-    let refreshed = f.service.refresh(login.tokens.refresh_token.expose(), None).await;
+    let refreshed = f
+        .service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await;
     assert!(matches!(refreshed, Err(Error::RefreshTokenExpired)));
 }
 
@@ -99,8 +177,19 @@ async fn rule_r_concurrent_refreshes_yield_exactly_one_successor() {
         .collect();
     let mut successors = std::collections::HashSet::new();
     for task in tasks {
-        successors.insert(task.await.unwrap().unwrap().refresh_token.expose().to_owned());
+        successors.insert(
+            task.await
+                .unwrap()
+                .unwrap()
+                .refresh_token
+                .expose()
+                .to_owned(),
+        );
     }
     assert_eq!(successors.len(), 1);
-    assert_eq!(f.tokens.len(), 2, "the consumed token and one live successor");
+    assert_eq!(
+        f.tokens.len(),
+        2,
+        "the consumed token and one live successor"
+    );
 }

@@ -1,5 +1,10 @@
 //! Rule T: standard HS256 JWTs, key rotation by `kid`, and every forgery is `token_invalid`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -11,8 +16,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use trusted_devices_core::{
-    AccessClaims, AccessTokenCodec, Error, KeyRing, Policy, SigningKey, TrustedDevices, UserId,
-    DeviceInfo,
+    AccessClaims, AccessTokenCodec, DeviceInfo, Error, KeyRing, Policy, SigningKey, TrustedDevices,
+    UserId,
 };
 
 fn sign_raw(header: &Value, claims: &Value, secret: &[u8]) -> String {
@@ -21,7 +26,9 @@ fn sign_raw(header: &Value, claims: &Value, secret: &[u8]) -> String {
         B64.encode(serde_json::to_vec(header).unwrap()),
         B64.encode(serde_json::to_vec(claims).unwrap())
     );
-    let mac = Hmac::<Sha256>::new_from_slice(secret).unwrap().chain_update(input.as_bytes());
+    let mac = Hmac::<Sha256>::new_from_slice(secret)
+        .unwrap()
+        .chain_update(input.as_bytes());
     format!("{input}.{}", B64.encode(mac.finalize().into_bytes()))
 }
 
@@ -46,8 +53,11 @@ async fn rule_t_access_token_is_a_standard_hs256_jwt() {
     assert!(claims["jti"].as_str().is_some_and(|jti| !jti.is_empty()));
     // Any HMAC-SHA256 implementation verifies it with the shared key.
     let (input, signature) = token.rsplit_once('.').unwrap();
-    let mac = Hmac::<Sha256>::new_from_slice(SECRET).unwrap().chain_update(input.as_bytes());
-    mac.verify_slice(&B64.decode(signature).unwrap()).expect("independent verification");
+    let mac = Hmac::<Sha256>::new_from_slice(SECRET)
+        .unwrap()
+        .chain_update(input.as_bytes());
+    mac.verify_slice(&B64.decode(signature).unwrap())
+        .expect("independent verification");
 }
 
 #[tokio::test]
@@ -66,18 +76,55 @@ async fn rule_t_every_malformed_or_forged_token_is_token_invalid() {
     let (input, _) = good.rsplit_once('.').unwrap();
     let mut tampered_claims = claims.clone();
     tampered_claims["sub"] = json!("mallory");
-    let forged_payload = format!("{}.{}", good.split('.').next().unwrap(), B64.encode(serde_json::to_vec(&tampered_claims).unwrap()));
+    let forged_payload = format!(
+        "{}.{}",
+        good.split('.').next().unwrap(),
+        B64.encode(serde_json::to_vec(&tampered_claims).unwrap())
+    );
     let cases: Vec<(&str, String)> = vec![
-        ("alg none", format!("{}.", sign_raw(&with("alg", json!("none")), &claims, SECRET).rsplit_once('.').unwrap().0)),
-        ("alg HS512", sign_raw(&with("alg", json!("HS512")), &claims, SECRET)),
-        ("alg RS256", sign_raw(&with("alg", json!("RS256")), &claims, SECRET)),
-        ("lower-case alg", sign_raw(&with("alg", json!("hs256")), &claims, SECRET)),
-        ("unknown kid", sign_raw(&with("kid", json!("k9")), &claims, SECRET)),
-        ("no kid", sign_raw(&json!({"alg": "HS256", "typ": "JWT"}), &claims, SECRET)),
-        ("other typ", sign_raw(&with("typ", json!("at+jwt+x")), &claims, SECRET)),
-        ("crit header", sign_raw(&with("crit", json!(["exp"])), &claims, SECRET)),
+        (
+            "alg none",
+            format!(
+                "{}.",
+                sign_raw(&with("alg", json!("none")), &claims, SECRET)
+                    .rsplit_once('.')
+                    .unwrap()
+                    .0
+            ),
+        ),
+        (
+            "alg HS512",
+            sign_raw(&with("alg", json!("HS512")), &claims, SECRET),
+        ),
+        (
+            "alg RS256",
+            sign_raw(&with("alg", json!("RS256")), &claims, SECRET),
+        ),
+        (
+            "lower-case alg",
+            sign_raw(&with("alg", json!("hs256")), &claims, SECRET),
+        ),
+        (
+            "unknown kid",
+            sign_raw(&with("kid", json!("k9")), &claims, SECRET),
+        ),
+        (
+            "no kid",
+            sign_raw(&json!({"alg": "HS256", "typ": "JWT"}), &claims, SECRET),
+        ),
+        (
+            "other typ",
+            sign_raw(&with("typ", json!("at+jwt+x")), &claims, SECRET),
+        ),
+        (
+            "crit header",
+            sign_raw(&with("crit", json!(["exp"])), &claims, SECRET),
+        ),
         ("wrong key", sign_raw(&header, &claims, &[9u8; 32])),
-        ("tampered claims", format!("{forged_payload}.{}", good.rsplit_once('.').unwrap().1)),
+        (
+            "tampered claims",
+            format!("{forged_payload}.{}", good.rsplit_once('.').unwrap().1),
+        ),
         ("missing claim", sign_raw(&header, &without_jti, SECRET)),
         ("claims not JSON", format!("{input}x")),
         ("bad base64", format!("{input}.!!!!")),
@@ -86,15 +133,27 @@ async fn rule_t_every_malformed_or_forged_token_is_token_invalid() {
         ("four segments", format!("{good}.x")),
         ("empty", String::new()),
         ("oversized", format!("{good}{}", "A".repeat(4096))),
-        ("header not JSON", format!("{}.{}", B64.encode("nope"), good.split_once('.').unwrap().1)),
+        (
+            "header not JSON",
+            format!("{}.{}", B64.encode("nope"), good.split_once('.').unwrap().1),
+        ),
     ];
     for (what, token) in cases {
         let verified = f.service.verify(&token).await;
-        assert!(matches!(verified, Err(Error::TokenInvalid)), "{what}: {verified:?}");
+        assert!(
+            matches!(verified, Err(Error::TokenInvalid)),
+            "{what}: {verified:?}"
+        );
         let authenticated = f.service.authenticate(&token, None).await;
-        assert!(matches!(authenticated, Err(Error::TokenInvalid)), "{what}: {authenticated:?}");
+        assert!(
+            matches!(authenticated, Err(Error::TokenInvalid)),
+            "{what}: {authenticated:?}"
+        );
     }
-    assert!(f.service.verify(&good).await.is_ok(), "the untouched token stays valid");
+    assert!(
+        f.service.verify(&good).await.is_ok(),
+        "the untouched token stays valid"
+    );
 }
 
 #[tokio::test]
@@ -104,9 +163,14 @@ async fn rule_t_expiry_allows_exactly_the_leeway() {
     f.advance(TimeDelta::minutes(15) + TimeDelta::seconds(5) - TimeDelta::microseconds(1));
     assert!(f.service.verify(&login.tokens.access_token).await.is_ok());
     f.advance(TimeDelta::microseconds(1));
-    assert!(matches!(f.service.verify(&login.tokens.access_token).await, Err(Error::TokenExpired)));
     assert!(matches!(
-        f.service.authenticate(&login.tokens.access_token, None).await,
+        f.service.verify(&login.tokens.access_token).await,
+        Err(Error::TokenExpired)
+    ));
+    assert!(matches!(
+        f.service
+            .authenticate(&login.tokens.access_token, None)
+            .await,
         Err(Error::TokenExpired)
     ));
 }
@@ -116,21 +180,43 @@ async fn rule_t_rotated_keys_still_verify_by_kid() {
     let old_key = SigningKey::new("old", &[1u8; 32]).unwrap();
     let new_key = SigningKey::new("new", &[2u8; 32]).unwrap();
     let devices = std::sync::Arc::new(trusted_devices_core::memory::MemoryDeviceRepository::new());
-    let before = TrustedDevices::builder(KeyRing::new(old_key.clone())).devices(devices.clone()).build();
-    let login = before.login(UserId::new("alice").unwrap(), DeviceInfo::new()).await.unwrap();
+    let before = TrustedDevices::builder(KeyRing::new(old_key.clone()))
+        .devices(devices.clone())
+        .build();
+    let login = before
+        .login(UserId::new("alice").unwrap(), DeviceInfo::new())
+        .await
+        .unwrap();
     let after = TrustedDevices::builder(KeyRing::new(new_key).with_verify_only(old_key).unwrap())
         .devices(devices)
         .build();
-    assert!(after.verify(&login.tokens.access_token).await.is_ok(), "verify-only key accepts old tokens");
-    let fresh = after.login(UserId::new("alice").unwrap(), DeviceInfo::new()).await.unwrap();
-    assert_eq!(parts(&fresh.tokens.access_token).0["kid"], "new", "the active key signs");
-    let retired = TrustedDevices::builder(KeyRing::new(SigningKey::new("new", &[2u8; 32]).unwrap())).build();
-    assert!(matches!(retired.verify(&login.tokens.access_token).await, Err(Error::TokenInvalid)));
+    assert!(
+        after.verify(&login.tokens.access_token).await.is_ok(),
+        "verify-only key accepts old tokens"
+    );
+    let fresh = after
+        .login(UserId::new("alice").unwrap(), DeviceInfo::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        parts(&fresh.tokens.access_token).0["kid"],
+        "new",
+        "the active key signs"
+    );
+    let retired =
+        TrustedDevices::builder(KeyRing::new(SigningKey::new("new", &[2u8; 32]).unwrap())).build();
+    assert!(matches!(
+        retired.verify(&login.tokens.access_token).await,
+        Err(Error::TokenInvalid)
+    ));
 }
 
 #[test]
 fn rule_t_keys_are_validated_and_never_printed() {
-    assert!(SigningKey::new("k", &[0u8; 31]).is_err(), "secrets under 32 bytes");
+    assert!(
+        SigningKey::new("k", &[0u8; 31]).is_err(),
+        "secrets under 32 bytes"
+    );
     assert!(SigningKey::new("", &[0u8; 32]).is_err());
     assert!(SigningKey::new("has space", &[0u8; 32]).is_err());
     let key = SigningKey::new("k", b"super-secret-value-of-32-bytes!!").unwrap();
@@ -144,10 +230,20 @@ async fn rule_t_revoked_device_token_is_refused_on_the_next_request() {
     let f = Fixture::new(Policy::builder().delete_delay(std::time::Duration::ZERO));
     let owner = f.login("alice").await;
     let other = f.login("alice").await;
-    assert!(f.service.authenticate(&other.tokens.access_token, None).await.is_ok());
-    f.service.delete(&f.acting(&owner).await, other.device.id).await.unwrap();
+    assert!(
+        f.service
+            .authenticate(&other.tokens.access_token, None)
+            .await
+            .is_ok()
+    );
+    f.service
+        .delete(&f.acting(&owner).await, other.device.id)
+        .await
+        .unwrap();
     assert!(matches!(
-        f.service.authenticate(&other.tokens.access_token, None).await,
+        f.service
+            .authenticate(&other.tokens.access_token, None)
+            .await,
         Err(Error::DeviceRevoked)
     ));
 }
@@ -163,7 +259,10 @@ async fn rule_t_token_whose_sub_is_not_the_devices_owner_is_refused() {
         exp: f.now().timestamp() + 60,
         jti: "x".into(),
     });
-    assert!(matches!(f.service.authenticate(&forged, None).await, Err(Error::DeviceRevoked)));
+    assert!(matches!(
+        f.service.authenticate(&forged, None).await,
+        Err(Error::DeviceRevoked)
+    ));
 }
 
 #[tokio::test]
@@ -172,12 +271,29 @@ async fn rule_t_authenticate_touches_last_seen_at_most_once_per_interval() {
     let login = f.login("alice").await;
     let ip = "198.51.100.1".parse().ok();
     f.advance(TimeDelta::minutes(5) - TimeDelta::seconds(1));
-    let seen = f.service.authenticate(&login.tokens.access_token, ip).await.unwrap();
-    assert_eq!(seen.device.last_seen_at, login.device.created_at, "within the interval: no write");
+    let seen = f
+        .service
+        .authenticate(&login.tokens.access_token, ip)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.device.last_seen_at, login.device.created_at,
+        "within the interval: no write"
+    );
     f.advance(TimeDelta::seconds(1));
-    let seen = f.service.authenticate(&login.tokens.access_token, ip).await.unwrap();
+    let seen = f
+        .service
+        .authenticate(&login.tokens.access_token, ip)
+        .await
+        .unwrap();
     assert_eq!(seen.device.last_seen_at, f.now());
     assert_eq!(seen.device.last_ip, ip);
-    let stored = f.service.devices().get(login.device.id).await.unwrap().unwrap();
+    let stored = f
+        .service
+        .devices()
+        .get(login.device.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((stored.last_seen_at, stored.last_ip), (f.now(), ip));
 }

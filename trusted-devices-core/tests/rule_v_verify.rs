@@ -1,5 +1,10 @@
 //! Rule V: verify answers whether an access token is valid now, with no side effect.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -23,9 +28,20 @@ async fn rule_v_verify_has_no_side_effect() {
     let login = f.login("alice").await;
     f.advance(TimeDelta::minutes(1));
     f.service.verify(&login.tokens.access_token).await.unwrap();
-    let device = f.service.devices().get(login.device.id).await.unwrap().unwrap();
+    let device = f
+        .service
+        .devices()
+        .get(login.device.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(device, login.device, "verify wrote to the device");
-    assert!(f.hook.take().iter().all(|e| matches!(e, trusted_devices_core::Event::DeviceCreated { .. })));
+    assert!(
+        f.hook
+            .take()
+            .iter()
+            .all(|e| matches!(e, trusted_devices_core::Event::DeviceCreated { .. }))
+    );
 }
 
 #[tokio::test]
@@ -33,8 +49,14 @@ async fn rule_v_verify_refuses_revoked_and_expired_tokens() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
     f.service.logout(&f.acting(&login).await).await.unwrap();
-    assert!(matches!(f.service.verify(&login.tokens.access_token).await, Err(Error::DeviceRevoked)));
+    assert!(matches!(
+        f.service.verify(&login.tokens.access_token).await,
+        Err(Error::DeviceRevoked)
+    ));
     let other = f.login("alice").await;
     f.advance(TimeDelta::hours(1));
-    assert!(matches!(f.service.verify(&other.tokens.access_token).await, Err(Error::TokenExpired)));
+    assert!(matches!(
+        f.service.verify(&other.tokens.access_token).await,
+        Err(Error::TokenExpired)
+    ));
 }

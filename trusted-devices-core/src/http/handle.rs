@@ -28,7 +28,11 @@ impl TrustedDevices {
             .await
     }
 
-    async fn route(&self, endpoint: Endpoint, request: ApiRequest<'_>) -> Result<ApiResponse, Error> {
+    async fn route(
+        &self,
+        endpoint: Endpoint,
+        request: ApiRequest<'_>,
+    ) -> Result<ApiResponse, Error> {
         if !endpoint.needs_bearer() {
             return self.route_public(endpoint, request).await;
         }
@@ -39,8 +43,10 @@ impl TrustedDevices {
         match endpoint {
             Endpoint::ListDevices => {
                 let devices = self.list(&acting).await?;
-                let views: Vec<DeviceView<'_>> =
-                    devices.iter().map(|device| DeviceView::new(device, me)).collect();
+                let views: Vec<DeviceView<'_>> = devices
+                    .iter()
+                    .map(|device| DeviceView::new(device, me))
+                    .collect();
                 Ok(ApiResponse::json(200, &views))
             }
             Endpoint::GetDevice => {

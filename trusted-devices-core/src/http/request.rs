@@ -53,8 +53,17 @@ mod tests {
         assert_eq!(bearer_token(Some(b"Bearer abc")).ok(), Some("abc"));
         assert_eq!(bearer_token(Some(b"bearer   abc ")).ok(), Some("abc"));
         assert!(matches!(bearer_token(None), Err(Error::TokenMissing)));
-        assert!(matches!(bearer_token(Some(b"Basic eDp5")), Err(Error::TokenMissing)));
-        assert!(matches!(bearer_token(Some(b"Bearer ")), Err(Error::TokenInvalid)));
-        assert!(matches!(bearer_token(Some(b"Bearer \xff")), Err(Error::TokenInvalid)));
+        assert!(matches!(
+            bearer_token(Some(b"Basic eDp5")),
+            Err(Error::TokenMissing)
+        ));
+        assert!(matches!(
+            bearer_token(Some(b"Bearer ")),
+            Err(Error::TokenInvalid)
+        ));
+        assert!(matches!(
+            bearer_token(Some(b"Bearer \xff")),
+            Err(Error::TokenInvalid)
+        ));
     }
 }

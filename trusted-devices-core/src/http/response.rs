@@ -55,7 +55,9 @@ impl ApiResponse {
     #[must_use]
     pub fn token_pair(tokens: &TokenPair) -> Self {
         let mut response = Self::json(200, tokens);
-        response.headers.push(("cache-control", "no-store".to_owned()));
+        response
+            .headers
+            .push(("cache-control", "no-store".to_owned()));
         response
     }
 
@@ -63,8 +65,12 @@ impl ApiResponse {
     #[must_use]
     pub fn error(error: &Error) -> Self {
         let retry_after = error.retry_after();
-        let mut response =
-            Self::problem_with(error.status(), error.code(), &error.to_string(), retry_after);
+        let mut response = Self::problem_with(
+            error.status(),
+            error.code(),
+            &error.to_string(),
+            retry_after,
+        );
         if let Some(seconds) = retry_after {
             response.headers.push(("retry-after", seconds.to_string()));
         }

@@ -55,7 +55,9 @@ impl State {
     }
 
     fn owned(&self, user: &UserId, id: DeviceId) -> Option<&Device> {
-        self.devices.get(&id).filter(|device| device.user_id == *user)
+        self.devices
+            .get(&id)
+            .filter(|device| device.user_id == *user)
     }
 
     /// Changes a device in place, keeping the deadline index true.
@@ -127,7 +129,11 @@ impl DeviceRepository for MemoryDeviceRepository {
     ) -> Result<CreateOutcome, StorageError> {
         let mut state = self.write();
         let victims = if limit.single_login {
-            state.user_devices(&device.user_id).iter().map(|d| d.id).collect()
+            state
+                .user_devices(&device.user_id)
+                .iter()
+                .map(|d| d.id)
+                .collect()
         } else if let Some(max) = limit.max_devices {
             match state.victims(&device.user_id, max, limit.eviction) {
                 Some(victims) => victims,
@@ -136,7 +142,10 @@ impl DeviceRepository for MemoryDeviceRepository {
         } else {
             Vec::new()
         };
-        let displaced = victims.into_iter().filter_map(|id| state.remove(id)).collect();
+        let displaced = victims
+            .into_iter()
+            .filter_map(|id| state.remove(id))
+            .collect();
         state.insert(device);
         Ok(CreateOutcome::Created { displaced })
     }
@@ -214,7 +223,10 @@ impl DeviceRepository for MemoryDeviceRepository {
             .map(|d| d.id)
             .filter(|id| *id != keep)
             .collect();
-        Ok(others.into_iter().filter_map(|id| state.remove(id)).collect())
+        Ok(others
+            .into_iter()
+            .filter_map(|id| state.remove(id))
+            .collect())
     }
 
     async fn delete_all(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
@@ -237,7 +249,10 @@ impl DeviceRepository for MemoryDeviceRepository {
             .take(batch)
             .map(|(_, id)| *id)
             .collect();
-        Ok(expired.into_iter().filter_map(|id| state.remove(id)).collect())
+        Ok(expired
+            .into_iter()
+            .filter_map(|id| state.remove(id))
+            .collect())
     }
 }
 

@@ -227,7 +227,10 @@ mod tests {
         let policy = Policy::builder().build().unwrap();
         assert_eq!(policy, Policy::default());
         assert_eq!(policy.access_token_ttl(), Duration::from_secs(15 * 60));
-        assert_eq!(policy.refresh_idle_timeout(), Duration::from_secs(30 * 86_400));
+        assert_eq!(
+            policy.refresh_idle_timeout(),
+            Duration::from_secs(30 * 86_400)
+        );
         assert_eq!(policy.session_max_lifetime(), None);
         assert_eq!(policy.delete_delay(), Duration::from_secs(86_400));
         assert_eq!(policy.update_delay(), Duration::from_secs(3_600));
@@ -246,12 +249,18 @@ mod tests {
     fn invalid_settings_are_typed_errors() {
         let zero = Duration::ZERO;
         let cases = [
-            (Policy::builder().access_token_ttl(zero), PolicyError::Zero("access_token_ttl")),
+            (
+                Policy::builder().access_token_ttl(zero),
+                PolicyError::Zero("access_token_ttl"),
+            ),
             (
                 Policy::builder().access_token_ttl(Duration::from_millis(500)),
                 PolicyError::AccessTokenTtlUnderOneSecond,
             ),
-            (Policy::builder().refresh_idle_timeout(zero), PolicyError::Zero("refresh_idle_timeout")),
+            (
+                Policy::builder().refresh_idle_timeout(zero),
+                PolicyError::Zero("refresh_idle_timeout"),
+            ),
             (
                 Policy::builder().session_max_lifetime(Some(zero)),
                 PolicyError::Zero("session_max_lifetime"),
@@ -262,8 +271,14 @@ mod tests {
                     .refresh_reuse_grace(Duration::from_secs(6)),
                 PolicyError::GraceLongerThanIdleTimeout,
             ),
-            (Policy::builder().max_devices(Some(0)), PolicyError::ZeroMaxDevices),
-            (Policy::builder().delete_delay(Duration::MAX), PolicyError::TooLong("delete_delay")),
+            (
+                Policy::builder().max_devices(Some(0)),
+                PolicyError::ZeroMaxDevices,
+            ),
+            (
+                Policy::builder().delete_delay(Duration::MAX),
+                PolicyError::TooLong("delete_delay"),
+            ),
         ];
         for (builder, expected) in cases {
             assert_eq!(builder.build(), Err(expected.clone()), "{expected}");
@@ -287,7 +302,11 @@ mod tests {
 
     #[test]
     fn eviction_modes_parse_from_settings_spelling() {
-        for mode in [Eviction::Reject, Eviction::EvictLeastRecentlyUsed, Eviction::EvictOldest] {
+        for mode in [
+            Eviction::Reject,
+            Eviction::EvictLeastRecentlyUsed,
+            Eviction::EvictOldest,
+        ] {
             assert_eq!(mode.as_str().parse::<Eviction>(), Ok(mode));
         }
         assert!("evict-newest".parse::<Eviction>().is_err());

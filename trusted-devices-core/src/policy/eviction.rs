@@ -39,9 +39,13 @@ pub struct UnknownEviction(pub String);
 impl FromStr for Eviction {
     type Err = UnknownEviction;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        [Self::Reject, Self::EvictLeastRecentlyUsed, Self::EvictOldest]
-            .into_iter()
-            .find(|mode| mode.as_str() == text)
-            .ok_or_else(|| UnknownEviction(text.to_owned()))
+        [
+            Self::Reject,
+            Self::EvictLeastRecentlyUsed,
+            Self::EvictOldest,
+        ]
+        .into_iter()
+        .find(|mode| mode.as_str() == text)
+        .ok_or_else(|| UnknownEviction(text.to_owned()))
     }
 }

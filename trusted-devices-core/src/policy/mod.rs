@@ -63,7 +63,6 @@ fn to_std(delta: TimeDelta) -> Duration {
 
 impl Policy {
     /// A builder starting from the defaults.
-    #[must_use]
     pub fn builder() -> PolicyBuilder {
         PolicyBuilder::default()
     }

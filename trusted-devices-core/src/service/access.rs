@@ -43,7 +43,10 @@ impl TrustedDevices {
         let (claims, mut device) = self.check_access(access_token, now).await?;
         let stale_before = now - self.inner.policy.touch_interval_delta();
         if device.last_seen_at <= stale_before {
-            let sighting = Sighting { at: now, ip: client_ip };
+            let sighting = Sighting {
+                at: now,
+                ip: client_ip,
+            };
             self.inner
                 .devices
                 .record_seen(device.id, sighting, stale_before)

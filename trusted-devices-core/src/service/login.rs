@@ -36,7 +36,10 @@ impl TrustedDevices {
 
         // The token goes first: a token whose device was never created is refused by
         // refresh, so a failure between the two writes leaves nothing usable behind.
-        self.inner.tokens.insert(first_record(&device, &refresh_token, now)).await?;
+        self.inner
+            .tokens
+            .insert(first_record(&device, &refresh_token, now))
+            .await?;
         let limit = DeviceLimit::from_policy(&self.inner.policy);
         let created = self.inner.devices.create(device.clone(), limit).await;
         let displaced = match created {

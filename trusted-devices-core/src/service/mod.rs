@@ -97,7 +97,12 @@ impl TrustedDevices {
 
     /// Signs an access token and pairs it with `refresh_token`. The access token expires
     /// after `access_token_ttl`, or at the session's absolute end if that comes first.
-    fn issue_pair(&self, device: &Device, refresh_token: RefreshToken, now: DateTime<Utc>) -> TokenPair {
+    fn issue_pair(
+        &self,
+        device: &Device,
+        refresh_token: RefreshToken,
+        now: DateTime<Utc>,
+    ) -> TokenPair {
         let policy = &self.inner.policy;
         let natural_end = now + policy.access_token_ttl_delta();
         let expires = device
@@ -125,7 +130,11 @@ impl TrustedDevices {
     ///
     /// Devices go first, tokens second: should the second step fail, every surviving token
     /// is refused anyway, because authenticate and refresh both require the device.
-    async fn finish_revocation(&self, revoked: Vec<Device>, reason: RevokeReason) -> Result<(), Error> {
+    async fn finish_revocation(
+        &self,
+        revoked: Vec<Device>,
+        reason: RevokeReason,
+    ) -> Result<(), Error> {
         if revoked.is_empty() {
             return Ok(());
         }
@@ -144,10 +153,10 @@ impl TrustedDevices {
     }
 
     async fn emit(&self, event: Event) {
-        if let Some(hook) = &self.inner.hook {
-            if let Err(error) = hook.on_event(&event).await {
-                (self.inner.report_hook_error)(&event, &error);
-            }
+        if let Some(hook) = &self.inner.hook
+            && let Err(error) = hook.on_event(&event).await
+        {
+            (self.inner.report_hook_error)(&event, &error);
         }
     }
 

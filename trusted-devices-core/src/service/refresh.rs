@@ -45,7 +45,10 @@ impl TrustedDevices {
         };
         match self.inner.tokens.rotate(rotation).await? {
             RotateOutcome::Rotated => {
-                let sighting = Sighting { at: now, ip: client_ip };
+                let sighting = Sighting {
+                    at: now,
+                    ip: client_ip,
+                };
                 let extended = self
                     .inner
                     .devices

@@ -72,8 +72,11 @@ pub trait DeviceRepository: Send + Sync {
     /// Inserts `device`, applying `limit` to its user in the same atomic operation:
     /// single login deletes every other device of the user; at `max_devices`, `Reject`
     /// writes nothing and the eviction modes delete just enough others to make room.
-    async fn create(&self, device: Device, limit: DeviceLimit)
-    -> Result<CreateOutcome, StorageError>;
+    async fn create(
+        &self,
+        device: Device,
+        limit: DeviceLimit,
+    ) -> Result<CreateOutcome, StorageError>;
 
     /// The device with this id, whoever owns it.
     async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError>;

@@ -6,4 +6,4 @@ mod device_repository;
 mod token_store;
 
 pub use device_repository::{CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
-pub use token_store::{RefreshRecord, RotateOutcome, Rotation, Rotated, TokenStore};
+pub use token_store::{RefreshRecord, RotateOutcome, Rotated, Rotation, TokenStore};

@@ -51,12 +51,27 @@ pub async fn create_then_get_round_trips_every_field(handles: &Handles) {
     let repo = pick(handles, 0);
     let user = unique_user("roundtrip");
     let device = sample_device(&user, base_time());
-    let displaced = created(repo.create(device.clone(), DeviceLimit::NONE).await.unwrap());
-    assert!(displaced.is_empty(), "conformance: an unlimited create displaced devices");
+    let displaced = created(
+        repo.create(device.clone(), DeviceLimit::NONE)
+            .await
+            .unwrap(),
+    );
+    assert!(
+        displaced.is_empty(),
+        "conformance: an unlimited create displaced devices"
+    );
     let read = pick(handles, 1).get(device.id).await.unwrap();
-    assert_eq!(read.as_ref(), Some(&device), "conformance: get must return every field as written");
+    assert_eq!(
+        read.as_ref(),
+        Some(&device),
+        "conformance: get must return every field as written"
+    );
     let listed = repo.list(&user).await.unwrap();
-    assert_eq!(listed, vec![device], "conformance: list must return every field as written");
+    assert_eq!(
+        listed,
+        vec![device],
+        "conformance: list must return every field as written"
+    );
 }
 
 /// `list` returns the user's devices only, by `created_at` then id.
@@ -67,13 +82,25 @@ pub async fn list_is_per_user_and_ordered_by_creation(handles: &Handles) {
     let mut expected = Vec::new();
     for minutes in [30, 10, 20] {
         let device = sample_device(&alice, base + TimeDelta::minutes(minutes));
-        repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+        repo.create(device.clone(), DeviceLimit::NONE)
+            .await
+            .unwrap();
         expected.push(device);
     }
-    repo.create(sample_device(&bob, base), DeviceLimit::NONE).await.unwrap();
+    repo.create(sample_device(&bob, base), DeviceLimit::NONE)
+        .await
+        .unwrap();
     expected.sort_by_key(|d| (d.created_at, d.id));
-    assert_eq!(repo.list(&alice).await.unwrap(), expected, "conformance: list order or isolation");
-    assert_eq!(repo.list(&bob).await.unwrap().len(), 1, "conformance: users are isolated");
+    assert_eq!(
+        repo.list(&alice).await.unwrap(),
+        expected,
+        "conformance: list order or isolation"
+    );
+    assert_eq!(
+        repo.list(&bob).await.unwrap().len(),
+        1,
+        "conformance: users are isolated"
+    );
     assert!(repo.list(&unique_user("nobody")).await.unwrap().is_empty());
 }
 
@@ -82,14 +109,24 @@ pub async fn other_users_devices_are_out_of_reach(handles: &Handles) {
     let repo = pick(handles, 0);
     let (owner, intruder) = (unique_user("owner"), unique_user("intruder"));
     let device = sample_device(&owner, base_time());
-    repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+    repo.create(device.clone(), DeviceLimit::NONE)
+        .await
+        .unwrap();
     let patch = DevicePatch {
         name: Some(DeviceName::new("stolen").unwrap()),
         ..DevicePatch::default()
     };
-    assert_eq!(repo.update(&intruder, device.id, &patch).await.unwrap(), None);
+    assert_eq!(
+        repo.update(&intruder, device.id, &patch).await.unwrap(),
+        None
+    );
     assert_eq!(repo.delete(&intruder, device.id).await.unwrap(), None);
-    assert!(repo.delete_others(&intruder, device.id).await.unwrap().is_empty());
+    assert!(
+        repo.delete_others(&intruder, device.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(repo.delete_all(&intruder).await.unwrap().is_empty());
     assert_eq!(
         repo.get(device.id).await.unwrap(),
@@ -103,14 +140,19 @@ pub async fn update_applies_only_the_given_fields(handles: &Handles) {
     let repo = pick(handles, 0);
     let user = unique_user("update");
     let device = sample_device(&user, base_time());
-    repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+    repo.create(device.clone(), DeviceLimit::NONE)
+        .await
+        .unwrap();
     let rename = DevicePatch {
         name: Some(DeviceName::new("Renamed").unwrap()),
         ..DevicePatch::default()
     };
     let mut expected = device.clone();
     expected.apply(&rename);
-    let updated = pick(handles, 1).update(&user, device.id, &rename).await.unwrap();
+    let updated = pick(handles, 1)
+        .update(&user, device.id, &rename)
+        .await
+        .unwrap();
     assert_eq!(updated.as_ref(), Some(&expected), "conformance: rename");
     let flags = DevicePatch {
         can_delete_other_devices: Some(false),
@@ -119,7 +161,11 @@ pub async fn update_applies_only_the_given_fields(handles: &Handles) {
     };
     expected.apply(&flags);
     let updated = repo.update(&user, device.id, &flags).await.unwrap();
-    assert_eq!(updated.as_ref(), Some(&expected), "conformance: permission flags");
+    assert_eq!(
+        updated.as_ref(),
+        Some(&expected),
+        "conformance: permission flags"
+    );
     assert_eq!(repo.get(device.id).await.unwrap(), Some(expected));
 }
 
@@ -129,20 +175,44 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
     let user = unique_user("seen");
     let base = base_time();
     let device = sample_device(&user, base);
-    repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+    repo.create(device.clone(), DeviceLimit::NONE)
+        .await
+        .unwrap();
     let ip = "198.51.100.9".parse().ok();
-    let early = Sighting { at: base + TimeDelta::minutes(1), ip };
-    repo.record_seen(device.id, early, base - TimeDelta::seconds(1)).await.unwrap();
+    let early = Sighting {
+        at: base + TimeDelta::minutes(1),
+        ip,
+    };
+    repo.record_seen(device.id, early, base - TimeDelta::seconds(1))
+        .await
+        .unwrap();
     let read = repo.get(device.id).await.unwrap().unwrap();
-    assert_eq!(read.last_seen_at, base, "conformance: a fresh sighting must not be rewritten");
+    assert_eq!(
+        read.last_seen_at, base,
+        "conformance: a fresh sighting must not be rewritten"
+    );
     repo.record_seen(device.id, early, base).await.unwrap();
     let read = repo.get(device.id).await.unwrap().unwrap();
-    assert_eq!(read.last_seen_at, early.at, "conformance: stale_before is inclusive");
-    assert_eq!(read.last_ip, ip, "conformance: last_ip is written with last_seen_at");
-    let unknown_ip = Sighting { at: base + TimeDelta::minutes(10), ip: None };
-    repo.record_seen(device.id, unknown_ip, base + TimeDelta::minutes(5)).await.unwrap();
+    assert_eq!(
+        read.last_seen_at, early.at,
+        "conformance: stale_before is inclusive"
+    );
+    assert_eq!(
+        read.last_ip, ip,
+        "conformance: last_ip is written with last_seen_at"
+    );
+    let unknown_ip = Sighting {
+        at: base + TimeDelta::minutes(10),
+        ip: None,
+    };
+    repo.record_seen(device.id, unknown_ip, base + TimeDelta::minutes(5))
+        .await
+        .unwrap();
     let read = repo.get(device.id).await.unwrap().unwrap();
-    assert_eq!(read.last_ip, ip, "conformance: an unknown address keeps the last one");
+    assert_eq!(
+        read.last_ip, ip,
+        "conformance: an unknown address keeps the last one"
+    );
 }
 
 /// `extend_idle` moves the idle deadline and records the sighting; a missing device is `None`.
@@ -151,17 +221,29 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
     let user = unique_user("extend");
     let base = base_time();
     let device = sample_device(&user, base);
-    repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+    repo.create(device.clone(), DeviceLimit::NONE)
+        .await
+        .unwrap();
     let at = base + TimeDelta::days(1);
     let deadline = at + TimeDelta::days(30);
     let sighting = Sighting { at, ip: None };
-    let extended = repo.extend_idle(device.id, sighting, deadline).await.unwrap().unwrap();
+    let extended = repo
+        .extend_idle(device.id, sighting, deadline)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(extended.idle_expires_at, deadline);
     assert_eq!(extended.last_seen_at, at);
-    assert_eq!(extended.session_expires_at, device.session_expires_at, "absolute deadline moved");
+    assert_eq!(
+        extended.session_expires_at, device.session_expires_at,
+        "absolute deadline moved"
+    );
     assert_eq!(repo.get(device.id).await.unwrap(), Some(extended));
     let gone = sample_device(&user, base);
-    assert_eq!(repo.extend_idle(gone.id, sighting, deadline).await.unwrap(), None);
+    assert_eq!(
+        repo.extend_idle(gone.id, sighting, deadline).await.unwrap(),
+        None
+    );
 }
 
 /// delete, delete_others and delete_all remove exactly what they name and return it.
@@ -169,13 +251,24 @@ pub async fn deletes_remove_exactly_their_devices(handles: &Handles) {
     let repo = pick(handles, 0);
     let user = unique_user("delete");
     let base = base_time();
-    let devices: Vec<_> = (0..4).map(|i| sample_device(&user, base + TimeDelta::seconds(i))).collect();
+    let devices: Vec<_> = (0..4)
+        .map(|i| sample_device(&user, base + TimeDelta::seconds(i)))
+        .collect();
     for device in &devices {
-        repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+        repo.create(device.clone(), DeviceLimit::NONE)
+            .await
+            .unwrap();
     }
     let [first, second, third, fourth] = [0, 1, 2, 3].map(|i| devices[i].clone());
-    assert_eq!(repo.delete(&user, first.id).await.unwrap(), Some(first.clone()));
-    assert_eq!(repo.delete(&user, first.id).await.unwrap(), None, "deleted twice");
+    assert_eq!(
+        repo.delete(&user, first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        repo.delete(&user, first.id).await.unwrap(),
+        None,
+        "deleted twice"
+    );
     let mut others = repo.delete_others(&user, second.id).await.unwrap();
     others.sort_by_key(|d| d.created_at);
     assert_eq!(others, vec![third, fourth], "conformance: delete_others");
@@ -200,9 +293,20 @@ pub async fn rule_l_reject_limit_holds_under_concurrent_logins(handles: &Handles
         .iter()
         .filter(|o| matches!(o, Ok(CreateOutcome::Created { displaced }) if displaced.is_empty()))
         .count();
-    let refused = outcomes.iter().filter(|o| matches!(o, Ok(CreateOutcome::LimitReached))).count();
-    assert_eq!((created, refused), (3, CONCURRENT_TASKS - 3), "rule L: reject under concurrency");
-    assert_eq!(pick(handles, 0).list(&user).await.unwrap().len(), 3, "rule L: max_devices exceeded");
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(CreateOutcome::LimitReached)))
+        .count();
+    assert_eq!(
+        (created, refused),
+        (3, CONCURRENT_TASKS - 3),
+        "rule L: reject under concurrency"
+    );
+    assert_eq!(
+        pick(handles, 0).list(&user).await.unwrap().len(),
+        3,
+        "rule L: max_devices exceeded"
+    );
 }
 
 /// Rule L: `EvictLeastRecentlyUsed` removes the device seen longest ago.
@@ -214,12 +318,22 @@ pub async fn rule_l_eviction_picks_least_recently_used(handles: &Handles) {
     for (created, seen) in [(0, 50), (1, 10), (2, 30)] {
         let mut device = sample_device(&user, base + TimeDelta::seconds(created));
         device.last_seen_at = base + TimeDelta::seconds(seen);
-        repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+        repo.create(device.clone(), DeviceLimit::NONE)
+            .await
+            .unwrap();
         devices.push(device);
     }
     let newcomer = sample_device(&user, base + TimeDelta::seconds(60));
-    let displaced = created(repo.create(newcomer, limit(3, Eviction::EvictLeastRecentlyUsed)).await.unwrap());
-    assert_eq!(displaced, vec![devices[1].clone()], "rule L: least recently used goes first");
+    let displaced = created(
+        repo.create(newcomer, limit(3, Eviction::EvictLeastRecentlyUsed))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        displaced,
+        vec![devices[1].clone()],
+        "rule L: least recently used goes first"
+    );
     assert_eq!(repo.list(&user).await.unwrap().len(), 3);
 }
 
@@ -232,11 +346,17 @@ pub async fn rule_l_eviction_picks_oldest(handles: &Handles) {
     for created in [20, 0, 10] {
         let mut device = sample_device(&user, base + TimeDelta::seconds(created));
         device.last_seen_at = base + TimeDelta::seconds(100 - created);
-        repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+        repo.create(device.clone(), DeviceLimit::NONE)
+            .await
+            .unwrap();
         devices.push(device);
     }
     let newcomer = sample_device(&user, base + TimeDelta::seconds(60));
-    let displaced = created(repo.create(newcomer, limit(2, Eviction::EvictOldest)).await.unwrap());
+    let displaced = created(
+        repo.create(newcomer, limit(2, Eviction::EvictOldest))
+            .await
+            .unwrap(),
+    );
     assert_eq!(
         displaced,
         vec![devices[1].clone(), devices[2].clone()],
@@ -257,9 +377,20 @@ pub async fn rule_l_eviction_limit_holds_under_concurrent_logins(handles: &Handl
         })
         .collect();
     let outcomes = join_all(tasks).await;
-    let displaced: usize = outcomes.into_iter().map(|o| created(o.unwrap()).len()).sum();
-    assert_eq!(displaced, CONCURRENT_TASKS - 3, "rule L: every eviction is reported once");
-    assert_eq!(pick(handles, 0).list(&user).await.unwrap().len(), 3, "rule L: max_devices exceeded");
+    let displaced: usize = outcomes
+        .into_iter()
+        .map(|o| created(o.unwrap()).len())
+        .sum();
+    assert_eq!(
+        displaced,
+        CONCURRENT_TASKS - 3,
+        "rule L: every eviction is reported once"
+    );
+    assert_eq!(
+        pick(handles, 0).list(&user).await.unwrap().len(),
+        3,
+        "rule L: max_devices exceeded"
+    );
 }
 
 /// Rule L: single login under 50 concurrent logins leaves exactly one device.
@@ -278,9 +409,20 @@ pub async fn rule_l_single_login_leaves_one_device_under_concurrent_logins(handl
         })
         .collect();
     let outcomes = join_all(tasks).await;
-    let displaced: usize = outcomes.into_iter().map(|o| created(o.unwrap()).len()).sum();
-    assert_eq!(displaced, CONCURRENT_TASKS - 1, "rule L: single login displaces every other");
-    assert_eq!(pick(handles, 0).list(&user).await.unwrap().len(), 1, "rule L: single login");
+    let displaced: usize = outcomes
+        .into_iter()
+        .map(|o| created(o.unwrap()).len())
+        .sum();
+    assert_eq!(
+        displaced,
+        CONCURRENT_TASKS - 1,
+        "rule L: single login displaces every other"
+    );
+    assert_eq!(
+        pick(handles, 0).list(&user).await.unwrap().len(),
+        1,
+        "rule L: single login"
+    );
 }
 
 /// Rule C: expired devices (idle or absolute deadline at or before `now`) go in batches;
@@ -303,14 +445,22 @@ pub async fn rule_c_delete_expired_works_in_batches_at_the_boundary(handles: &Ha
     live.idle_expires_at = now + TimeDelta::microseconds(1);
     live.session_expires_at = Some(now + TimeDelta::days(1));
     for device in expired.iter().chain([&live]) {
-        repo.create(device.clone(), DeviceLimit::NONE).await.unwrap();
+        repo.create(device.clone(), DeviceLimit::NONE)
+            .await
+            .unwrap();
     }
 
     let batch = NonZeroU32::new(2).unwrap();
     let mut removed = Vec::new();
     loop {
-        let round = pick(handles, removed.len()).delete_expired(now, batch).await.unwrap();
-        assert!(round.len() <= 2, "rule C: a batch removed more than its size");
+        let round = pick(handles, removed.len())
+            .delete_expired(now, batch)
+            .await
+            .unwrap();
+        assert!(
+            round.len() <= 2,
+            "rule C: a batch removed more than its size"
+        );
         let done = round.len() < 2;
         removed.extend(round);
         if done {
@@ -323,7 +473,14 @@ pub async fn rule_c_delete_expired_works_in_batches_at_the_boundary(handles: &Ha
             "rule C: a device at or past its deadline was not removed"
         );
     }
-    assert!(removed.iter().all(|r| r.id != live.id), "rule C: a live device was removed");
-    assert_eq!(repo.list(&user).await.unwrap(), vec![live], "rule C: what remains");
+    assert!(
+        removed.iter().all(|r| r.id != live.id),
+        "rule C: a live device was removed"
+    );
+    assert_eq!(
+        repo.list(&user).await.unwrap(),
+        vec![live],
+        "rule C: what remains"
+    );
     repo.delete_all(&user).await.unwrap();
 }

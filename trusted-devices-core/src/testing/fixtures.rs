@@ -20,8 +20,9 @@ pub fn unique_user(label: &str) -> UserId {
 /// round trip through storage shows any field that is lost. Deadlines are 30 days away.
 #[must_use]
 pub fn sample_device(user: &UserId, created_at: DateTime<Utc>) -> Device {
-    let metadata = Metadata::new(json!({"app_version": "1.2.3", "tenant": 42, "nested": {"a": [1, 2]}}))
-        .unwrap_or_default();
+    let metadata =
+        Metadata::new(json!({"app_version": "1.2.3", "tenant": 42, "nested": {"a": [1, 2]}}))
+            .unwrap_or_default();
     Device {
         id: DeviceId::generate(created_at, &OsRandom),
         user_id: user.clone(),

@@ -23,7 +23,12 @@
 //! run inside a tokio runtime (multi-threaded for real parallelism).
 
 // The suite reports failures the way tests do: by panicking with the rule that broke.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 pub mod device_repository;
 mod fixtures;
@@ -69,7 +74,10 @@ pub async fn run_conformance(stores: Stores) {
 
 /// The handle for task `index`, round-robin.
 fn pick<T: ?Sized>(handles: &[Arc<T>], index: usize) -> Arc<T> {
-    assert!(!handles.is_empty(), "conformance: no store handle was given");
+    assert!(
+        !handles.is_empty(),
+        "conformance: no store handle was given"
+    );
     Arc::clone(&handles[index % handles.len()])
 }
 

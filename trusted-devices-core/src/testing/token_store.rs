@@ -44,7 +44,12 @@ impl Chain {
         RefreshToken::generate(self.device, &OsRandom)
     }
 
-    fn record(&self, token: &RefreshToken, issued_at: DateTime<Utc>, ttl: TimeDelta) -> RefreshRecord {
+    fn record(
+        &self,
+        token: &RefreshToken,
+        issued_at: DateTime<Utc>,
+        ttl: TimeDelta,
+    ) -> RefreshRecord {
         RefreshRecord {
             hash: token.hash(),
             device_id: self.device,
@@ -55,7 +60,13 @@ impl Chain {
         }
     }
 
-    fn rotation(&self, from: &RefreshToken, to: &RefreshToken, now: DateTime<Utc>, grace: TimeDelta) -> Rotation {
+    fn rotation(
+        &self,
+        from: &RefreshToken,
+        to: &RefreshToken,
+        now: DateTime<Utc>,
+        grace: TimeDelta,
+    ) -> Rotation {
         Rotation {
             presented: from.hash(),
             device_id: self.device,
@@ -75,12 +86,29 @@ pub async fn rule_r_rotation_consumes_and_stores_the_successor(handles: &Handles
     let now = base_time();
     let chain = Chain::new("rotate", now);
     let (first, second, third) = (chain.token(), chain.token(), chain.token());
-    store.insert(chain.record(&first, now, TimeDelta::days(30))).await.unwrap();
-    let outcome = store.rotate(chain.rotation(&first, &second, now, GRACE)).await.unwrap();
-    assert_eq!(outcome, RotateOutcome::Rotated, "rule R: a live token rotates");
+    store
+        .insert(chain.record(&first, now, TimeDelta::days(30)))
+        .await
+        .unwrap();
+    let outcome = store
+        .rotate(chain.rotation(&first, &second, now, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        RotateOutcome::Rotated,
+        "rule R: a live token rotates"
+    );
     let later = now + TimeDelta::minutes(15);
-    let outcome = pick(handles, 1).rotate(chain.rotation(&second, &third, later, GRACE)).await.unwrap();
-    assert_eq!(outcome, RotateOutcome::Rotated, "rule R: the successor is stored live");
+    let outcome = pick(handles, 1)
+        .rotate(chain.rotation(&second, &third, later, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        RotateOutcome::Rotated,
+        "rule R: the successor is stored live"
+    );
 }
 
 /// Rule R: an unknown token, or one presented for another device, is not found.
@@ -89,12 +117,22 @@ pub async fn rule_r_unknown_or_foreign_tokens_are_not_found(handles: &Handles) {
     let now = base_time();
     let chain = Chain::new("unknown", now);
     let (known, next) = (chain.token(), chain.token());
-    let outcome = store.rotate(chain.rotation(&known, &next, now, GRACE)).await.unwrap();
+    let outcome = store
+        .rotate(chain.rotation(&known, &next, now, GRACE))
+        .await
+        .unwrap();
     assert_eq!(outcome, RotateOutcome::NotFound, "rule R: unknown token");
-    store.insert(chain.record(&known, now, TimeDelta::days(1))).await.unwrap();
+    store
+        .insert(chain.record(&known, now, TimeDelta::days(1)))
+        .await
+        .unwrap();
     let mut foreign = chain.rotation(&known, &next, now, GRACE);
     foreign.device_id = DeviceId::generate(now, &OsRandom);
-    assert_eq!(store.rotate(foreign).await.unwrap(), RotateOutcome::NotFound, "rule R: token of another device");
+    assert_eq!(
+        store.rotate(foreign).await.unwrap(),
+        RotateOutcome::NotFound,
+        "rule R: token of another device"
+    );
 }
 
 /// Rule R: a token is refused from the instant of its `expires_at` on, accepted just before.
@@ -104,14 +142,34 @@ pub async fn rule_r_expiry_boundary(handles: &Handles) {
     let chain = Chain::new("expiry", now);
     let ttl = TimeDelta::hours(1);
     let (at_deadline, just_before, next) = (chain.token(), chain.token(), chain.token());
-    store.insert(chain.record(&at_deadline, now, ttl)).await.unwrap();
-    store.insert(chain.record(&just_before, now, ttl)).await.unwrap();
+    store
+        .insert(chain.record(&at_deadline, now, ttl))
+        .await
+        .unwrap();
+    store
+        .insert(chain.record(&just_before, now, ttl))
+        .await
+        .unwrap();
     let deadline = now + ttl;
-    let outcome = store.rotate(chain.rotation(&at_deadline, &next, deadline, GRACE)).await.unwrap();
-    assert_eq!(outcome, RotateOutcome::Expired, "rule R: expired at its deadline");
+    let outcome = store
+        .rotate(chain.rotation(&at_deadline, &next, deadline, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        RotateOutcome::Expired,
+        "rule R: expired at its deadline"
+    );
     let before = deadline - TimeDelta::microseconds(1);
-    let outcome = store.rotate(chain.rotation(&just_before, &next, before, GRACE)).await.unwrap();
-    assert_eq!(outcome, RotateOutcome::Rotated, "rule R: live one microsecond before");
+    let outcome = store
+        .rotate(chain.rotation(&just_before, &next, before, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        RotateOutcome::Rotated,
+        "rule R: live one microsecond before"
+    );
 }
 
 /// Rule R: replays within the grace (inclusive) return the stored successor and change
@@ -121,22 +179,48 @@ pub async fn rule_r_grace_replays_then_reuse_is_reported(handles: &Handles) {
     let now = base_time();
     let chain = Chain::new("grace", now);
     let (first, winner, loser) = (chain.token(), chain.token(), chain.token());
-    store.insert(chain.record(&first, now, TimeDelta::days(1))).await.unwrap();
-    store.rotate(chain.rotation(&first, &winner, now, GRACE)).await.unwrap();
-    let replay = pick(handles, 1).rotate(chain.rotation(&first, &loser, now + GRACE, GRACE)).await.unwrap();
+    store
+        .insert(chain.record(&first, now, TimeDelta::days(1)))
+        .await
+        .unwrap();
+    store
+        .rotate(chain.rotation(&first, &winner, now, GRACE))
+        .await
+        .unwrap();
+    let replay = pick(handles, 1)
+        .rotate(chain.rotation(&first, &loser, now + GRACE, GRACE))
+        .await
+        .unwrap();
     let RotateOutcome::Replayed { sealed_successor } = replay else {
         panic!("rule R: a replay within the grace must return the successor, got {replay:?}");
     };
-    assert_eq!(first.unseal(&sealed_successor), winner, "rule R: the same successor");
+    assert_eq!(
+        first.unseal(&sealed_successor),
+        winner,
+        "rule R: the same successor"
+    );
     let late = now + GRACE + TimeDelta::microseconds(1);
-    let reuse = store.rotate(chain.rotation(&first, &loser, late, GRACE)).await.unwrap();
+    let reuse = store
+        .rotate(chain.rotation(&first, &loser, late, GRACE))
+        .await
+        .unwrap();
     assert_eq!(
         reuse,
-        RotateOutcome::Reused { device_id: chain.device, user_id: chain.user.clone() },
+        RotateOutcome::Reused {
+            device_id: chain.device,
+            user_id: chain.user.clone()
+        },
         "rule R: reuse after the grace"
     );
-    let outcome = store.rotate(chain.rotation(&loser, &first, late, GRACE)).await.unwrap();
-    assert_eq!(outcome, RotateOutcome::NotFound, "rule R: a replay must not store its successor");
+    let outcome = store
+        .rotate(chain.rotation(&loser, &first, late, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        RotateOutcome::NotFound,
+        "rule R: a replay must not store its successor"
+    );
 }
 
 /// Rule R: 50 concurrent rotations of one token: exactly one rotates, the others replay
@@ -145,7 +229,10 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
     let now = base_time();
     let chain = Arc::new(Chain::new("race", now));
     let first = chain.token();
-    pick(handles, 0).insert(chain.record(&first, now, TimeDelta::days(1))).await.unwrap();
+    pick(handles, 0)
+        .insert(chain.record(&first, now, TimeDelta::days(1)))
+        .await
+        .unwrap();
     let candidates: Vec<RefreshToken> = (0..CONCURRENT_TASKS).map(|_| chain.token()).collect();
     let tasks = candidates
         .iter()
@@ -156,14 +243,22 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
             tokio::spawn(async move { store.rotate(rotation).await })
         })
         .collect();
-    let outcomes: Vec<RotateOutcome> = join_all(tasks).await.into_iter().map(|o| o.unwrap()).collect();
+    let outcomes: Vec<RotateOutcome> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|o| o.unwrap())
+        .collect();
     let winners: Vec<&RefreshToken> = candidates
         .iter()
         .zip(&outcomes)
         .filter(|(_, outcome)| **outcome == RotateOutcome::Rotated)
         .map(|(candidate, _)| candidate)
         .collect();
-    assert_eq!(winners.len(), 1, "rule R: exactly one concurrent rotation wins");
+    assert_eq!(
+        winners.len(),
+        1,
+        "rule R: exactly one concurrent rotation wins"
+    );
     let winner = winners[0];
     for outcome in &outcomes {
         match outcome {
@@ -179,9 +274,19 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
     let later = now + TimeDelta::seconds(1);
     let store = pick(handles, 0);
     for candidate in &candidates {
-        let outcome = store.rotate(chain.rotation(candidate, &first, later, GRACE)).await.unwrap();
-        let expected = if candidate == winner { RotateOutcome::Rotated } else { RotateOutcome::NotFound };
-        assert_eq!(outcome, expected, "rule R: only the winner's successor may be live");
+        let outcome = store
+            .rotate(chain.rotation(candidate, &first, later, GRACE))
+            .await
+            .unwrap();
+        let expected = if candidate == winner {
+            RotateOutcome::Rotated
+        } else {
+            RotateOutcome::NotFound
+        };
+        assert_eq!(
+            outcome, expected,
+            "rule R: only the winner's successor may be live"
+        );
     }
 }
 
@@ -189,20 +294,62 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
 pub async fn revoking_devices_removes_only_their_tokens(handles: &Handles) {
     let store = pick(handles, 0);
     let now = base_time();
-    let (doomed, other, bystander) = (Chain::new("revoke-a", now), Chain::new("revoke-b", now), Chain::new("revoke-c", now));
-    let (a1, a2, b1, c1, next) = (doomed.token(), doomed.token(), other.token(), bystander.token(), doomed.token());
-    store.insert(doomed.record(&a1, now, TimeDelta::days(1))).await.unwrap();
-    store.rotate(doomed.rotation(&a1, &a2, now, GRACE)).await.unwrap();
-    store.insert(other.record(&b1, now, TimeDelta::days(1))).await.unwrap();
-    store.insert(bystander.record(&c1, now, TimeDelta::days(1))).await.unwrap();
-    let removed = pick(handles, 1).revoke_devices(&[doomed.device, other.device]).await.unwrap();
-    assert_eq!(removed, 3, "rule R: revocation removes every token of the devices");
+    let (doomed, other, bystander) = (
+        Chain::new("revoke-a", now),
+        Chain::new("revoke-b", now),
+        Chain::new("revoke-c", now),
+    );
+    let (a1, a2, b1, c1, next) = (
+        doomed.token(),
+        doomed.token(),
+        other.token(),
+        bystander.token(),
+        doomed.token(),
+    );
+    store
+        .insert(doomed.record(&a1, now, TimeDelta::days(1)))
+        .await
+        .unwrap();
+    store
+        .rotate(doomed.rotation(&a1, &a2, now, GRACE))
+        .await
+        .unwrap();
+    store
+        .insert(other.record(&b1, now, TimeDelta::days(1)))
+        .await
+        .unwrap();
+    store
+        .insert(bystander.record(&c1, now, TimeDelta::days(1)))
+        .await
+        .unwrap();
+    let removed = pick(handles, 1)
+        .revoke_devices(&[doomed.device, other.device])
+        .await
+        .unwrap();
+    assert_eq!(
+        removed, 3,
+        "rule R: revocation removes every token of the devices"
+    );
     for (chain, token) in [(&doomed, &a1), (&doomed, &a2), (&other, &b1)] {
-        let outcome = store.rotate(chain.rotation(token, &next, now, GRACE)).await.unwrap();
-        assert_eq!(outcome, RotateOutcome::NotFound, "rule R: a revoked device's token lives on");
+        let outcome = store
+            .rotate(chain.rotation(token, &next, now, GRACE))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            RotateOutcome::NotFound,
+            "rule R: a revoked device's token lives on"
+        );
     }
-    let outcome = store.rotate(bystander.rotation(&c1, &next, now, GRACE)).await.unwrap();
-    assert_eq!(outcome, RotateOutcome::Rotated, "rule R: another device's token was revoked");
+    let outcome = store
+        .rotate(bystander.rotation(&c1, &next, now, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        RotateOutcome::Rotated,
+        "rule R: another device's token was revoked"
+    );
 }
 
 /// Rule C: records at or past `expires_at` go in batches; live ones stay.
@@ -213,27 +360,53 @@ pub async fn rule_c_expired_tokens_go_in_batches(handles: &Handles) {
     let expired: Vec<RefreshToken> = (0..5).map(|_| chain.token()).collect();
     for (i, token) in expired.iter().enumerate() {
         let ttl = TimeDelta::hours(1) - TimeDelta::seconds(i as i64);
-        store.insert(chain.record(token, now - TimeDelta::hours(1), ttl)).await.unwrap();
+        store
+            .insert(chain.record(token, now - TimeDelta::hours(1), ttl))
+            .await
+            .unwrap();
     }
     let live = chain.token();
-    store.insert(chain.record(&live, now, TimeDelta::microseconds(1))).await.unwrap();
+    store
+        .insert(chain.record(&live, now, TimeDelta::microseconds(1)))
+        .await
+        .unwrap();
     let batch = NonZeroU32::new(2).unwrap();
     let mut rounds = 0;
     loop {
-        let removed = pick(handles, rounds).delete_expired(now, batch).await.unwrap();
+        let removed = pick(handles, rounds)
+            .delete_expired(now, batch)
+            .await
+            .unwrap();
         assert!(removed <= 2, "rule C: a batch removed more than its size");
         rounds += 1;
         if removed < 2 {
             break;
         }
     }
-    assert!(rounds >= 3, "rule C: five expired records need three batches of two");
+    assert!(
+        rounds >= 3,
+        "rule C: five expired records need three batches of two"
+    );
     let next = chain.token();
     for token in &expired {
-        let outcome = store.rotate(chain.rotation(token, &next, now - TimeDelta::hours(2), GRACE)).await.unwrap();
-        assert_eq!(outcome, RotateOutcome::NotFound, "rule C: an expired record survived cleanup");
+        let outcome = store
+            .rotate(chain.rotation(token, &next, now - TimeDelta::hours(2), GRACE))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            RotateOutcome::NotFound,
+            "rule C: an expired record survived cleanup"
+        );
     }
-    let outcome = store.rotate(chain.rotation(&live, &next, now, GRACE)).await.unwrap();
-    assert_eq!(outcome, RotateOutcome::Rotated, "rule C: a live record was removed");
+    let outcome = store
+        .rotate(chain.rotation(&live, &next, now, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        RotateOutcome::Rotated,
+        "rule C: a live record was removed"
+    );
     store.revoke_devices(&[chain.device]).await.unwrap();
 }

@@ -135,7 +135,7 @@ impl Serialize for RefreshToken {
 }
 
 /// The SHA-256 of a refresh token: what stores keep and look up. Equality is constant-time.
-#[derive(Clone, Copy, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct RefreshTokenHash([u8; 32]);
 
 impl RefreshTokenHash {
@@ -161,6 +161,13 @@ impl RefreshTokenHash {
 impl PartialEq for RefreshTokenHash {
     fn eq(&self, other: &Self) -> bool {
         self.0.ct_eq(&other.0).into()
+    }
+}
+
+// Written by hand to stay consistent with the constant-time `PartialEq`.
+impl std::hash::Hash for RefreshTokenHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 
@@ -201,7 +208,9 @@ mod tests {
     use crate::random::SeededRandom;
 
     fn device() -> DeviceId {
-        DeviceId::from_uuid(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001))
+        DeviceId::from_uuid(uuid::Uuid::from_u128(
+            0x0190_0000_0000_7000_8000_0000_0000_0001,
+        ))
     }
 
     #[test]
@@ -211,7 +220,10 @@ mod tests {
         assert!(text.starts_with("tdr_"));
         assert_eq!(text.len(), TOKEN_CHARS);
         let body = text.trim_start_matches("tdr_");
-        assert!(body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            body.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
         assert_eq!(RefreshToken::parse(text), Some(token.clone()));
         let other = RefreshToken::generate(device(), &SeededRandom::new(2));
         assert_ne!(token.hash(), other.hash());

@@ -1,5 +1,12 @@
 //! A service over in-memory stores with a manual clock and a recording hook.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::{Arc, Mutex};
 
@@ -66,7 +73,13 @@ impl Fixture {
             .tokens(tokens.clone())
             .hook(hook.clone())
             .build();
-        Self { service, clock, hook, devices, tokens }
+        Self {
+            service,
+            clock,
+            hook,
+            devices,
+            tokens,
+        }
     }
 
     pub fn defaults() -> Self {
@@ -78,11 +91,17 @@ impl Fixture {
     }
 
     pub async fn login_with(&self, user: &str, info: DeviceInfo) -> LoginOutcome {
-        self.service.login(UserId::new(user).unwrap(), info).await.unwrap()
+        self.service
+            .login(UserId::new(user).unwrap(), info)
+            .await
+            .unwrap()
     }
 
     pub async fn acting(&self, login: &LoginOutcome) -> Authenticated {
-        self.service.authenticate(&login.tokens.access_token, None).await.unwrap()
+        self.service
+            .authenticate(&login.tokens.access_token, None)
+            .await
+            .unwrap()
     }
 
     pub fn advance(&self, by: TimeDelta) {
