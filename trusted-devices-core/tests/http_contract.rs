@@ -122,6 +122,15 @@ fn every_route_of_spec_section_6_has_its_method_and_path() {
             ("POST", "/devices/revoke-others"),
         ]
     );
+    let public: Vec<Endpoint> = Endpoint::ALL
+        .into_iter()
+        .filter(|e| !e.needs_bearer())
+        .collect();
+    assert_eq!(
+        public,
+        [Endpoint::Refresh, Endpoint::Verify],
+        "only these two take no bearer token"
+    );
 }
 
 #[tokio::test]

@@ -33,69 +33,70 @@ impl TrustedDevices {
         endpoint: Endpoint,
         request: ApiRequest<'_>,
     ) -> Result<ApiResponse, Error> {
-        if !endpoint.needs_bearer() {
-            return self.route_public(endpoint, request).await;
-        }
-        let acting = self
-            .authenticate_header(request.authorization, request.client_ip)
-            .await?;
-        let me = acting.device.id;
         match endpoint {
+            Endpoint::Refresh => {
+                let body: RefreshBody = body::parse(request.body)?;
+                let tokens = self.refresh(&body.refresh_token, request.client_ip).await?;
+                Ok(ApiResponse::token_pair(&tokens))
+            }
+            Endpoint::Verify => {
+                let body: VerifyBody = body::parse(request.body)?;
+                let verified = self.verify(&body.token).await?;
+                let view = VerifiedView {
+                    valid: true,
+                    user_id: &verified.user_id,
+                    device_id: verified.device_id,
+                    expires_at: verified.expires_at,
+                };
+                Ok(ApiResponse::json(200, &view))
+            }
             Endpoint::ListDevices => {
+                let acting = self.acting(request).await?;
                 let devices = self.list(&acting).await?;
                 let views: Vec<DeviceView<'_>> = devices
                     .iter()
-                    .map(|device| DeviceView::new(device, me))
+                    .map(|device| DeviceView::new(device, acting.device.id))
                     .collect();
                 Ok(ApiResponse::json(200, &views))
             }
             Endpoint::GetDevice => {
+                let acting = self.acting(request).await?;
                 let device = self.get(&acting, path_id(request)?).await?;
-                Ok(ApiResponse::json(200, &DeviceView::new(&device, me)))
+                Ok(ApiResponse::json(
+                    200,
+                    &DeviceView::new(&device, acting.device.id),
+                ))
             }
             Endpoint::UpdateDevice => {
+                let acting = self.acting(request).await?;
                 let id = path_id(request)?;
                 let patch = body::parse::<PatchBody>(request.body)?.into_patch()?;
                 let device = self.update(&acting, id, &patch).await?;
-                Ok(ApiResponse::json(200, &DeviceView::new(&device, me)))
+                Ok(ApiResponse::json(
+                    200,
+                    &DeviceView::new(&device, acting.device.id),
+                ))
             }
             Endpoint::DeleteDevice => {
+                let acting = self.acting(request).await?;
                 self.delete(&acting, path_id(request)?).await?;
                 Ok(ApiResponse::empty(204))
             }
             Endpoint::Logout => {
-                self.logout(&acting).await?;
+                self.logout(&self.acting(request).await?).await?;
                 Ok(ApiResponse::empty(204))
             }
             Endpoint::RevokeOthers => {
-                let revoked = self.revoke_others(&acting).await?;
+                let revoked = self.revoke_others(&self.acting(request).await?).await?;
                 Ok(ApiResponse::json(200, &RevokedView { revoked }))
             }
-            Endpoint::Refresh | Endpoint::Verify => Err(Error::DeviceNotFound),
         }
     }
 
-    async fn route_public(
-        &self,
-        endpoint: Endpoint,
-        request: ApiRequest<'_>,
-    ) -> Result<ApiResponse, Error> {
-        if endpoint == Endpoint::Refresh {
-            let body: RefreshBody = body::parse(request.body)?;
-            let tokens = self.refresh(&body.refresh_token, request.client_ip).await?;
-            return Ok(ApiResponse::token_pair(&tokens));
-        }
-        let body: VerifyBody = body::parse(request.body)?;
-        let verified = self.verify(&body.token).await?;
-        Ok(ApiResponse::json(
-            200,
-            &VerifiedView {
-                valid: true,
-                user_id: &verified.user_id,
-                device_id: verified.device_id,
-                expires_at: verified.expires_at,
-            },
-        ))
+    /// The acting device; authentication comes before any other check of the request.
+    async fn acting(&self, request: ApiRequest<'_>) -> Result<Authenticated, Error> {
+        self.authenticate_header(request.authorization, request.client_ip)
+            .await
     }
 }
 

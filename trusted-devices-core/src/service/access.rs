@@ -33,7 +33,7 @@ pub struct Verified {
 impl TrustedDevices {
     /// Rule T: verifies the access token, then requires its device to exist, belong to
     /// `sub` and have a live session. Records the sighting at most once per
-    /// `touch_interval`.
+    /// `touch_interval`, best-effort: a failed write does not refuse the request.
     pub async fn authenticate(
         &self,
         access_token: &str,
@@ -47,12 +47,16 @@ impl TrustedDevices {
                 at: now,
                 ip: client_ip,
             };
-            self.inner
+            // Bookkeeping, not security: a failed write must not refuse a valid request.
+            let recorded = self
+                .inner
                 .devices
                 .record_seen(device.id, sighting, stale_before)
-                .await?;
-            device.last_seen_at = now;
-            device.last_ip = client_ip.or(device.last_ip);
+                .await;
+            if recorded.is_ok() {
+                device.last_seen_at = now;
+                device.last_ip = client_ip.or(device.last_ip);
+            }
         }
         Ok(Authenticated {
             device,

@@ -45,7 +45,7 @@ impl TrustedDevices {
         let displaced = match created {
             Ok(CreateOutcome::Created { displaced }) => displaced,
             Ok(CreateOutcome::LimitReached) => {
-                self.discard_token_of(device.id).await;
+                self.discard_tokens_of(&[device.id]).await;
                 self.emit(Event::LoginRejected {
                     user_id: device.user_id,
                     reason: LoginRejection::TooManyDevices,
@@ -54,7 +54,7 @@ impl TrustedDevices {
                 return Err(Error::TooManyDevices);
             }
             Err(error) => {
-                self.discard_token_of(device.id).await;
+                self.discard_tokens_of(&[device.id]).await;
                 return Err(error.into());
             }
         };
@@ -64,7 +64,7 @@ impl TrustedDevices {
         } else {
             RevokeReason::Evicted
         };
-        self.finish_revocation(displaced, reason).await?;
+        self.finish_revocation(displaced, reason).await;
         self.emit(created_event(&device, &earlier)).await;
         let tokens = self.issue_pair(&device, refresh_token, now);
         Ok(LoginOutcome { tokens, device })

@@ -125,31 +125,28 @@ impl TrustedDevices {
         }
     }
 
-    /// Kills the tokens of devices already deleted from the repository and emits one
-    /// `DeviceRevoked` each.
+    /// Completes the revocation of devices already deleted from the repository: removes
+    /// their tokens and emits one `DeviceRevoked` each.
     ///
-    /// Devices go first, tokens second: should the second step fail, every surviving token
-    /// is refused anyway, because authenticate and refresh both require the device.
-    async fn finish_revocation(
-        &self,
-        revoked: Vec<Device>,
-        reason: RevokeReason,
-    ) -> Result<(), Error> {
+    /// Deleting the device is the revocation: authenticate and refresh both require the
+    /// device, so its tokens are refused from that moment. Removing them is hygiene, done
+    /// best-effort so that a token-store failure cannot turn a completed revocation into an
+    /// error; records left behind expire and go with `cleanup`.
+    async fn finish_revocation(&self, revoked: Vec<Device>, reason: RevokeReason) {
         if revoked.is_empty() {
-            return Ok(());
+            return;
         }
         let ids: Vec<DeviceId> = revoked.iter().map(|device| device.id).collect();
-        self.inner.tokens.revoke_devices(&ids).await?;
+        self.discard_tokens_of(&ids).await;
         for device in revoked {
             self.emit(Event::DeviceRevoked { device, reason }).await;
         }
-        Ok(())
     }
 
-    /// Best effort: removes the tokens of a device that does not exist (never created, or
-    /// revoked meanwhile). Such tokens are refused anyway, so a failure here loses nothing.
-    async fn discard_token_of(&self, device: DeviceId) {
-        let _ = self.inner.tokens.revoke_devices(&[device]).await;
+    /// Best effort: removes the tokens of devices that do not exist (never created, or
+    /// revoked). Such tokens are refused anyway, so a failure here loses nothing.
+    async fn discard_tokens_of(&self, devices: &[DeviceId]) {
+        let _ = self.inner.tokens.revoke_devices(devices).await;
     }
 
     async fn emit(&self, event: Event) {

@@ -56,7 +56,7 @@ impl TrustedDevices {
                     .await?;
                 // The device was revoked between the read and the rotation.
                 let Some(device) = extended else {
-                    self.discard_token_of(device.id).await;
+                    self.discard_tokens_of(&[device.id]).await;
                     return Err(Error::RefreshTokenInvalid);
                 };
                 Ok(self.issue_pair(&device, successor, now))
@@ -83,13 +83,11 @@ impl TrustedDevices {
         match self.inner.devices.delete(&user_id, device_id).await? {
             Some(device) => {
                 self.finish_revocation(vec![device], RevokeReason::RefreshReuse)
-                    .await
+                    .await;
             }
-            None => {
-                self.inner.tokens.revoke_devices(&[device_id]).await?;
-                Ok(())
-            }
+            None => self.discard_tokens_of(&[device_id]).await,
         }
+        Ok(())
     }
 }
 
