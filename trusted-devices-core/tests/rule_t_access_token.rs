@@ -297,3 +297,36 @@ async fn rule_t_authenticate_touches_last_seen_at_most_once_per_interval() {
         .unwrap();
     assert_eq!((stored.last_seen_at, stored.last_ip), (f.now(), ip));
 }
+
+#[tokio::test]
+async fn rule_t_a_refresh_inside_touch_interval_does_not_write_last_seen_again() {
+    let f = Fixture::defaults(); // touch_interval 5 min
+    let login = f.login("alice").await;
+    f.advance(TimeDelta::minutes(5));
+    f.service
+        .authenticate(&login.tokens.access_token, None)
+        .await
+        .unwrap();
+    let touched = f.now();
+    f.advance(TimeDelta::minutes(1));
+    f.service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await
+        .unwrap();
+    let device = f
+        .service
+        .devices()
+        .get(login.device.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        device.last_seen_at, touched,
+        "written twice inside touch_interval"
+    );
+    assert_eq!(
+        device.idle_expires_at,
+        f.now() + TimeDelta::days(30),
+        "the idle deadline still moved"
+    );
+}

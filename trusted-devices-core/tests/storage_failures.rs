@@ -98,12 +98,7 @@ impl DeviceRepository for Switchable {
         self.check()?;
         self.inner.update(user, id, patch).await
     }
-    async fn record_seen(
-        &self,
-        _id: DeviceId,
-        _s: Sighting,
-        _stale: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
+    async fn record_seen(&self, _id: DeviceId, _sighting: Sighting) -> Result<(), StorageError> {
         Err(down())
     }
     async fn extend_idle(

@@ -174,20 +174,8 @@ impl DeviceRepository for MemoryDeviceRepository {
         Ok(state.modify(id, |device| device.apply(patch)))
     }
 
-    async fn record_seen(
-        &self,
-        id: DeviceId,
-        sighting: Sighting,
-        stale_before: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
-        let mut state = self.write();
-        let stale = state
-            .devices
-            .get(&id)
-            .is_some_and(|device| device.last_seen_at <= stale_before);
-        if stale {
-            state.modify(id, |device| see(device, sighting));
-        }
+    async fn record_seen(&self, id: DeviceId, sighting: Sighting) -> Result<(), StorageError> {
+        self.write().modify(id, |device| see(device, sighting));
         Ok(())
     }
 
@@ -257,6 +245,9 @@ impl DeviceRepository for MemoryDeviceRepository {
 }
 
 fn see(device: &mut Device, sighting: Sighting) {
+    if !sighting.is_due(device.last_seen_at) {
+        return;
+    }
     device.last_seen_at = sighting.at;
     if sighting.ip.is_some() {
         device.last_ip = sighting.ip;

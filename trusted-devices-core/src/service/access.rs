@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Device, DeviceId};
 use crate::error::Error;
 use crate::service::TrustedDevices;
-use crate::store::Sighting;
 use crate::token::AccessClaims;
 
 /// A request's acting device, as [`TrustedDevices::authenticate`] found it.
@@ -41,18 +40,10 @@ impl TrustedDevices {
     ) -> Result<Authenticated, Error> {
         let now = self.now();
         let (claims, mut device) = self.check_access(access_token, now).await?;
-        let stale_before = now - self.inner.policy.touch_interval_delta();
-        if device.last_seen_at <= stale_before {
-            let sighting = Sighting {
-                at: now,
-                ip: client_ip,
-            };
+        let sighting = self.sighting(now, client_ip);
+        if sighting.is_due(device.last_seen_at) {
             // Bookkeeping, not security: a failed write must not refuse a valid request.
-            let recorded = self
-                .inner
-                .devices
-                .record_seen(device.id, sighting, stale_before)
-                .await;
+            let recorded = self.inner.devices.record_seen(device.id, sighting).await;
             if recorded.is_ok() {
                 device.last_seen_at = now;
                 device.last_ip = client_ip.or(device.last_ip);

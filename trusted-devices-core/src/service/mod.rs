@@ -23,7 +23,7 @@ use crate::geolocation::Geolocator;
 use crate::memory::{MemoryDeviceRepository, MemoryTokenStore};
 use crate::policy::Policy;
 use crate::random::{self, OsRandom, RandomSource};
-use crate::store::{DeviceRepository, TokenStore};
+use crate::store::{DeviceRepository, Sighting, TokenStore};
 use crate::token::{AccessClaims, AccessTokenCodec, KeyRing, RefreshToken, TokenPair, b64_encode};
 
 /// The trusted-device service: login, authenticate, verify, refresh, list, get, update,
@@ -140,6 +140,15 @@ impl TrustedDevices {
         self.discard_tokens_of(&ids).await;
         for device in revoked {
             self.emit(Event::DeviceRevoked { device, reason }).await;
+        }
+    }
+
+    /// A request seen now, throttled by `touch_interval`.
+    fn sighting(&self, now: DateTime<Utc>, ip: Option<std::net::IpAddr>) -> Sighting {
+        Sighting {
+            at: now,
+            ip,
+            stale_before: now - self.inner.policy.touch_interval_delta(),
         }
     }
 

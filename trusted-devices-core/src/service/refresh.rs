@@ -8,7 +8,7 @@ use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
 use crate::events::{Event, RevokeReason};
 use crate::service::TrustedDevices;
-use crate::store::{RefreshRecord, RotateOutcome, Rotation, Sighting};
+use crate::store::{RefreshRecord, RotateOutcome, Rotation};
 use crate::token::{RefreshToken, TokenPair};
 
 impl TrustedDevices {
@@ -45,10 +45,7 @@ impl TrustedDevices {
         };
         match self.inner.tokens.rotate(rotation).await? {
             RotateOutcome::Rotated => {
-                let sighting = Sighting {
-                    at: now,
-                    ip: client_ip,
-                };
+                let sighting = self.sighting(now, client_ip);
                 let extended = self
                     .inner
                     .devices

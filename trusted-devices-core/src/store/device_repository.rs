@@ -53,13 +53,24 @@ pub enum CreateOutcome {
     LimitReached,
 }
 
-/// A request seen from a device: when, and from which address.
+/// A request seen from a device, and the `touch_interval` throttle on recording it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sighting {
     /// The time of the request.
     pub at: DateTime<Utc>,
     /// The client address, if known (kept as it was when unknown).
     pub ip: Option<IpAddr>,
+    /// Record only if the stored `last_seen_at` is at or before this instant (`at` minus
+    /// `touch_interval`), so the throttle holds across servers.
+    pub stale_before: DateTime<Utc>,
+}
+
+impl Sighting {
+    /// Whether a device last seen at `last_seen_at` should record this sighting.
+    #[must_use]
+    pub fn is_due(&self, last_seen_at: DateTime<Utc>) -> bool {
+        last_seen_at <= self.stale_before
+    }
 }
 
 /// Where devices live. Implement it for your own storage and run
@@ -92,17 +103,13 @@ pub trait DeviceRepository: Send + Sync {
         patch: &DevicePatch,
     ) -> Result<Option<Device>, StorageError>;
 
-    /// Writes `last_seen_at` (and `last_ip` when known) only if the stored `last_seen_at` is
-    /// at or before `stale_before`: the throttle holds across servers.
-    async fn record_seen(
-        &self,
-        id: DeviceId,
-        sighting: Sighting,
-        stale_before: DateTime<Utc>,
-    ) -> Result<(), StorageError>;
+    /// Writes `last_seen_at` (and `last_ip` when known) if the sighting
+    /// [is due](Sighting::is_due) against the stored `last_seen_at`.
+    async fn record_seen(&self, id: DeviceId, sighting: Sighting) -> Result<(), StorageError>;
 
-    /// On refresh: moves the idle deadline to `idle_expires_at` and records the sighting.
-    /// `None` when the device is gone.
+    /// On refresh: moves the idle deadline to `idle_expires_at`, and records the sighting
+    /// as [`record_seen`](Self::record_seen) does, in one operation. `None` when the device
+    /// is gone.
     async fn extend_idle(
         &self,
         id: DeviceId,

@@ -169,7 +169,8 @@ pub async fn update_applies_only_the_given_fields(handles: &Handles) {
     assert_eq!(repo.get(device.id).await.unwrap(), Some(expected));
 }
 
-/// `record_seen` writes only when the stored `last_seen_at` is at or before `stale_before`.
+/// `record_seen` writes only when the stored `last_seen_at` is at or before the
+/// sighting's `stale_before`.
 pub async fn record_seen_is_throttled(handles: &Handles) {
     let repo = pick(handles, 0);
     let user = unique_user("seen");
@@ -179,22 +180,30 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
         .await
         .unwrap();
     let ip = "198.51.100.9".parse().ok();
-    let early = Sighting {
-        at: base + TimeDelta::minutes(1),
+    let at = base + TimeDelta::minutes(1);
+    let too_soon = Sighting {
+        at,
         ip,
+        stale_before: base - TimeDelta::microseconds(1),
     };
-    repo.record_seen(device.id, early, base - TimeDelta::seconds(1))
-        .await
-        .unwrap();
+    repo.record_seen(device.id, too_soon).await.unwrap();
     let read = repo.get(device.id).await.unwrap().unwrap();
     assert_eq!(
         read.last_seen_at, base,
         "conformance: a fresh sighting must not be rewritten"
     );
-    repo.record_seen(device.id, early, base).await.unwrap();
+    assert_eq!(
+        read.last_ip, device.last_ip,
+        "conformance: last_ip follows last_seen_at"
+    );
+    let due = Sighting {
+        stale_before: base,
+        ..too_soon
+    };
+    repo.record_seen(device.id, due).await.unwrap();
     let read = repo.get(device.id).await.unwrap().unwrap();
     assert_eq!(
-        read.last_seen_at, early.at,
+        read.last_seen_at, at,
         "conformance: stale_before is inclusive"
     );
     assert_eq!(
@@ -202,20 +211,21 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
         "conformance: last_ip is written with last_seen_at"
     );
     let unknown_ip = Sighting {
-        at: base + TimeDelta::minutes(10),
+        at: at + TimeDelta::minutes(10),
         ip: None,
+        stale_before: at,
     };
-    repo.record_seen(device.id, unknown_ip, base + TimeDelta::minutes(5))
-        .await
-        .unwrap();
+    repo.record_seen(device.id, unknown_ip).await.unwrap();
     let read = repo.get(device.id).await.unwrap().unwrap();
+    assert_eq!(read.last_seen_at, unknown_ip.at);
     assert_eq!(
         read.last_ip, ip,
         "conformance: an unknown address keeps the last one"
     );
 }
 
-/// `extend_idle` moves the idle deadline and records the sighting; a missing device is `None`.
+/// `extend_idle` always moves the idle deadline, records the sighting only when due, and
+/// is `None` for a missing device.
 pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
     let repo = pick(handles, 0);
     let user = unique_user("extend");
@@ -224,24 +234,47 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
     repo.create(device.clone(), DeviceLimit::NONE)
         .await
         .unwrap();
-    let at = base + TimeDelta::days(1);
+    let at = base + TimeDelta::minutes(1);
     let deadline = at + TimeDelta::days(30);
-    let sighting = Sighting { at, ip: None };
+    let not_due = Sighting {
+        at,
+        ip: None,
+        stale_before: base - TimeDelta::microseconds(1),
+    };
     let extended = repo
-        .extend_idle(device.id, sighting, deadline)
+        .extend_idle(device.id, not_due, deadline)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(extended.idle_expires_at, deadline);
-    assert_eq!(extended.last_seen_at, at);
+    assert_eq!(
+        extended.idle_expires_at, deadline,
+        "conformance: the idle deadline moves"
+    );
+    assert_eq!(
+        extended.last_seen_at, base,
+        "conformance: a sighting inside touch_interval"
+    );
+    let later = at + TimeDelta::days(1);
+    let due = Sighting {
+        at: later,
+        ip: None,
+        stale_before: base,
+    };
+    let extended = repo
+        .extend_idle(device.id, due, later + TimeDelta::days(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(extended.idle_expires_at, later + TimeDelta::days(30));
+    assert_eq!(extended.last_seen_at, later);
     assert_eq!(
         extended.session_expires_at, device.session_expires_at,
-        "absolute deadline moved"
+        "conformance: the absolute deadline never moves"
     );
     assert_eq!(repo.get(device.id).await.unwrap(), Some(extended));
     let gone = sample_device(&user, base);
     assert_eq!(
-        repo.extend_idle(gone.id, sighting, deadline).await.unwrap(),
+        repo.extend_idle(gone.id, due, deadline).await.unwrap(),
         None
     );
 }
