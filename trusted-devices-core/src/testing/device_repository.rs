@@ -39,6 +39,23 @@ fn limit(max: u32, eviction: Eviction) -> DeviceLimit {
     }
 }
 
+/// Creates `CONCURRENT_TASKS` devices of `user` at once, spread over every handle.
+async fn concurrent_creates(
+    handles: &Handles,
+    user: &crate::domain::UserId,
+    limit: DeviceLimit,
+) -> Vec<Result<CreateOutcome, crate::error::StorageError>> {
+    let base = base_time();
+    let tasks = (0..CONCURRENT_TASKS)
+        .map(|i| {
+            let repo = pick(handles, i);
+            let device = sample_device(user, base + TimeDelta::milliseconds(i as i64));
+            tokio::spawn(async move { repo.create(device, limit).await })
+        })
+        .collect();
+    join_all(tasks).await
+}
+
 fn created(outcome: CreateOutcome) -> Vec<crate::domain::Device> {
     match outcome {
         CreateOutcome::Created { displaced } => displaced,
@@ -313,15 +330,7 @@ pub async fn deletes_remove_exactly_their_devices(handles: &Handles) {
 /// Rule L: with `Reject`, 50 concurrent logins leave exactly `max` devices.
 pub async fn rule_l_reject_limit_holds_under_concurrent_logins(handles: &Handles) {
     let user = unique_user("reject");
-    let base = base_time();
-    let tasks = (0..CONCURRENT_TASKS)
-        .map(|i| {
-            let repo = pick(handles, i);
-            let device = sample_device(&user, base + TimeDelta::milliseconds(i as i64));
-            tokio::spawn(async move { repo.create(device, limit(3, Eviction::Reject)).await })
-        })
-        .collect();
-    let outcomes = join_all(tasks).await;
+    let outcomes = concurrent_creates(handles, &user, limit(3, Eviction::Reject)).await;
     let created = outcomes
         .iter()
         .filter(|o| matches!(o, Ok(CreateOutcome::Created { displaced }) if displaced.is_empty()))
@@ -401,15 +410,7 @@ pub async fn rule_l_eviction_picks_oldest(handles: &Handles) {
 /// Rule L: with eviction, 50 concurrent logins all succeed and leave exactly `max` devices.
 pub async fn rule_l_eviction_limit_holds_under_concurrent_logins(handles: &Handles) {
     let user = unique_user("evict-race");
-    let base = base_time();
-    let tasks = (0..CONCURRENT_TASKS)
-        .map(|i| {
-            let repo = pick(handles, i);
-            let device = sample_device(&user, base + TimeDelta::milliseconds(i as i64));
-            tokio::spawn(async move { repo.create(device, limit(3, Eviction::EvictOldest)).await })
-        })
-        .collect();
-    let outcomes = join_all(tasks).await;
+    let outcomes = concurrent_creates(handles, &user, limit(3, Eviction::EvictOldest)).await;
     let displaced: usize = outcomes
         .into_iter()
         .map(|o| created(o.unwrap()).len())
@@ -429,19 +430,11 @@ pub async fn rule_l_eviction_limit_holds_under_concurrent_logins(handles: &Handl
 /// Rule L: single login under 50 concurrent logins leaves exactly one device.
 pub async fn rule_l_single_login_leaves_one_device_under_concurrent_logins(handles: &Handles) {
     let user = unique_user("single");
-    let base = base_time();
     let single = DeviceLimit {
         single_login: true,
         ..DeviceLimit::NONE
     };
-    let tasks = (0..CONCURRENT_TASKS)
-        .map(|i| {
-            let repo = pick(handles, i);
-            let device = sample_device(&user, base + TimeDelta::milliseconds(i as i64));
-            tokio::spawn(async move { repo.create(device, single).await })
-        })
-        .collect();
-    let outcomes = join_all(tasks).await;
+    let outcomes = concurrent_creates(handles, &user, single).await;
     let displaced: usize = outcomes
         .into_iter()
         .map(|o| created(o.unwrap()).len())
