@@ -85,8 +85,8 @@ pub use service::{
     Authenticated, CleanupReport, LoginOutcome, TrustedDevices, TrustedDevicesBuilder, Verified,
 };
 pub use store::{
-    CreateOutcome, DeviceLimit, DeviceRepository, RefreshRecord, RotateOutcome, Rotated, Rotation,
-    Sighting, TokenStore,
+    Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, RefreshRecord,
+    RotateOutcome, Rotated, Rotation, Sighting, TokenStore,
 };
 pub use token::{
     ACCESS_TOKEN_MAX_BYTES, AccessClaims, AccessTokenCodec, KeyError, KeyRing, RefreshToken,

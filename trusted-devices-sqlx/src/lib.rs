@@ -1,9 +1,62 @@
 //! # trusted-devices-sqlx
 //!
-//! **Placeholder.** This crate will hold the SQLite and PostgreSQL storage (issue 3) of trusted-devices. Until its issue
-//! lands it only re-exports the core, so that the workspace builds as a whole.
+//! SQLite and PostgreSQL implementations of the trusted-devices
+//! [`DeviceRepository`](trusted_devices_core::DeviceRepository) and
+//! [`TokenStore`](trusted_devices_core::TokenStore), each rule one transaction or one
+//! conditional statement, so they hold with many servers on one database.
+//!
+//! - [`PostgresStore`] (feature `postgres`): logins of one user are serialized by a
+//!   transaction-scoped advisory lock keyed by the user; refresh rotation is a single
+//!   `UPDATE … RETURNING` feeding the successor's `INSERT`; cleanup deletes batches picked
+//!   with `FOR UPDATE SKIP LOCKED`, so several cleaners never wait on each other.
+//! - [`SqliteStore`] (feature `sqlite`): every multi-step rule runs in a `BEGIN IMMEDIATE`
+//!   transaction, which takes SQLite's write lock up front; files use WAL and a busy timeout.
+//!
+//! Both implement both traits: one store serves devices and tokens, or either can be paired
+//! with another backend. Times are always the application's clock passed in, never the
+//! database's `now()`. Driver errors become [`StorageError`]s that keep the driver error as
+//! their source; a connection that cannot be made or is lost is `Unavailable`.
+//!
+//! Migrations are embedded (and shipped as plain SQL under `migrations/`); `migrate()` may be
+//! called by several servers starting at once. They are recorded in their own table,
+//! `_trusted_devices_migrations`, so they never mix with the application's.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use trusted_devices_core::{KeyRing, SigningKey, TrustedDevices};
+//! use trusted_devices_sqlx::SqliteStore;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Arc::new(SqliteStore::connect("sqlite:devices.db").await?);
+//! store.migrate().await?;
+//! let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!")?;
+//! let service = TrustedDevices::builder(KeyRing::new(key))
+//!     .devices(store.clone())
+//!     .tokens(store)
+//!     .build();
+//! # Ok(()) }
+//! ```
+//!
+//! [`StorageError`]: trusted_devices_core::StorageError
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub use trusted_devices_core as core;
+mod error;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod row;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use error::storage_error;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+/// The driver, re-exported so that applications use the same version.
+pub use sqlx;
+
+/// The table that records which of this crate's migrations have run.
+pub const MIGRATIONS_TABLE: &str = "_trusted_devices_migrations";

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Device, DeviceId, DevicePatch, UserId};
 use crate::error::StorageError;
-use crate::policy::Eviction;
-use crate::store::{CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
+use crate::store::{Admission, CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
 
 /// A [`DeviceRepository`] in process memory.
 #[derive(Debug, Default)]
@@ -72,22 +71,6 @@ impl State {
         }
         Some(updated)
     }
-
-    /// The devices to remove so that one more fits under `max`, in eviction order.
-    fn victims(&self, user: &UserId, max: NonZeroU32, eviction: Eviction) -> Option<Vec<DeviceId>> {
-        let mut held = self.user_devices(user);
-        let max = usize::try_from(max.get()).unwrap_or(usize::MAX);
-        if held.len() < max {
-            return Some(Vec::new());
-        }
-        match eviction {
-            Eviction::Reject => return None,
-            Eviction::EvictLeastRecentlyUsed => held.sort_by_key(|d| (d.last_seen_at, d.id)),
-            Eviction::EvictOldest => held.sort_by_key(|d| (d.created_at, d.id)),
-        }
-        let excess = held.len() + 1 - max;
-        Some(held.iter().take(excess).map(|d| d.id).collect())
-    }
 }
 
 impl MemoryDeviceRepository {
@@ -128,19 +111,16 @@ impl DeviceRepository for MemoryDeviceRepository {
         limit: DeviceLimit,
     ) -> Result<CreateOutcome, StorageError> {
         let mut state = self.write();
-        let victims = if limit.single_login {
-            state
-                .user_devices(&device.user_id)
-                .iter()
-                .map(|d| d.id)
-                .collect()
-        } else if let Some(max) = limit.max_devices {
-            match state.victims(&device.user_id, max, limit.eviction) {
-                Some(victims) => victims,
-                None => return Ok(CreateOutcome::LimitReached),
+        let mut held = state.user_devices(&device.user_id);
+        let victims: Vec<DeviceId> = match limit.admission(held.len()) {
+            Admission::Admit => Vec::new(),
+            Admission::Reject => return Ok(CreateOutcome::LimitReached),
+            Admission::ReplaceAll => held.iter().map(|d| d.id).collect(),
+            Admission::Evict { count, order } => {
+                let mut candidates: Vec<Device> = held.drain(..).cloned().collect();
+                order.sort(&mut candidates);
+                candidates.iter().take(count).map(|d| d.id).collect()
             }
-        } else {
-            Vec::new()
         };
         let displaced = victims
             .into_iter()

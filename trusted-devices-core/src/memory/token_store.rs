@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::DeviceId;
 use crate::error::StorageError;
-use crate::store::{RefreshRecord, RotateOutcome, Rotated, Rotation, TokenStore};
+use crate::store::{RefreshRecord, RotateOutcome, Rotation, TokenStore};
 use crate::token::RefreshTokenHash;
 
 /// A [`TokenStore`] in process memory.
@@ -82,33 +82,13 @@ impl TokenStore for MemoryTokenStore {
 
     async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome, StorageError> {
         let mut state = self.lock();
-        let Some(record) = state
-            .records
-            .get_mut(&rotation.presented)
-            .filter(|record| record.device_id == rotation.device_id)
-        else {
-            return Ok(RotateOutcome::NotFound);
-        };
-        if let Some(rotated) = record.rotated {
-            return Ok(if rotation.now - rotated.at <= rotation.grace {
-                RotateOutcome::Replayed {
-                    sealed_successor: rotated.sealed_successor,
-                }
-            } else {
-                RotateOutcome::Reused {
-                    device_id: record.device_id,
-                    user_id: record.user_id.clone(),
-                }
-            });
+        let stored = state.records.get_mut(&rotation.presented);
+        if let Some(outcome) = rotation.refusal(stored.as_deref()) {
+            return Ok(outcome);
         }
-        if rotation.now >= record.expires_at {
-            return Ok(RotateOutcome::Expired);
+        if let Some(record) = stored {
+            record.rotated = Some(rotation.rotated());
         }
-        record.rotated = Some(Rotated {
-            at: rotation.now,
-            successor: rotation.successor.hash,
-            sealed_successor: rotation.sealed_successor,
-        });
         state.insert(rotation.successor);
         Ok(RotateOutcome::Rotated)
     }

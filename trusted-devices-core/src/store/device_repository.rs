@@ -38,6 +38,79 @@ impl DeviceLimit {
     }
 }
 
+impl DeviceLimit {
+    /// What a create must do for a user who holds `held` devices: the rule L decision,
+    /// written once for every store. The store applies it atomically with the insert.
+    #[must_use]
+    pub fn admission(&self, held: usize) -> Admission {
+        if self.single_login {
+            return Admission::ReplaceAll;
+        }
+        let Some(max) = self.max_devices else {
+            return Admission::Admit;
+        };
+        let max = usize::try_from(max.get()).unwrap_or(usize::MAX);
+        if held < max {
+            return Admission::Admit;
+        }
+        let count = held - max + 1;
+        match self.eviction {
+            Eviction::Reject => Admission::Reject,
+            Eviction::EvictLeastRecentlyUsed => Admission::Evict {
+                count,
+                order: EvictionOrder::LeastRecentlyUsed,
+            },
+            Eviction::EvictOldest => Admission::Evict {
+                count,
+                order: EvictionOrder::Oldest,
+            },
+        }
+    }
+
+    /// Whether [`admission`](Self::admission) depends on how many devices the user holds.
+    #[must_use]
+    pub fn counts_devices(&self) -> bool {
+        !self.single_login && self.max_devices.is_some()
+    }
+}
+
+/// What a [`DeviceRepository::create`] must do before inserting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Insert; remove nothing.
+    Admit,
+    /// Write nothing and answer [`CreateOutcome::LimitReached`].
+    Reject,
+    /// Remove every other device of the user (single login), then insert.
+    ReplaceAll,
+    /// Remove `count` devices of the user in `order`, then insert.
+    Evict {
+        /// How many to remove.
+        count: usize,
+        /// Which go first.
+        order: EvictionOrder,
+    },
+}
+
+/// Which devices an eviction removes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvictionOrder {
+    /// Oldest `last_seen_at` first, then lowest id.
+    LeastRecentlyUsed,
+    /// Oldest `created_at` first, then lowest id.
+    Oldest,
+}
+
+impl EvictionOrder {
+    /// Sorts devices into this order (for stores whose deletes return rows unordered).
+    pub fn sort(self, devices: &mut [Device]) {
+        match self {
+            Self::LeastRecentlyUsed => devices.sort_by_key(|d| (d.last_seen_at, d.id)),
+            Self::Oldest => devices.sort_by_key(|d| (d.created_at, d.id)),
+        }
+    }
+}
+
 /// The result of [`DeviceRepository::create`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

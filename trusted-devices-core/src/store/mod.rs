@@ -5,5 +5,7 @@
 mod device_repository;
 mod token_store;
 
-pub use device_repository::{CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
+pub use device_repository::{
+    Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, Sighting,
+};
 pub use token_store::{RefreshRecord, RotateOutcome, Rotated, Rotation, TokenStore};

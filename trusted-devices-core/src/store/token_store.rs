@@ -53,6 +53,46 @@ pub struct Rotation {
     pub grace: TimeDelta,
 }
 
+impl Rotation {
+    /// Rule R's answer for a presented token whose stored record is `stored`: `None` when
+    /// the record is live and must be consumed (the store then swaps it for the successor
+    /// in the same atomic operation), the outcome to return otherwise.
+    ///
+    /// Every store decides with this function, so the grace rule is written once.
+    #[must_use]
+    pub fn refusal(&self, stored: Option<&RefreshRecord>) -> Option<RotateOutcome> {
+        let Some(record) = stored.filter(|record| record.device_id == self.device_id) else {
+            return Some(RotateOutcome::NotFound);
+        };
+        if let Some(rotated) = record.rotated {
+            return Some(if self.now - rotated.at <= self.grace {
+                RotateOutcome::Replayed {
+                    sealed_successor: rotated.sealed_successor,
+                }
+            } else {
+                RotateOutcome::Reused {
+                    device_id: record.device_id,
+                    user_id: record.user_id.clone(),
+                }
+            });
+        }
+        if self.now >= record.expires_at {
+            return Some(RotateOutcome::Expired);
+        }
+        None
+    }
+
+    /// What the consumed record is marked with.
+    #[must_use]
+    pub fn rotated(&self) -> Rotated {
+        Rotated {
+            at: self.now,
+            successor: self.successor.hash,
+            sealed_successor: self.sealed_successor,
+        }
+    }
+}
+
 /// The result of [`TokenStore::rotate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -275,7 +275,7 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
     let store = pick(handles, 0);
     for candidate in &candidates {
         let outcome = store
-            .rotate(chain.rotation(candidate, &first, later, GRACE))
+            .rotate(chain.rotation(candidate, &chain.token(), later, GRACE))
             .await
             .unwrap();
         let expected = if candidate == winner {

@@ -1,0 +1,118 @@
+//! Decoding stored rows into the core's records, shared by both databases: each backend
+//! reads its native column types into these plain structs, and the validation lives here.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use trusted_devices_core::{
+    Device, DeviceId, DeviceName, Location, Metadata, RefreshRecord, RefreshTokenHash, Rotated,
+    SealedSuccessor, StorageError, UserId,
+};
+
+use crate::error::corrupt;
+
+/// A device row with the database's types already read.
+pub(crate) struct DeviceRow {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) user_id: String,
+    pub(crate) name: String,
+    pub(crate) user_agent: String,
+    pub(crate) ip: Option<String>,
+    pub(crate) last_ip: Option<String>,
+    pub(crate) location: Option<Value>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) last_seen_at: DateTime<Utc>,
+    pub(crate) can_delete_other_devices: bool,
+    pub(crate) can_update_other_devices: bool,
+    pub(crate) metadata: Value,
+    pub(crate) idle_expires_at: DateTime<Utc>,
+    pub(crate) session_expires_at: Option<DateTime<Utc>>,
+}
+
+impl DeviceRow {
+    pub(crate) fn into_device(self) -> Result<Device, StorageError> {
+        Ok(Device {
+            id: DeviceId::from_uuid(self.id),
+            user_id: UserId::new(self.user_id).map_err(|e| corrupt("user_id", e))?,
+            name: DeviceName::new(&self.name).map_err(|e| corrupt("name", e))?,
+            user_agent: self.user_agent,
+            ip: parse_ip(self.ip.as_deref())?,
+            last_ip: parse_ip(self.last_ip.as_deref())?,
+            location: self
+                .location
+                .map(serde_json::from_value::<Location>)
+                .transpose()
+                .map_err(|e| corrupt("location", e))?,
+            created_at: self.created_at,
+            last_seen_at: self.last_seen_at,
+            can_delete_other_devices: self.can_delete_other_devices,
+            can_update_other_devices: self.can_update_other_devices,
+            metadata: Metadata::new(self.metadata).map_err(|e| corrupt("metadata", e))?,
+            idle_expires_at: self.idle_expires_at,
+            session_expires_at: self.session_expires_at,
+        })
+    }
+}
+
+fn parse_ip(text: Option<&str>) -> Result<Option<IpAddr>, StorageError> {
+    text.map(str::parse)
+        .transpose()
+        .map_err(|e| corrupt("ip", e))
+}
+
+/// The JSON of a location, for storage.
+pub(crate) fn location_json(device: &Device) -> Option<Value> {
+    device
+        .location
+        .as_ref()
+        .and_then(|location| serde_json::to_value(location).ok())
+}
+
+/// The JSON of the metadata, for storage.
+pub(crate) fn metadata_json(device: &Device) -> Value {
+    Value::from(device.metadata.clone())
+}
+
+/// A refresh-token row with the database's types already read.
+pub(crate) struct TokenRow {
+    pub(crate) hash: Vec<u8>,
+    pub(crate) device_id: uuid::Uuid,
+    pub(crate) user_id: String,
+    pub(crate) issued_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) rotated_at: Option<DateTime<Utc>>,
+    pub(crate) successor_hash: Option<Vec<u8>>,
+    pub(crate) sealed_successor: Option<Vec<u8>>,
+}
+
+impl TokenRow {
+    pub(crate) fn into_record(self) -> Result<RefreshRecord, StorageError> {
+        let rotated = match (self.rotated_at, self.successor_hash, self.sealed_successor) {
+            (Some(at), Some(successor), Some(sealed)) => Some(Rotated {
+                at,
+                successor: RefreshTokenHash::from_bytes(bytes32("successor_hash", &successor)?),
+                sealed_successor: SealedSuccessor::from_bytes(bytes32(
+                    "sealed_successor",
+                    &sealed,
+                )?),
+            }),
+            (None, None, None) => None,
+            _ => return Err(StorageError::corrupt("a half-rotated refresh token")),
+        };
+        Ok(RefreshRecord {
+            hash: RefreshTokenHash::from_bytes(bytes32("hash", &self.hash)?),
+            device_id: DeviceId::from_uuid(self.device_id),
+            user_id: UserId::new(self.user_id).map_err(|e| corrupt("user_id", e))?,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            rotated,
+        })
+    }
+}
+
+fn bytes32(what: &str, bytes: &[u8]) -> Result<[u8; 32], StorageError> {
+    bytes
+        .try_into()
+        .map_err(|_| StorageError::corrupt(format!("{what} is not 32 bytes")))
+}

@@ -1,0 +1,258 @@
+use std::num::NonZeroU32;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use trusted_devices_core::{
+    Admission, CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository,
+    EvictionOrder, Sighting, StorageError, UserId,
+};
+
+use super::{SqliteStore, device, device_columns, devices, micros};
+use crate::error::storage_error;
+use crate::row::{location_json, metadata_json};
+
+const INSERT: &str = "INSERT INTO td_devices (id, user_id, name, user_agent, ip, last_ip, \
+     location, created_at, last_seen_at, can_delete_other_devices, can_update_other_devices, \
+     metadata, idle_expires_at, session_expires_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+const EVICT_LEAST_RECENTLY_USED: &str = concat!(
+    "DELETE FROM td_devices WHERE id IN (SELECT id FROM td_devices WHERE user_id = ?1 \
+     ORDER BY last_seen_at, id LIMIT ?2) RETURNING ",
+    device_columns!()
+);
+
+const EVICT_OLDEST: &str = concat!(
+    "DELETE FROM td_devices WHERE id IN (SELECT id FROM td_devices WHERE user_id = ?1 \
+     ORDER BY created_at, id LIMIT ?2) RETURNING ",
+    device_columns!()
+);
+
+fn count_limit(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl DeviceRepository for SqliteStore {
+    async fn create(
+        &self,
+        device_row: Device,
+        limit: DeviceLimit,
+    ) -> Result<CreateOutcome, StorageError> {
+        let user = device_row.user_id.as_str();
+        // Holds the database's write lock: no other login can count or insert meanwhile.
+        let mut tx = self.write_transaction().await?;
+        let held: i64 = if limit.counts_devices() {
+            sqlx::query_scalar("SELECT count(*) FROM td_devices WHERE user_id = ?1")
+                .bind(user)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(storage_error)?
+        } else {
+            0
+        };
+        let held = usize::try_from(held).unwrap_or(usize::MAX);
+        let (sql, count, order) = match limit.admission(held) {
+            Admission::Admit => ("", 0, None),
+            Admission::Reject => return Ok(CreateOutcome::LimitReached),
+            Admission::ReplaceAll => (EVICT_OLDEST, -1, Some(EvictionOrder::Oldest)),
+            Admission::Evict { count, order } => match order {
+                EvictionOrder::LeastRecentlyUsed => {
+                    (EVICT_LEAST_RECENTLY_USED, count_limit(count), Some(order))
+                }
+                EvictionOrder::Oldest => (EVICT_OLDEST, count_limit(count), Some(order)),
+            },
+        };
+        let mut displaced = Vec::new();
+        if let Some(order) = order {
+            let rows = sqlx::query(sql)
+                .bind(user)
+                .bind(count)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+            displaced = devices(&rows)?;
+            order.sort(&mut displaced);
+        }
+        let d = &device_row;
+        sqlx::query(INSERT)
+            .bind(d.id.as_uuid())
+            .bind(user)
+            .bind(d.name.as_str())
+            .bind(&d.user_agent)
+            .bind(d.ip.map(|ip| ip.to_string()))
+            .bind(d.last_ip.map(|ip| ip.to_string()))
+            .bind(location_json(d).map(Json))
+            .bind(micros(d.created_at))
+            .bind(micros(d.last_seen_at))
+            .bind(d.can_delete_other_devices)
+            .bind(d.can_update_other_devices)
+            .bind(Json(metadata_json(d)))
+            .bind(micros(d.idle_expires_at))
+            .bind(d.session_expires_at.map(micros))
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?;
+        tx.commit().await.map_err(storage_error)?;
+        Ok(CreateOutcome::Created { displaced })
+    }
+
+    async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            device_columns!(),
+            " FROM td_devices WHERE id = ?1"
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(storage_error)?
+        .as_ref()
+        .map(device)
+        .transpose()
+    }
+
+    async fn list(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            device_columns!(),
+            " FROM td_devices WHERE user_id = ?1 ORDER BY created_at, id"
+        ))
+        .bind(user.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        devices(&rows)
+    }
+
+    async fn update(
+        &self,
+        user: &UserId,
+        id: DeviceId,
+        patch: &DevicePatch,
+    ) -> Result<Option<Device>, StorageError> {
+        sqlx::query(concat!(
+            "UPDATE td_devices SET name = COALESCE(?3, name), \
+             can_delete_other_devices = COALESCE(?4, can_delete_other_devices), \
+             can_update_other_devices = COALESCE(?5, can_update_other_devices) \
+             WHERE id = ?1 AND user_id = ?2 RETURNING ",
+            device_columns!()
+        ))
+        .bind(id.as_uuid())
+        .bind(user.as_str())
+        .bind(patch.name.as_ref().map(|name| name.as_str()))
+        .bind(patch.can_delete_other_devices)
+        .bind(patch.can_update_other_devices)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(storage_error)?
+        .as_ref()
+        .map(device)
+        .transpose()
+    }
+
+    async fn record_seen(&self, id: DeviceId, sighting: Sighting) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE td_devices SET last_seen_at = ?2, last_ip = COALESCE(?3, last_ip) \
+             WHERE id = ?1 AND last_seen_at <= ?4",
+        )
+        .bind(id.as_uuid())
+        .bind(micros(sighting.at))
+        .bind(sighting.ip.map(|ip| ip.to_string()))
+        .bind(micros(sighting.stale_before))
+        .execute(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn extend_idle(
+        &self,
+        id: DeviceId,
+        sighting: Sighting,
+        idle_expires_at: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError> {
+        // SET expressions all read the row as it was, so both CASEs test the old value.
+        sqlx::query(concat!(
+            "UPDATE td_devices SET idle_expires_at = ?2, \
+             last_seen_at = CASE WHEN last_seen_at <= ?5 THEN ?3 ELSE last_seen_at END, \
+             last_ip = CASE WHEN last_seen_at <= ?5 THEN COALESCE(?4, last_ip) ELSE last_ip END \
+             WHERE id = ?1 RETURNING ",
+            device_columns!()
+        ))
+        .bind(id.as_uuid())
+        .bind(micros(idle_expires_at))
+        .bind(micros(sighting.at))
+        .bind(sighting.ip.map(|ip| ip.to_string()))
+        .bind(micros(sighting.stale_before))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(storage_error)?
+        .as_ref()
+        .map(device)
+        .transpose()
+    }
+
+    async fn delete(&self, user: &UserId, id: DeviceId) -> Result<Option<Device>, StorageError> {
+        sqlx::query(concat!(
+            "DELETE FROM td_devices WHERE id = ?1 AND user_id = ?2 RETURNING ",
+            device_columns!()
+        ))
+        .bind(id.as_uuid())
+        .bind(user.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(storage_error)?
+        .as_ref()
+        .map(device)
+        .transpose()
+    }
+
+    async fn delete_others(
+        &self,
+        user: &UserId,
+        keep: DeviceId,
+    ) -> Result<Vec<Device>, StorageError> {
+        let rows = sqlx::query(concat!(
+            "DELETE FROM td_devices WHERE user_id = ?1 AND id <> ?2 RETURNING ",
+            device_columns!()
+        ))
+        .bind(user.as_str())
+        .bind(keep.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        devices(&rows)
+    }
+
+    async fn delete_all(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
+        let rows = sqlx::query(concat!(
+            "DELETE FROM td_devices WHERE user_id = ?1 RETURNING ",
+            device_columns!()
+        ))
+        .bind(user.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        devices(&rows)
+    }
+
+    async fn delete_expired(
+        &self,
+        now: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<Vec<Device>, StorageError> {
+        let rows = sqlx::query(concat!(
+            "DELETE FROM td_devices WHERE id IN (SELECT id FROM td_devices WHERE deadline <= ?1 \
+             ORDER BY deadline LIMIT ?2) RETURNING ",
+            device_columns!()
+        ))
+        .bind(micros(now))
+        .bind(i64::from(batch.get()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        devices(&rows)
+    }
+}

@@ -1,0 +1,126 @@
+use std::num::NonZeroU32;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use trusted_devices_core::{
+    DeviceId, RefreshRecord, RotateOutcome, Rotation, StorageError, TokenStore,
+};
+
+use super::{SqliteStore, get, get_instant, get_optional_instant, micros};
+use crate::error::storage_error;
+use crate::row::TokenRow;
+
+const INSERT: &str = "INSERT INTO td_refresh_tokens (hash, device_id, user_id, issued_at, \
+     expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// Matches only a live, unconsumed token of that device.
+const CONSUME: &str = "UPDATE td_refresh_tokens \
+     SET rotated_at = ?3, successor_hash = ?4, sealed_successor = ?5 \
+     WHERE hash = ?1 AND device_id = ?2 AND rotated_at IS NULL AND expires_at > ?3";
+
+const SELECT_TOKEN: &str = "SELECT hash, device_id, user_id, issued_at, expires_at, rotated_at, \
+     successor_hash, sealed_successor FROM td_refresh_tokens WHERE hash = ?1";
+
+fn record(row: &SqliteRow) -> Result<RefreshRecord, StorageError> {
+    TokenRow {
+        hash: get(row, "hash")?,
+        device_id: get(row, "device_id")?,
+        user_id: get(row, "user_id")?,
+        issued_at: get_instant(row, "issued_at")?,
+        expires_at: get_instant(row, "expires_at")?,
+        rotated_at: get_optional_instant(row, "rotated_at")?,
+        successor_hash: get(row, "successor_hash")?,
+        sealed_successor: get(row, "sealed_successor")?,
+    }
+    .into_record()
+}
+
+#[async_trait]
+impl TokenStore for SqliteStore {
+    async fn insert(&self, record: RefreshRecord) -> Result<(), StorageError> {
+        sqlx::query(INSERT)
+            .bind(record.hash.as_bytes().as_slice())
+            .bind(record.device_id.as_uuid())
+            .bind(record.user_id.as_str())
+            .bind(micros(record.issued_at))
+            .bind(micros(record.expires_at))
+            .execute(&self.pool)
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome, StorageError> {
+        let successor = &rotation.successor;
+        // The write lock makes the consume, the insert and the read one atomic step.
+        let mut tx = self.write_transaction().await?;
+        let consumed = sqlx::query(CONSUME)
+            .bind(rotation.presented.as_bytes().as_slice())
+            .bind(rotation.device_id.as_uuid())
+            .bind(micros(rotation.now))
+            .bind(successor.hash.as_bytes().as_slice())
+            .bind(rotation.sealed_successor.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?;
+        if consumed.rows_affected() == 1 {
+            sqlx::query(INSERT)
+                .bind(successor.hash.as_bytes().as_slice())
+                .bind(successor.device_id.as_uuid())
+                .bind(successor.user_id.as_str())
+                .bind(micros(successor.issued_at))
+                .bind(micros(successor.expires_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+            tx.commit().await.map_err(storage_error)?;
+            return Ok(RotateOutcome::Rotated);
+        }
+        // Not consumed: it was unknown, expired or already rotated. Rule R decides which.
+        let stored = sqlx::query(SELECT_TOKEN)
+            .bind(rotation.presented.as_bytes().as_slice())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(storage_error)?
+            .as_ref()
+            .map(record)
+            .transpose()?;
+        tx.rollback().await.map_err(storage_error)?;
+        rotation
+            .refusal(stored.as_ref())
+            .ok_or_else(|| StorageError::corrupt("a live refresh token could not be consumed"))
+    }
+
+    async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {
+        let mut tx = self.write_transaction().await?;
+        let mut removed = 0;
+        for device in devices {
+            let done = sqlx::query("DELETE FROM td_refresh_tokens WHERE device_id = ?1")
+                .bind(device.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+            removed += done.rows_affected();
+        }
+        tx.commit().await.map_err(storage_error)?;
+        Ok(removed)
+    }
+
+    async fn delete_expired(
+        &self,
+        now: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        let done = sqlx::query(
+            "DELETE FROM td_refresh_tokens WHERE hash IN (SELECT hash FROM td_refresh_tokens \
+             WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
+        )
+        .bind(micros(now))
+        .bind(i64::from(batch.get()))
+        .execute(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        Ok(done.rows_affected())
+    }
+}

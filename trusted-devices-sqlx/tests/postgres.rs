@@ -1,0 +1,130 @@
+//! The conformance suite on PostgreSQL, with four pools standing for four servers.
+//!
+//! The server comes from `TD_TEST_POSTGRES_URL` (the README's test command starts a
+//! throwaway one). Without it these tests say loudly that they were skipped, and fail when
+//! `CI` is set.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use trusted_devices_core::testing::{Stores, run_conformance};
+use trusted_devices_core::{DeviceRepository, StorageError, TokenStore};
+use trusted_devices_sqlx::PostgresStore;
+
+const POOLS: usize = 4;
+
+/// The server's URL, or `None` after a loud skip message (a failure under CI).
+fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("TD_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{test}: TD_TEST_POSTGRES_URL is not set, and CI requires the PostgreSQL tests")
+        }
+        _ => {
+            // Straight to the stderr handle: libtest captures eprintln! of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED {test}: no PostgreSQL (set TD_TEST_POSTGRES_URL, or run scripts/test) ***"
+            );
+            None
+        }
+    }
+}
+
+async fn pools(url: &str) -> Vec<PostgresStore> {
+    let mut handles = Vec::new();
+    for _ in 0..POOLS {
+        handles.push(PostgresStore::connect(url).await.unwrap());
+    }
+    handles
+}
+
+async fn migrate_all_at_once(handles: &[PostgresStore]) {
+    let migrations: Vec<_> = handles
+        .iter()
+        .map(|store| {
+            let store = store.clone();
+            tokio::spawn(async move { store.migrate().await })
+        })
+        .collect();
+    for migration in migrations {
+        migration
+            .await
+            .unwrap()
+            .expect("concurrent postgres migrate");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_with_four_pools_passes_the_conformance_suite() {
+    let Some(url) = postgres_url("postgres_with_four_pools_passes_the_conformance_suite") else {
+        return;
+    };
+    let handles = pools(&url).await;
+    migrate_all_at_once(&handles).await;
+    let devices: Vec<Arc<dyn DeviceRepository>> = handles
+        .iter()
+        .map(|s| Arc::new(s.clone()) as Arc<dyn DeviceRepository>)
+        .collect();
+    let tokens: Vec<Arc<dyn TokenStore>> = handles
+        .iter()
+        .map(|s| Arc::new(s.clone()) as Arc<dyn TokenStore>)
+        .collect();
+    run_conformance(Stores::new(devices, tokens)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_migrate_is_safe_when_servers_start_at_once() {
+    let Some(url) = postgres_url("postgres_migrate_is_safe_when_servers_start_at_once") else {
+        return;
+    };
+    let handles = pools(&url).await;
+    migrate_all_at_once(&handles).await;
+    migrate_all_at_once(&handles).await;
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _trusted_devices_migrations")
+        .fetch_one(handles[0].pool())
+        .await
+        .unwrap();
+    assert_eq!(applied, 1, "each migration is recorded once");
+}
+
+#[tokio::test]
+async fn postgres_unreachable_server_is_storage_unavailable() {
+    if postgres_url("postgres_unreachable_server_is_storage_unavailable").is_none() {
+        return;
+    }
+    // Port 1 on loopback: nothing listens there. A short acquire timeout keeps the test fast.
+    let error = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_millis(500))
+        .connect("postgres://td@127.0.0.1:1/postgres")
+        .await
+        .map(PostgresStore::new)
+        .map_err(trusted_devices_sqlx::storage_error)
+        .unwrap_err();
+    assert!(matches!(error, StorageError::Unavailable(_)), "{error:?}");
+    assert!(
+        std::error::Error::source(&error).is_some(),
+        "the driver error is kept"
+    );
+}
+
+#[tokio::test]
+async fn postgres_lost_connection_is_storage_unavailable() {
+    let Some(url) = postgres_url("postgres_lost_connection_is_storage_unavailable") else {
+        return;
+    };
+    let store = PostgresStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    store.pool().close().await;
+    let error = store
+        .get(trusted_devices_core::DeviceId::from_uuid(uuid::Uuid::nil()))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StorageError::Unavailable(_)), "{error:?}");
+}

@@ -1,0 +1,143 @@
+//! The conformance suite on SQLite, in memory and on a file shared by four pools.
+#![allow(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+
+use trusted_devices_core::testing::{Stores, run_conformance};
+use trusted_devices_core::{DeviceRepository, StorageError, TokenStore};
+use trusted_devices_sqlx::SqliteStore;
+
+fn stores(handles: &[SqliteStore]) -> Stores {
+    let devices: Vec<Arc<dyn DeviceRepository>> = handles
+        .iter()
+        .map(|s| Arc::new(s.clone()) as Arc<dyn DeviceRepository>)
+        .collect();
+    let tokens: Vec<Arc<dyn TokenStore>> = handles
+        .iter()
+        .map(|s| Arc::new(s.clone()) as Arc<dyn TokenStore>)
+        .collect();
+    Stores::new(devices, tokens)
+}
+
+fn temp_db() -> (tempdir::Dir, String) {
+    let dir = tempdir::Dir::new();
+    let url = format!("sqlite:{}", dir.path().join("devices.db").display());
+    (dir, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_in_memory_passes_the_conformance_suite() {
+    let store = SqliteStore::in_memory().await.unwrap();
+    store.migrate().await.unwrap();
+    run_conformance(stores(&[store])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_with_four_pools_passes_the_conformance_suite() {
+    let (_dir, url) = temp_db();
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        handles.push(SqliteStore::connect(&url).await.unwrap());
+    }
+    // Four servers starting at once all migrate.
+    let migrations: Vec<_> = handles
+        .iter()
+        .map(|store| {
+            let store = store.clone();
+            tokio::spawn(async move { store.migrate().await })
+        })
+        .collect();
+    for migration in migrations {
+        migration.await.unwrap().expect("concurrent sqlite migrate");
+    }
+    run_conformance(stores(&handles)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_migrate_is_safe_when_eight_servers_start_at_once() {
+    for _round in 0..10 {
+        let (_dir, url) = temp_db();
+        let mut handles = Vec::new();
+        for _ in 0..8 {
+            handles.push(SqliteStore::connect(&url).await.unwrap());
+        }
+        let migrations: Vec<_> = handles
+            .into_iter()
+            .map(|store| tokio::spawn(async move { store.migrate().await }))
+            .collect();
+        for migration in migrations {
+            migration.await.unwrap().expect("concurrent sqlite migrate");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_migrate_is_idempotent_and_uses_its_own_table() {
+    let store = SqliteStore::in_memory().await.unwrap();
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert!(
+        tables.contains(&"_trusted_devices_migrations".to_owned()),
+        "{tables:?}"
+    );
+    assert!(
+        !tables.contains(&"_sqlx_migrations".to_owned()),
+        "{tables:?}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_unreadable_file_is_a_storage_error_not_a_panic() {
+    let (dir, _) = temp_db();
+    let url = format!("sqlite:{}", dir.path().join("missing-dir/x.db").display());
+    let error = SqliteStore::connect(&url).await.unwrap_err();
+    assert!(
+        std::error::Error::source(&error).is_some(),
+        "the driver error is kept: {error:?}"
+    );
+    assert!(matches!(
+        error,
+        StorageError::Unavailable(_) | StorageError::Backend(_)
+    ));
+}
+
+/// A temporary folder removed on drop, without another dependency.
+mod tempdir {
+    use std::path::{Path, PathBuf};
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            let nonce: u64 = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64;
+            let path =
+                std::env::temp_dir().join(format!("td-sqlite-{}-{nonce}", std::process::id()));
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
