@@ -15,6 +15,7 @@
 //! - token pairs are sent with `Cache-Control: no-store` (RFC 6749 §5.1).
 
 mod body;
+mod client_ip;
 mod endpoint;
 mod handle;
 mod request;
@@ -22,6 +23,7 @@ mod response;
 mod views;
 
 pub use body::MAX_BODY_BYTES;
+pub use client_ip::{BadProxy, TrustedProxies};
 pub use endpoint::Endpoint;
 pub use request::{ApiRequest, bearer_token};
 pub use response::ApiResponse;

@@ -1,0 +1,223 @@
+//! list, login and cleanup when the table holds 1,000,000 devices of 100,000 users, on
+//! SQLite (a WAL file) and PostgreSQL (from TD_TEST_POSTGRES_URL, in a database of its own).
+//! Prints the median and p99 of each operation. Run with `cargo bench --bench million`.
+//!
+//! Criterion gives no p99, so this harness times each call with `Instant` and sorts.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rand::RngExt;
+use trusted_devices_core::{
+    DeviceInfo, DeviceRepository, KeyRing, SigningKey, TokenStore, TrustedDevices, UserId,
+};
+use trusted_devices_sqlx::sqlx::AssertSqlSafe;
+use trusted_devices_sqlx::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use trusted_devices_sqlx::{PostgresStore, SqliteStore};
+
+const DEVICES: u32 = 1_000_000;
+const USERS: u32 = 100_000;
+/// Devices seeded already expired, for the cleanup measurement.
+const EXPIRED: u32 = 20_000;
+const SAMPLES: usize = 1_000;
+const CLEANUP_BATCH: u32 = 500;
+
+const SEED_POSTGRES: &str = "INSERT INTO td_devices (id, user_id, name, user_agent, ip, last_ip, \
+     location, created_at, last_seen_at, can_delete_other_devices, can_update_other_devices, \
+     metadata, idle_expires_at, session_expires_at) \
+     SELECT gen_random_uuid(), 'user-' || (g % $2), 'Firefox on Linux', 'Mozilla/5.0 (X11; Linux x86_64)', \
+       '203.0.113.7', '203.0.113.7', NULL, $1 - make_interval(secs => g), $1 - make_interval(secs => g), \
+       true, true, '{}'::jsonb, \
+       CASE WHEN g < $3 THEN $1 - interval '1 day' ELSE $1 + interval '30 days' END, NULL \
+     FROM generate_series(0, $4 - 1) AS g";
+
+const SEED_SQLITE: &str = "WITH RECURSIVE g(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM g WHERE n < ?4 - 1) \
+     INSERT INTO td_devices (id, user_id, name, user_agent, ip, last_ip, location, created_at, \
+       last_seen_at, can_delete_other_devices, can_update_other_devices, metadata, \
+       idle_expires_at, session_expires_at) \
+     SELECT randomblob(16), 'user-' || (n % ?2), 'Firefox on Linux', 'Mozilla/5.0 (X11; Linux x86_64)', \
+       '203.0.113.7', '203.0.113.7', NULL, ?1 - n * 1000000, ?1 - n * 1000000, 1, 1, '{}', \
+       CASE WHEN n < ?3 THEN ?1 - 86400000000 ELSE ?1 + 2592000000000 END, NULL FROM g";
+
+struct Stats {
+    median: Duration,
+    p99: Duration,
+    samples: usize,
+}
+
+fn stats(mut times: Vec<Duration>) -> Stats {
+    times.sort_unstable();
+    let at = |q: f64| {
+        times[((times.len() as f64 * q).ceil() as usize)
+            .saturating_sub(1)
+            .min(times.len() - 1)]
+    };
+    Stats {
+        median: at(0.5),
+        p99: at(0.99),
+        samples: times.len(),
+    }
+}
+
+fn report(backend: &str, operation: &str, s: &Stats) {
+    println!(
+        "| {backend} | {operation} | {:.3} ms | {:.3} ms | {} |",
+        s.median.as_secs_f64() * 1e3,
+        s.p99.as_secs_f64() * 1e3,
+        s.samples
+    );
+}
+
+async fn measure(
+    backend: &str,
+    store: Arc<dyn DeviceRepository>,
+    tokens: Arc<dyn TokenStore>,
+    now: DateTime<Utc>,
+) {
+    let key = SigningKey::new("k1", b"0123456789abcdef0123456789abcdef").unwrap();
+    let service = TrustedDevices::builder(KeyRing::new(key))
+        .devices(store.clone())
+        .tokens(tokens)
+        .build();
+    let mut rng = rand::rng();
+
+    let mut times = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let user = UserId::new(format!("user-{}", rng.random_range(0..USERS))).unwrap();
+        let start = Instant::now();
+        let listed = store.list(&user).await.unwrap();
+        times.push(start.elapsed());
+        assert!(!listed.is_empty());
+    }
+    report(backend, "list (one user, ~10 devices)", &stats(times));
+
+    let mut times = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let user = UserId::new(format!("user-{}", rng.random_range(0..USERS))).unwrap();
+        let start = Instant::now();
+        service
+            .login(user, DeviceInfo::new().user_agent("bench"))
+            .await
+            .unwrap();
+        times.push(start.elapsed());
+    }
+    report(backend, "login (device + token)", &stats(times));
+
+    let batch = NonZeroU32::new(CLEANUP_BATCH).unwrap();
+    let mut times = Vec::new();
+    loop {
+        let start = Instant::now();
+        let removed = store.delete_expired(now, batch).await.unwrap();
+        times.push(start.elapsed());
+        if removed.len() < CLEANUP_BATCH as usize {
+            break;
+        }
+    }
+    report(
+        backend,
+        &format!("cleanup (one batch of {CLEANUP_BATCH})"),
+        &stats(times),
+    );
+}
+
+async fn sqlite(now: DateTime<Utc>) {
+    let path = std::env::temp_dir().join(format!("td-million-{}.db", std::process::id()));
+    let store = SqliteStore::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let start = Instant::now();
+    sqlx_seed_sqlite(&store, now).await;
+    eprintln!(
+        "sqlite: seeded {DEVICES} devices in {:.1?}",
+        start.elapsed()
+    );
+    let store = Arc::new(store);
+    measure("sqlite", store.clone(), store, now).await;
+    let _ = std::fs::remove_file(&path);
+}
+
+async fn sqlx_seed_sqlite(store: &SqliteStore, now: DateTime<Utc>) {
+    trusted_devices_sqlx::sqlx::query(SEED_SQLITE)
+        .bind(now.timestamp_micros())
+        .bind(i64::from(USERS))
+        .bind(i64::from(EXPIRED))
+        .bind(i64::from(DEVICES))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    trusted_devices_sqlx::sqlx::query("ANALYZE")
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+async fn postgres(url: &str, now: DateTime<Utc>) {
+    let admin = PostgresStore::connect(url).await.unwrap();
+    let database = format!("td_million_{}", std::process::id());
+    trusted_devices_sqlx::sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+    let options = PgConnectOptions::from_str(url).unwrap().database(&database);
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let store = PostgresStore::new(pool);
+    store.migrate().await.unwrap();
+    let start = Instant::now();
+    trusted_devices_sqlx::sqlx::query(SEED_POSTGRES)
+        .bind(now)
+        .bind(i64::from(USERS))
+        .bind(i64::from(EXPIRED))
+        .bind(i64::from(DEVICES))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    trusted_devices_sqlx::sqlx::query("ANALYZE")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    eprintln!(
+        "postgres: seeded {DEVICES} devices in {:.1?}",
+        start.elapsed()
+    );
+    let store = Arc::new(store);
+    measure("postgres", store.clone(), store.clone(), now).await;
+    store.pool().close().await;
+    let drop = AssertSqlSafe(format!("DROP DATABASE {database}"));
+    trusted_devices_sqlx::sqlx::query(drop)
+        .execute(admin.pool())
+        .await
+        .unwrap();
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would pass nothing to run.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let now = Utc::now();
+    println!("| backend | operation | median | p99 | samples |\n|---|---|---:|---:|---:|");
+    rt.block_on(sqlite(now));
+    match std::env::var("TD_TEST_POSTGRES_URL") {
+        Ok(url) => rt.block_on(postgres(&url, now)),
+        Err(_) => eprintln!("TD_TEST_POSTGRES_URL is not set: PostgreSQL is not measured"),
+    }
+}
