@@ -10,7 +10,10 @@ use crate::error::{Error, InputError};
 /// The largest body any route accepts, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+/// Parses a JSON body strictly and within [`MAX_BODY_BYTES`]: for an application's own
+/// routes (a login), with the same `invalid_request` answers as the library's routes.
+/// Deny unknown fields on `T` to refuse them too.
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     if body.len() > MAX_BODY_BYTES {
         return Err(InputError::BodyTooLarge {
             max: MAX_BODY_BYTES,

@@ -35,12 +35,12 @@ impl TrustedDevices {
     ) -> Result<ApiResponse, Error> {
         match endpoint {
             Endpoint::Refresh => {
-                let body: RefreshBody = body::parse(request.body)?;
+                let body: RefreshBody = body::parse_body(request.body)?;
                 let tokens = self.refresh(&body.refresh_token, request.client_ip).await?;
                 Ok(ApiResponse::token_pair(&tokens))
             }
             Endpoint::Verify => {
-                let body: VerifyBody = body::parse(request.body)?;
+                let body: VerifyBody = body::parse_body(request.body)?;
                 let verified = self.verify(&body.token).await?;
                 let view = VerifiedView {
                     valid: true,
@@ -70,7 +70,7 @@ impl TrustedDevices {
             Endpoint::UpdateDevice => {
                 let acting = self.acting(request).await?;
                 let id = path_id(request)?;
-                let patch = body::parse::<PatchBody>(request.body)?.into_patch()?;
+                let patch = body::parse_body::<PatchBody>(request.body)?.into_patch()?;
                 let device = self.update(&acting, id, &patch).await?;
                 Ok(ApiResponse::json(
                     200,

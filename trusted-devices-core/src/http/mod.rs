@@ -22,7 +22,7 @@ mod request;
 mod response;
 mod views;
 
-pub use body::MAX_BODY_BYTES;
+pub use body::{MAX_BODY_BYTES, parse_body};
 pub use client_ip::{BadProxy, TrustedProxies};
 pub use endpoint::Endpoint;
 pub use request::{ApiRequest, bearer_token};

@@ -1,0 +1,90 @@
+//! The demo application's own routes, `POST /auth/login` and `GET /me`, written once against
+//! the core's neutral types; each example server only translates.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use trusted_devices_core::http::{ApiResponse, parse_body};
+use trusted_devices_core::{
+    Authenticated, DeviceId, DeviceInfo, Error, InputError, TrustedDevices, UserId,
+};
+
+use crate::users::DemoUsers;
+
+/// The longest password checked, so that hashing cost stays bounded.
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct Me<'a> {
+    user_id: &'a str,
+    device_id: DeviceId,
+}
+
+/// The service and the demo users.
+#[derive(Debug, Clone)]
+pub struct DemoApp {
+    /// The trusted-devices service.
+    pub service: TrustedDevices,
+    users: Arc<DemoUsers>,
+}
+
+impl DemoApp {
+    /// The application over `service`.
+    pub fn new(service: TrustedDevices, users: DemoUsers) -> Self {
+        Self {
+            service,
+            users: Arc::new(users),
+        }
+    }
+
+    /// `POST /auth/login {username, password}`: a token pair, or 401 `invalid_credentials`
+    /// for a wrong name or password alike.
+    pub async fn login(&self, body: &[u8], info: DeviceInfo) -> ApiResponse {
+        match self.try_login(body, info).await {
+            Ok(response) => response,
+            Err(error) => ApiResponse::error(&error),
+        }
+    }
+
+    async fn try_login(&self, body: &[u8], info: DeviceInfo) -> Result<ApiResponse, Error> {
+        let LoginBody { username, password } = parse_body(body)?;
+        let user_id = UserId::new(username.clone())?;
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(InputError::TooLong {
+                field: "password",
+                max: MAX_PASSWORD_BYTES,
+                unit: "bytes",
+            }
+            .into());
+        }
+        let users = Arc::clone(&self.users);
+        let verified = tokio::task::spawn_blocking(move || users.verify(&username, &password))
+            .await
+            .unwrap_or(false);
+        if !verified {
+            return Ok(ApiResponse::problem(
+                401,
+                "invalid_credentials",
+                "wrong username or password",
+            ));
+        }
+        let login = self.service.login(user_id, info).await?;
+        Ok(ApiResponse::token_pair(&login.tokens))
+    }
+
+    /// `GET /me`: the acting device's user and id.
+    pub fn me(acting: &Authenticated) -> ApiResponse {
+        let me = Me {
+            user_id: acting.device.user_id.as_str(),
+            device_id: acting.device.id,
+        };
+        ApiResponse::json(200, &me)
+    }
+}

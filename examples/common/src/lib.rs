@@ -1,0 +1,117 @@
+//! What the trusted-devices example servers share: settings (SPEC §7), demo users, opening
+//! the stores, the demo login and `/me` in the core's neutral form, start-up and shutdown.
+//! The axum and actix servers only translate between their framework and this.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod app;
+pub mod duration;
+pub mod settings;
+mod stores;
+mod users;
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+pub use app::DemoApp;
+use clap::Parser;
+pub use settings::{Flags, SettingError, Settings};
+pub use stores::{error_chain, open_service, redact};
+use trusted_devices_core::TrustedDevices;
+pub use users::DemoUsers;
+
+/// A started application: its settings and state.
+#[derive(Debug)]
+pub struct Started {
+    /// The validated settings.
+    pub settings: Settings,
+    /// The service and demo users.
+    pub app: DemoApp,
+}
+
+/// Logs to standard error; `RUST_LOG` filters (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Reads the settings and opens everything. A bad setting is one line on standard error
+/// naming it, and `None`: the server should exit with status 2.
+pub async fn start() -> Option<Started> {
+    init_tracing();
+    match try_start().await {
+        Ok(started) => Some(started),
+        Err(error) => {
+            eprintln!("error: {error}");
+            None
+        }
+    }
+}
+
+async fn try_start() -> Result<Started, SettingError> {
+    let settings = Flags::parse().settings()?;
+    let service = open_service(&settings).await?;
+    let users = DemoUsers::new(&settings.demo_users)?;
+    spawn_cleanup(service.clone(), settings.cleanup_interval);
+    Ok(Started {
+        app: DemoApp::new(service, users),
+        settings,
+    })
+}
+
+/// Deletes expired devices every `interval` (rule C), in batches of 1,000.
+fn spawn_cleanup(service: TrustedDevices, interval: Duration) {
+    if interval.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let batch = NonZeroU32::new(1_000).unwrap_or(NonZeroU32::MIN);
+        let mut ticks = tokio::time::interval(interval);
+        loop {
+            ticks.tick().await;
+            match service.cleanup(service.now(), batch).await {
+                Ok(report) if report.devices > 0 => {
+                    tracing::info!(devices = report.devices, tokens = report.tokens, "cleanup");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error = %error_chain(&error), "cleanup failed"),
+            }
+        }
+    });
+}
+
+/// Resolves on Ctrl-C or SIGTERM, for graceful shutdown.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// The line a server prints once it listens, which tests and scripts wait for.
+pub fn announce(addr: std::net::SocketAddr) {
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+}

@@ -1,0 +1,114 @@
+//! Opening the service the settings describe: keys, database, policy.
+
+use std::sync::Arc;
+
+use trusted_devices_core::{
+    BoxError, DeviceRepository, Event, KeyRing, OsRandom, SigningKey, TokenStore, TrustedDevices,
+};
+use trusted_devices_sqlx::{PostgresStore, SqliteStore};
+
+use crate::settings::{SettingError, Settings};
+
+/// The service over the configured database, its tables migrated.
+pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, SettingError> {
+    let (devices, tokens) = open_database(&settings.database_url).await?;
+    if settings.redis_url.is_some() {
+        return Err(SettingError::new(
+            "TD_REDIS_URL",
+            "Redis token storage is not in this build yet",
+        ));
+    }
+    Ok(TrustedDevices::builder(keys(settings)?)
+        .policy(settings.policy.clone())
+        .devices(devices)
+        .tokens(tokens)
+        .on_hook_error(log_hook_error)
+        .build())
+}
+
+fn keys(settings: &Settings) -> Result<KeyRing, SettingError> {
+    let key = match &settings.secret {
+        Some(secret) => SigningKey::new("td-1", secret)
+            .map_err(|error| SettingError::new("TD_SECRET", error.to_string()))?,
+        None => {
+            tracing::warn!(
+                "TD_SECRET is not set: signing with a random key; tokens will not survive a restart"
+            );
+            SigningKey::generate("td-ephemeral", &OsRandom)
+                .ok_or_else(|| SettingError::new("TD_SECRET", "cannot generate a key"))?
+        }
+    };
+    Ok(KeyRing::new(key))
+}
+
+type Stores = (Arc<dyn DeviceRepository>, Arc<dyn TokenStore>);
+
+async fn open_database(url: &str) -> Result<Stores, SettingError> {
+    let fail = |error: trusted_devices_core::StorageError| {
+        SettingError::new(
+            "TD_DATABASE_URL",
+            format!("cannot open {}: {}", redact(url), error_chain(&error)),
+        )
+    };
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url).await.map_err(fail)?;
+        store.migrate().await.map_err(fail)?;
+        let store = Arc::new(store);
+        return Ok((store.clone(), store));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PostgresStore::connect(url).await.map_err(fail)?;
+        store.migrate().await.map_err(fail)?;
+        let store = Arc::new(store);
+        return Ok((store.clone(), store));
+    }
+    Err(SettingError::new(
+        "TD_DATABASE_URL",
+        format!("{} is neither sqlite: nor postgres://", redact(url)),
+    ))
+}
+
+/// An error and its sources on one line.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.replace('\n', " ")
+}
+
+/// The URL with any password masked, fit for a log line.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn log_hook_error(event: &Event, error: &BoxError) {
+    tracing::warn!(?event, %error, "event hook failed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://td:s3cret@db:5432/app"),
+            "postgres://td:***@db:5432/app"
+        );
+        assert_eq!(redact("postgres://td@db/app"), "postgres://td@db/app");
+        assert_eq!(redact("sqlite:x.db"), "sqlite:x.db");
+    }
+}
