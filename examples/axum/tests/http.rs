@@ -1,0 +1,53 @@
+//! The real binary on a loopback port, driven over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use trusted_devices_example_contract::{
+    Server, login_failures_look_alike, start_failure, walkthrough,
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_trusted-devices-example-axum");
+
+#[test]
+fn axum_server_walkthrough_over_http() {
+    walkthrough(&Server::start(BINARY, &[]));
+}
+
+#[test]
+fn axum_server_login_failures_look_alike() {
+    login_failures_look_alike(&Server::start(BINARY, &[]));
+}
+
+#[test]
+fn axum_server_stops_gracefully_on_sigterm() {
+    let status = Server::start(BINARY, &[]).terminate();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn axum_server_refuses_bad_settings_with_one_line_naming_them() {
+    let cases = [
+        ("TD_DELETE_DELAY", "5x"),
+        ("TD_EVICTION", "evict-newest"),
+        ("TD_MAX_DEVICES", "0"),
+        ("TD_SECRET", "too-short"),
+        (
+            "TD_DATABASE_URL",
+            "sqlite:/nonexistent-dir/for/sure/devices.db",
+        ),
+        ("TD_DATABASE_URL", "mysql://nope"),
+    ];
+    for (setting, value) in cases {
+        let (status, stderr) = start_failure(BINARY, &[(setting, value)]);
+        assert_eq!(status.code(), Some(2), "{setting}={value}: {stderr}");
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|line| line.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{setting}={value}: {stderr}");
+        assert!(
+            errors[0].contains(setting),
+            "{setting}={value}: {}",
+            errors[0]
+        );
+    }
+}

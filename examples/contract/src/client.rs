@@ -1,0 +1,112 @@
+use serde_json::Value;
+use ureq::Agent;
+
+/// A plain-HTTP client for one server.
+pub struct Client {
+    agent: Agent,
+    base: String,
+}
+
+/// A response: status, headers, JSON body (`null` when empty, a string when not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+    headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    /// A header's value, by name in any case.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+    }
+
+    /// A string field of the body.
+    pub fn text(&self, field: &str) -> String {
+        self.body[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {field:?} in {}", self.body))
+            .to_owned()
+    }
+}
+
+impl Client {
+    /// A client of the server at `base` (`http://127.0.0.1:PORT`).
+    pub fn new(base: &str) -> Self {
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            agent,
+            base: base.to_owned(),
+        }
+    }
+
+    /// `GET path`, with a bearer token if given.
+    pub fn get(&self, path: &str, bearer: Option<&str>) -> Reply {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        reply(request.call())
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post(&self, path: &str, bearer: Option<&str>, body: &Value) -> Reply {
+        let mut request = self.agent.post(format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        reply(request.send_json(body))
+    }
+
+    /// `POST path` with no body.
+    pub fn post_empty(&self, path: &str, bearer: Option<&str>) -> Reply {
+        let mut request = self.agent.post(format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        reply(request.send_empty())
+    }
+
+    /// `POST /auth/login` with extra headers.
+    pub fn login(&self, (username, password): (&str, &str), headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.agent.post(format!("{}/auth/login", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        reply(request.send_json(serde_json::json!({"username": username, "password": password})))
+    }
+}
+
+fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut response = result.expect("the server answers");
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Reply {
+        status,
+        body,
+        headers,
+    }
+}
