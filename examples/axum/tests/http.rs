@@ -51,3 +51,38 @@ fn axum_server_refuses_bad_settings_with_one_line_naming_them() {
         );
     }
 }
+
+/// The README's curl walk-through, run as written against the real server.
+#[test]
+fn readme_walkthrough_works_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let block = readme
+        .split("<!-- walkthrough:start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- walkthrough:end -->").next())
+        .expect("the README marks its walk-through");
+    let script = block
+        .trim()
+        .trim_start_matches("```sh")
+        .trim_end_matches("```");
+    let server = Server::start(BINARY, &[]);
+    let script = script.replace("http://127.0.0.1:3000", &server.base);
+    let output = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(r#""user_id":"alice""#), "{stdout}");
+    assert!(stdout.contains(r#""name":"My laptop""#), "{stdout}");
+    assert!(stdout.contains("logout: 204"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with(r#""code":"device_revoked"}"#),
+        "{stdout}"
+    );
+}
