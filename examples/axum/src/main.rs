@@ -70,12 +70,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let shutdown = shutdown_signal();
     if let Ok(bound) = listener.local_addr() {
         announce(bound);
     }
     let app = app(devices, started.app).into_make_service_with_connect_info::<SocketAddr>();
     match axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
     {
         Ok(()) => ExitCode::SUCCESS,
