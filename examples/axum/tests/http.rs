@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use trusted_devices_example_contract::{
-    Server, login_failures_look_alike, start_failure, walkthrough,
+    Server, login_failures_look_alike, start_failure, walkthrough, walkthrough_as,
 };
 
 const BINARY: &str = env!("CARGO_BIN_EXE_trusted-devices-example-axum");
@@ -10,6 +10,45 @@ const BINARY: &str = env!("CARGO_BIN_EXE_trusted-devices-example-axum");
 #[test]
 fn axum_server_walkthrough_over_http() {
     walkthrough(&Server::start(BINARY, &[]));
+}
+
+/// With TD_REDIS_URL the refresh tokens live in Redis; the walk-through is unchanged.
+#[test]
+fn axum_server_with_tokens_in_redis_walkthrough_over_http() {
+    match std::env::var("TD_TEST_REDIS_URL") {
+        Ok(url) => walkthrough(&Server::start(BINARY, &[("TD_REDIS_URL", &url)])),
+        Err(_) if std::env::var_os("CI").is_some() => panic!("CI requires TD_TEST_REDIS_URL"),
+        Err(_) => {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"\n*** SKIPPED axum_server_with_tokens_in_redis_walkthrough_over_http: no Redis ***\n",
+            );
+        }
+    }
+}
+
+/// With TD_DATABASE_URL=postgres://… the devices and tokens live in PostgreSQL.
+#[test]
+fn axum_server_on_postgres_walkthrough_over_http() {
+    match std::env::var("TD_TEST_POSTGRES_URL") {
+        Ok(url) => {
+            // A user of this run alone: the database outlives the test.
+            let user = format!("pg-{}", std::process::id());
+            let users = format!("{user}:{user}-password");
+            let server = Server::start(
+                BINARY,
+                &[("TD_DATABASE_URL", &url), ("TD_DEMO_USERS", &users)],
+            );
+            walkthrough_as(&server, (&user, &format!("{user}-password")));
+        }
+        Err(_) if std::env::var_os("CI").is_some() => panic!("CI requires TD_TEST_POSTGRES_URL"),
+        Err(_) => {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"\n*** SKIPPED axum_server_on_postgres_walkthrough_over_http: no PostgreSQL ***\n",
+            );
+        }
+    }
 }
 
 #[test]

@@ -5,18 +5,16 @@ use std::sync::Arc;
 use trusted_devices_core::{
     BoxError, DeviceRepository, Event, KeyRing, OsRandom, SigningKey, TokenStore, TrustedDevices,
 };
+use trusted_devices_redis::RedisStore;
 use trusted_devices_sqlx::{PostgresStore, SqliteStore};
 
 use crate::settings::{SettingError, Settings};
 
 /// The service over the configured database, its tables migrated.
 pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, SettingError> {
-    let (devices, tokens) = open_database(&settings.database_url).await?;
-    if settings.redis_url.is_some() {
-        return Err(SettingError::new(
-            "TD_REDIS_URL",
-            "Redis token storage is not in this build yet",
-        ));
+    let (devices, mut tokens) = open_database(&settings.database_url).await?;
+    if let Some(url) = &settings.redis_url {
+        tokens = open_redis(url).await?;
     }
     Ok(TrustedDevices::builder(keys(settings)?)
         .policy(settings.policy.clone())
@@ -66,6 +64,18 @@ async fn open_database(url: &str) -> Result<Stores, SettingError> {
         "TD_DATABASE_URL",
         format!("{} is neither sqlite: nor postgres://", redact(url)),
     ))
+}
+
+/// Refresh tokens in Redis instead of the database.
+async fn open_redis(url: &str) -> Result<Arc<dyn TokenStore>, SettingError> {
+    let store = RedisStore::connect(url).await.map_err(|error| {
+        SettingError::new(
+            "TD_REDIS_URL",
+            format!("cannot open {}: {}", redact(url), error_chain(&error)),
+        )
+    })?;
+    tracing::info!(url = %redact(url), "refresh tokens are kept in Redis");
+    Ok(Arc::new(store))
 }
 
 /// An error and its sources on one line.

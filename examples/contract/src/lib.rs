@@ -26,9 +26,14 @@ pub const ALICE: (&str, &str) = ("alice", "alice-password");
 /// The README's walk-through: login, `/me`, list, refresh, logout, and the logged-out
 /// token refused.
 pub fn walkthrough(server: &Server) {
+    walkthrough_as(server, ALICE);
+}
+
+/// The walk-through as another demo user.
+pub fn walkthrough_as(server: &Server, user: (&str, &str)) {
     let client = Client::new(&server.base);
     let login = client.login(
-        ALICE,
+        user,
         &[
             ("X-Device-Name", "  Work laptop  "),
             ("User-Agent", "Firefox/128.0 (X11; Linux x86_64)"),
@@ -44,7 +49,7 @@ pub fn walkthrough(server: &Server) {
 
     let me = client.get("/me", Some(&access));
     assert_eq!(me.status, 200);
-    assert_eq!(me.body, json!({"user_id": "alice", "device_id": device_id}));
+    assert_eq!(me.body, json!({"user_id": user.0, "device_id": device_id}));
 
     let devices = client.get("/devices", Some(&access));
     assert_eq!(devices.status, 200);

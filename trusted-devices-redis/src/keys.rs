@@ -1,0 +1,78 @@
+//! Key names. A user's keys share the hash tag `{u:…}`, a device's tokens `{d:…}`, so each
+//! Lua script touches a single cluster slot.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use trusted_devices_core::{DeviceId, RefreshTokenHash, UserId};
+
+/// Key names under one prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    prefix: String,
+}
+
+/// A user id as it appears in keys: base64url, so that no `{`, `}` or `:` of the id can
+/// change the hash tag or collide with another user's keys.
+pub(crate) fn user_tag(user: &UserId) -> String {
+    URL_SAFE_NO_PAD.encode(user.as_str())
+}
+
+impl Keys {
+    pub(crate) fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    fn user(&self, user: &UserId) -> String {
+        format!("{}:{{u:{}}}", self.prefix, user_tag(user))
+    }
+
+    /// The user's devices by `created_at`.
+    pub(crate) fn created(&self, user: &UserId) -> String {
+        format!("{}:created", self.user(user))
+    }
+
+    /// The user's devices by `last_seen_at`.
+    pub(crate) fn seen(&self, user: &UserId) -> String {
+        format!("{}:seen", self.user(user))
+    }
+
+    /// The prefix of the user's device hashes; the device id completes it.
+    pub(crate) fn device_prefix(&self, user: &UserId) -> String {
+        format!("{}:dev:", self.user(user))
+    }
+
+    pub(crate) fn device(&self, user: &UserId, id: DeviceId) -> String {
+        format!("{}{id}", self.device_prefix(user))
+    }
+
+    /// Which user a device belongs to, for lookups by id alone.
+    pub(crate) fn owner(&self, id: DeviceId) -> String {
+        format!("{}:{{d:{id}}}:owner", self.prefix)
+    }
+
+    /// The device's token hashes.
+    pub(crate) fn token_set(&self, id: DeviceId) -> String {
+        format!("{}:{{d:{id}}}:tokens", self.prefix)
+    }
+
+    /// The prefix of the device's token keys; the hash (hex) completes it.
+    pub(crate) fn token_prefix(&self, id: DeviceId) -> String {
+        format!("{}:{{d:{id}}}:rt:", self.prefix)
+    }
+
+    pub(crate) fn token(&self, id: DeviceId, hash: &RefreshTokenHash) -> String {
+        format!("{}{}", self.token_prefix(id), hash.to_hex())
+    }
+
+    /// Every device's deadline, for cleanup: members `user-tag:device-id`.
+    pub(crate) fn device_deadlines(&self) -> String {
+        format!("{}:device-deadlines", self.prefix)
+    }
+
+    /// Every token's expiry, for cleanup: members `device-id:hash-hex`.
+    pub(crate) fn token_expiries(&self) -> String {
+        format!("{}:token-expiries", self.prefix)
+    }
+}

@@ -1,0 +1,109 @@
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use redis::aio::ConnectionManager;
+use redis::cluster_async::ClusterConnection;
+use trusted_devices_core::StorageError;
+
+use crate::error::storage_error;
+use crate::keys::Keys;
+
+/// Both stores over one Redis connection: a [`ConnectionManager`] to one node (reconnects
+/// by itself) or a [`ClusterConnection`]. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct RedisStore<C = ConnectionManager> {
+    pub(crate) connection: C,
+    pub(crate) keys: Keys,
+    margin: Duration,
+}
+
+impl<C> fmt::Debug for RedisStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("keys", &self.keys)
+            .field("expiry_margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Keys live this long past their deadline unless cleanup deletes them first.
+const DEFAULT_MARGIN: Duration = Duration::from_secs(7 * 86_400);
+
+impl RedisStore<ConnectionManager> {
+    /// Connects to one Redis node (`redis://host:port/db`).
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        let client = redis::Client::open(url).map_err(storage_error)?;
+        let connection = client
+            .get_connection_manager()
+            .await
+            .map_err(storage_error)?;
+        Ok(Self::new(connection))
+    }
+}
+
+impl RedisStore<ClusterConnection> {
+    /// Connects to a Redis Cluster through any of its nodes.
+    pub async fn connect_cluster(nodes: &[&str]) -> Result<Self, StorageError> {
+        let client = redis::cluster::ClusterClient::new(nodes.to_vec()).map_err(storage_error)?;
+        let connection = client.get_async_connection().await.map_err(storage_error)?;
+        Ok(Self::new(connection))
+    }
+}
+
+impl<C> RedisStore<C> {
+    /// A store over an existing connection, with the default key prefix `td`.
+    #[must_use]
+    pub fn new(connection: C) -> Self {
+        Self {
+            connection,
+            keys: Keys::new("td"),
+            margin: DEFAULT_MARGIN,
+        }
+    }
+
+    /// Puts every key under `prefix` [default: `td`].
+    #[must_use]
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.keys = Keys::new(prefix);
+        self
+    }
+
+    /// How long keys outlive their deadline unless cleanup deletes them first
+    /// [default: 7 days].
+    #[must_use]
+    pub fn expiry_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// The absolute expiry (Unix ms) of a key whose record ends at `deadline`.
+    pub(crate) fn expire_at(&self, deadline: DateTime<Utc>) -> i64 {
+        let margin = i64::try_from(self.margin.as_millis()).unwrap_or(i64::MAX);
+        deadline.timestamp_millis().saturating_add(margin)
+    }
+
+    /// Makes `key` live at least until `expire_at` (Unix ms): sets a TTL on a key without
+    /// one (`NX`), and only ever lengthens an existing one (`GT`).
+    pub(crate) async fn outlive(&self, key: &str, expire_at: i64) -> Result<(), StorageError>
+    where
+        C: redis::aio::ConnectionLike + Clone,
+    {
+        let mut connection = self.connection.clone();
+        for condition in ["NX", "GT"] {
+            redis::cmd("PEXPIREAT")
+                .arg(key)
+                .arg(expire_at)
+                .arg(condition)
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(crate::error::storage_error)?;
+        }
+        Ok(())
+    }
+
+    /// The margin in milliseconds, for scripts that compute expiries themselves.
+    pub(crate) fn margin_ms(&self) -> i64 {
+        i64::try_from(self.margin.as_millis()).unwrap_or(i64::MAX)
+    }
+}
