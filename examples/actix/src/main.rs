@@ -1,6 +1,77 @@
-//! Placeholder for the actix example server of trusted-devices (see the project's open issues).
+//! The trusted-devices example server on actix-web (SPEC §7): the device routes of SPEC §6,
+//! plus `POST /auth/login` for the demo users and `GET /me`, on SQLite by default. Same
+//! settings and answers as the axum server.
+//!
+//! `cargo run -p trusted-devices-example-actix`
 
-fn main() -> std::process::ExitCode {
-    eprintln!("trusted-devices-example-actix is not built yet: its issue is still open.");
-    std::process::ExitCode::from(2)
+use std::process::ExitCode;
+
+use trusted_devices_actix::actix_web::web::{self, Data, Payload};
+use trusted_devices_actix::actix_web::{App, HttpResponse, HttpServer};
+use trusted_devices_actix::{
+    ApiError, CurrentDevice, Devices, LoginDevice, into_response, read_body,
+};
+use trusted_devices_example_common::{DemoApp, announce, shutdown_signal, start};
+
+async fn login(
+    demo: Data<DemoApp>,
+    LoginDevice(info): LoginDevice,
+    payload: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(payload).await?;
+    Ok(into_response(demo.login(&body, info).await))
+}
+
+async fn me(CurrentDevice(acting): CurrentDevice) -> HttpResponse {
+    into_response(DemoApp::me(&acting))
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let Some(started) = start().await else {
+        return ExitCode::from(2);
+    };
+    let devices = Devices::new(started.app.service.clone())
+        .trusted_proxies(started.settings.trusted_proxies.clone());
+    let demo = Data::new(started.app);
+    let addr = started.settings.addr;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(demo.clone())
+            .configure(|config| devices.configure(config))
+            .route("/auth/login", web::post().to(login))
+            .route("/me", web::get().to(me))
+            .route("/health", web::get().to(health))
+    })
+    // Our own handlers, installed before the announcement, as in the axum server.
+    .disable_signals();
+    let server = match server.bind(addr) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("error: TD_ADDR: cannot listen on {addr}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let bound = server.addrs();
+    let running = server.run();
+    let handle = running.handle();
+    let shutdown = shutdown_signal();
+    tokio::spawn(async move {
+        shutdown.await;
+        handle.stop(true).await;
+    });
+    if let Some(bound) = bound.first() {
+        announce(*bound);
+    }
+    match running.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: server failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -75,6 +75,30 @@ impl Client {
         reply(request.send_empty())
     }
 
+    /// `PATCH path` with a JSON body.
+    pub fn patch(&self, path: &str, bearer: Option<&str>, body: &Value) -> Reply {
+        let mut request = self.agent.patch(format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        reply(request.send_json(body))
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str, bearer: Option<&str>) -> Reply {
+        let mut request = self.agent.delete(format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        reply(request.call())
+    }
+
+    /// `POST path` with raw body bytes.
+    pub fn post_raw(&self, path: &str, body: &[u8]) -> Reply {
+        let request = self.agent.post(format!("{}{path}", self.base));
+        reply(request.content_type("application/json").send(body))
+    }
+
     /// `POST /auth/login` with extra headers.
     pub fn login(&self, (username, password): (&str, &str), headers: &[(&str, &str)]) -> Reply {
         let mut request = self.agent.post(format!("{}/auth/login", self.base));

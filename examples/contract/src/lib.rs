@@ -12,9 +12,14 @@
     clippy::indexing_slicing
 )]
 
+mod cases;
 mod client;
 mod server;
+mod suite;
 
+pub use cases::{
+    bad_settings, postgres_walkthrough, readme_walkthrough, routes_and_codes, server_url,
+};
 pub use client::{Client, Reply};
 pub use server::{Server, start_failure};
 

@@ -1,6 +1,7 @@
-//! authenticate and refresh through the service on SQLite (a WAL file) and PostgreSQL, each
-//! against the in-memory stores in the same run. PostgreSQL comes from TD_TEST_POSTGRES_URL
-//! (`scripts/bench` starts a throwaway one); without it only memory and SQLite run.
+//! authenticate and refresh through the service on SQLite (a WAL file), PostgreSQL and Redis
+//! (devices and tokens both in Redis), each against the in-memory stores in the same run.
+//! PostgreSQL and Redis come from TD_TEST_POSTGRES_URL and TD_TEST_REDIS_URL (`scripts/bench`
+//! starts throwaway ones); without them those backends are not measured.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -12,6 +13,7 @@ use tokio::runtime::Runtime;
 use trusted_devices_core::{
     DeviceInfo, DeviceRepository, KeyRing, SigningKey, TokenStore, TrustedDevices, UserId,
 };
+use trusted_devices_redis::RedisStore;
 use trusted_devices_sqlx::{PostgresStore, SqliteStore};
 
 fn service(devices: Arc<dyn DeviceRepository>, tokens: Arc<dyn TokenStore>) -> TrustedDevices {
@@ -49,6 +51,16 @@ fn backends(rt: &Runtime) -> Vec<(&'static str, TrustedDevices)> {
             backends.push(("postgres", service(postgres.clone(), postgres)));
         }
         Err(_) => eprintln!("TD_TEST_POSTGRES_URL is not set: PostgreSQL is not measured"),
+    }
+    match std::env::var("TD_TEST_REDIS_URL") {
+        Ok(url) => {
+            let redis = rt.block_on(async {
+                let prefix = format!("td-bench-{}", std::process::id());
+                Arc::new(RedisStore::connect(&url).await.unwrap().prefix(&prefix))
+            });
+            backends.push(("redis", service(redis.clone(), redis)));
+        }
+        Err(_) => eprintln!("TD_TEST_REDIS_URL is not set: Redis is not measured"),
     }
     backends
 }

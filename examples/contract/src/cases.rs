@@ -1,0 +1,272 @@
+//! Contract cases that start their own servers with particular settings.
+
+use serde_json::json;
+
+use crate::{ALICE, Client, Reply, Server, start_failure, walkthrough_as};
+
+/// A server's URL from `variable`, or `None` after a loud skip message (a failure under CI).
+pub fn server_url(variable: &str, test: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => panic!("{test}: CI requires {variable}"),
+        _ => {
+            // Straight to the stderr handle: libtest captures eprintln! of passing tests.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("\n*** SKIPPED {test}: {variable} is not set ***\n").as_bytes(),
+            );
+            None
+        }
+    }
+}
+
+fn problem(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{code}: {}", reply.body);
+    assert_eq!(reply.body["code"], code, "{}", reply.body);
+    assert_eq!(reply.body["status"], status);
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+    let bearer = [
+        "token_missing",
+        "token_invalid",
+        "token_expired",
+        "device_revoked",
+    ]
+    .contains(&code);
+    let challenge = reply.header("www-authenticate");
+    assert_eq!(
+        challenge.as_deref(),
+        bearer.then_some("Bearer error=\"invalid_token\""),
+        "{code}"
+    );
+}
+
+fn login(client: &Client, name: &str) -> (String, String, String) {
+    let reply = client.login(ALICE, &[("X-Device-Name", name)]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    (
+        reply.text("access_token"),
+        reply.text("refresh_token"),
+        reply.text("device_id"),
+    )
+}
+
+/// The routes and error codes of SPEC §6 over real HTTP, under several policies.
+pub fn routes_and_codes(binary: &str) {
+    // Default policy: a new device is too young to act on an older one.
+    let server = Server::start(binary, &[]);
+    let client = Client::new(&server.base);
+    let (_, _, laptop) = login(&client, "Laptop");
+    let (phone, _, _) = login(&client, "Phone");
+    let too_soon = client.delete(&format!("/devices/{laptop}"), Some(&phone));
+    problem(&too_soon, 403, "delete_too_soon");
+    assert_eq!(too_soon.header("retry-after").as_deref(), Some("86400"));
+    assert_eq!(too_soon.body["retry_after"], 86_400);
+    let rename = client.patch(
+        &format!("/devices/{laptop}"),
+        Some(&phone),
+        &json!({"name": "x"}),
+    );
+    problem(&rename, 403, "update_too_soon");
+    problem(&client.get("/devices", None), 401, "token_missing");
+    problem(
+        &client.get("/devices", Some("not.a.token")),
+        401,
+        "token_invalid",
+    );
+    drop(server);
+
+    // No delays, at most two devices.
+    let server = Server::start(
+        binary,
+        &[
+            ("TD_DELETE_DELAY", "0s"),
+            ("TD_UPDATE_DELAY", "0s"),
+            ("TD_MAX_DEVICES", "2"),
+        ],
+    );
+    let client = Client::new(&server.base);
+    let (first, _, first_id) = login(&client, "First");
+    let (_, refresh, second_id) = login(&client, "Second");
+    problem(&client.login(ALICE, &[]), 409, "too_many_devices");
+
+    let verified = client.post("/auth/verify", None, &json!({"token": first}));
+    assert_eq!(
+        (verified.status, verified.body["device_id"].clone()),
+        (200, json!(first_id))
+    );
+    let got = client.get(&format!("/devices/{second_id}"), Some(&first));
+    assert_eq!(
+        (got.status, got.body["current"].clone()),
+        (200, json!(false))
+    );
+    let patched = client.patch(
+        &format!("/devices/{second_id}"),
+        Some(&first),
+        &json!({"name": "  Renamed "}),
+    );
+    assert_eq!(
+        (patched.status, patched.body["name"].clone()),
+        (200, json!("Renamed"))
+    );
+    problem(
+        &client.get("/devices/not-a-uuid", Some(&first)),
+        404,
+        "device_not_found",
+    );
+    problem(
+        &client.post("/auth/refresh", None, &json!({"refresh_token": "tdr_x"})),
+        401,
+        "refresh_token_invalid",
+    );
+    problem(
+        &client.post_raw("/auth/refresh", b"{not json"),
+        400,
+        "invalid_request",
+    );
+    problem(
+        &client.post(
+            "/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh, "extra": 1}),
+        ),
+        422,
+        "invalid_request",
+    );
+    problem(
+        &client.post_raw("/auth/verify", &vec![b' '; 64 * 1024]),
+        400,
+        "invalid_request",
+    );
+    let deleted = client.delete(&format!("/devices/{second_id}"), Some(&first));
+    assert_eq!(deleted.status, 204);
+    let (_, _, _) = login(&client, "Third");
+    let revoked = client.post_empty("/devices/revoke-others", Some(&first));
+    assert_eq!(
+        (revoked.status, revoked.body.clone()),
+        (200, json!({"revoked": 1}))
+    );
+    drop(server);
+
+    // Switches and flags.
+    let server = Server::start(
+        binary,
+        &[
+            ("TD_DELETE_DELAY", "0s"),
+            ("TD_ALLOW_GLOBAL_DELETE", "false"),
+            ("TD_ALLOW_GLOBAL_UPDATE", "false"),
+        ],
+    );
+    let client = Client::new(&server.base);
+    let (_, _, target) = login(&client, "Target");
+    let (acting, _, _) = login(&client, "Acting");
+    problem(
+        &client.delete(&format!("/devices/{target}"), Some(&acting)),
+        403,
+        "global_delete_disabled",
+    );
+    problem(
+        &client.patch(
+            &format!("/devices/{target}"),
+            Some(&acting),
+            &json!({"name": "x"}),
+        ),
+        403,
+        "global_update_disabled",
+    );
+    drop(server);
+
+    let server = Server::start(
+        binary,
+        &[
+            ("TD_DELETE_DELAY", "0s"),
+            ("TD_DEFAULT_CAN_DELETE_OTHER_DEVICES", "false"),
+        ],
+    );
+    let client = Client::new(&server.base);
+    let (_, _, target) = login(&client, "Target");
+    let (acting, _, _) = login(&client, "Acting");
+    problem(
+        &client.delete(&format!("/devices/{target}"), Some(&acting)),
+        403,
+        "permission_denied",
+    );
+}
+
+/// Bad settings stop the server with exit status 2 and one line naming the setting.
+pub fn bad_settings(binary: &str) {
+    let cases = [
+        ("TD_DELETE_DELAY", "5x"),
+        ("TD_EVICTION", "evict-newest"),
+        ("TD_MAX_DEVICES", "0"),
+        ("TD_SECRET", "too-short"),
+        (
+            "TD_DATABASE_URL",
+            "sqlite:/nonexistent-dir/for/sure/devices.db",
+        ),
+        ("TD_DATABASE_URL", "mysql://nope"),
+        ("TD_REDIS_URL", "redis://127.0.0.1:1"),
+    ];
+    for (setting, value) in cases {
+        let (status, stderr) = start_failure(binary, &[(setting, value)]);
+        assert_eq!(status.code(), Some(2), "{setting}={value}: {stderr}");
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|line| line.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{setting}={value}: {stderr}");
+        assert!(
+            errors[0].contains(setting),
+            "{setting}={value}: {}",
+            errors[0]
+        );
+    }
+}
+
+/// The walk-through with devices and tokens in PostgreSQL, as a user of this run alone.
+pub fn postgres_walkthrough(binary: &str, url: &str) {
+    let user = format!("pg-{}", std::process::id());
+    let password = format!("{user}-password");
+    let users = format!("{user}:{password}");
+    let server = Server::start(
+        binary,
+        &[("TD_DATABASE_URL", url), ("TD_DEMO_USERS", &users)],
+    );
+    walkthrough_as(&server, (&user, &password));
+}
+
+/// The README's curl walk-through, run as written against the server.
+pub fn readme_walkthrough(binary: &str) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("the README");
+    let block = readme
+        .split("<!-- walkthrough:start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- walkthrough:end -->").next())
+        .expect("the README marks its walk-through");
+    let script = block
+        .trim()
+        .trim_start_matches("```sh")
+        .trim_end_matches("```");
+    let server = Server::start(binary, &[]);
+    let script = script.replace("http://127.0.0.1:3000", &server.base);
+    let output = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(r#""user_id":"alice""#), "{stdout}");
+    assert!(stdout.contains(r#""name":"My laptop""#), "{stdout}");
+    assert!(stdout.contains("logout: 204"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with(r#""code":"device_revoked"}"#),
+        "{stdout}"
+    );
+}

@@ -1,0 +1,68 @@
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::web::{Bytes, BytesMut, Payload};
+use actix_web::{HttpResponse, ResponseError};
+use futures_util::StreamExt as _;
+use trusted_devices_core::http::{ApiResponse, MAX_BODY_BYTES};
+use trusted_devices_core::{Error, InputError};
+
+/// Writes the core's neutral response as an actix response, as it is.
+#[must_use]
+pub fn into_response(api: ApiResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(api.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut response = HttpResponse::build(status);
+    for (name, value) in api.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.append_header((HeaderName::from_static(name), value));
+        }
+    }
+    response.body(api.body)
+}
+
+/// Any core error as its RFC 9457 problem+json response (status, `code`, `Retry-After`,
+/// `WWW-Authenticate`), for handlers and extractors.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        Self(error)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        into_response(ApiResponse::error(&self.0))
+    }
+}
+
+/// Reads a body up to [`MAX_BODY_BYTES`]; a larger one (or one that breaks off) is
+/// `invalid_request`, as problem+json.
+pub async fn read_body(mut payload: Payload) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError(Error::from(InputError::BodyTooLarge {
+            max: MAX_BODY_BYTES,
+        }))
+    };
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| too_large())?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
