@@ -6,14 +6,36 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use trusted_devices_core::{Authenticated, DeviceInfo, Error, StorageError};
 
+use actix_web::web::Data;
+
+use crate::Devices;
 use crate::response::ApiError;
-use crate::state::Devices;
+
+/// The client's address for this request: the socket peer, or the forwarded client when
+/// that peer is a trusted proxy.
+#[must_use]
+pub fn client_ip(devices: &Devices, request: &HttpRequest) -> Option<IpAddr> {
+    let peer = request.peer_addr().map(|addr| addr.ip());
+    devices.client_ip(peer, |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    })
+}
+
+/// The `Devices` an app registered with [`configure`](crate::configure).
+fn registered(request: &HttpRequest) -> Option<Devices> {
+    request
+        .app_data::<Data<Devices>>()
+        .map(|data| Devices::clone(data))
+}
 
 /// An app that never called `Devices::configure` has no device state: a server
 /// misconfiguration, answered 503 rather than with a panic.
 fn unconfigured() -> ApiError {
     ApiError(Error::from(StorageError::corrupt(
-        "trusted_devices_actix::Devices is not registered: call Devices::configure",
+        "trusted_devices_actix::Devices is not registered: call trusted_devices_actix::configure",
     )))
 }
 
@@ -27,19 +49,19 @@ impl FromRequest for CurrentDevice {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let devices = Devices::of(request);
+        let devices = registered(request);
         let authorization = request
             .headers()
             .get(AUTHORIZATION)
             .map(|value| value.as_bytes().to_vec());
-        let client_ip = devices
+        let ip = devices
             .as_ref()
-            .and_then(|devices| devices.client_ip(request));
+            .and_then(|devices| client_ip(devices, request));
         Box::pin(async move {
             let devices = devices.ok_or_else(unconfigured)?;
             let acting = devices
                 .service()
-                .authenticate_header(authorization.as_deref(), client_ip)
+                .authenticate_header(authorization.as_deref(), ip)
                 .await?;
             Ok(Self(acting))
         })
@@ -65,12 +87,12 @@ impl FromRequest for LoginDevice {
         let mut info = DeviceInfo::new();
         info.user_agent = text(USER_AGENT.as_str());
         info.requested_name = text("x-device-name");
-        info.ip = Devices::of(request).and_then(|devices| devices.client_ip(request));
+        info.ip = registered(request).and_then(|devices| client_ip(&devices, request));
         ready(Ok(Self(info)))
     }
 }
 
-/// The client's address, as [`Devices::client_ip`] resolves it.
+/// The client's address, as [`client_ip`] resolves it.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -80,7 +102,7 @@ impl FromRequest for ClientIp {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(Self(
-            Devices::of(request).and_then(|devices| devices.client_ip(request)),
+            registered(request).and_then(|devices| client_ip(&devices, request)),
         )))
     }
 }

@@ -6,8 +6,9 @@
 //! [`TrustedDevices::handle`] answer, and writes the response back, so both frameworks
 //! answer byte for byte the same.
 //!
-//! - [`Devices`]: the service and the trusted proxies. [`Devices::configure`] mounts every
-//!   route of SPEC §6 on an `App` or a `Scope`, and registers itself as app data.
+//! - [`Devices`]: the service and the trusted proxies (the core's `DeviceApi`, shared with
+//!   the axum adapter). [`configure`] mounts every route of SPEC §6 on an `App` or a
+//!   `Scope`, and registers the state as app data.
 //! - [`CurrentDevice`]: an extractor for the authenticated acting device.
 //! - [`LoginDevice`]: what a login knows of the client (User-Agent, client IP,
 //!   `X-Device-Name`), for the application's own login handler.
@@ -31,7 +32,7 @@
 //! let devices = Devices::new(TrustedDevices::builder(KeyRing::new(key)).build());
 //! HttpServer::new(move || {
 //!     App::new()
-//!         .configure(|cfg| devices.configure(cfg))
+//!         .configure(|cfg| trusted_devices_actix::configure(&devices, cfg))
 //!         .route("/whoami", web::get().to(whoami))
 //! })
 //! .bind("127.0.0.1:3000")?
@@ -49,11 +50,14 @@
 mod extract;
 mod response;
 mod routes;
-mod state;
 
-pub use extract::{ClientIp, CurrentDevice, LoginDevice};
+pub use extract::{ClientIp, CurrentDevice, LoginDevice, client_ip};
 pub use response::{ApiError, into_response, read_body};
-pub use state::Devices;
+pub use routes::configure;
+/// The adapter's state: the service and the trusted proxies (the core's [`DeviceApi`]).
+///
+/// [`DeviceApi`]: trusted_devices_core::http::DeviceApi
+pub use trusted_devices_core::http::DeviceApi as Devices;
 
 /// The web framework, re-exported so that applications use the same version.
 pub use actix_web;

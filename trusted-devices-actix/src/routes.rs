@@ -4,32 +4,31 @@ use actix_web::web::{self, Data, Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use trusted_devices_core::http::{ApiRequest, Endpoint};
 
+use crate::Devices;
+use crate::extract::client_ip;
 use crate::response::{into_response, read_body};
-use crate::state::Devices;
 
-impl Devices {
-    /// Mounts every route of SPEC §6 (`/auth/refresh`, `/auth/verify`, `/devices…`) and
-    /// registers this state as app data: `App::new().configure(|cfg| devices.configure(cfg))`.
-    pub fn configure(&self, config: &mut ServiceConfig) {
-        config.app_data(Data::new(self.clone()));
-        // One resource per path, each of its endpoints a method route; static paths first,
-        // so that `/devices/logout` is not taken for a device id.
-        let mut paths: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
-        paths.sort_by_key(|path| path.contains('{'));
-        paths.dedup();
-        for path in paths {
-            let mut resource = web::resource(path);
-            for endpoint in Endpoint::ALL.into_iter().filter(|e| e.path() == path) {
-                let method =
-                    Method::from_bytes(endpoint.method().as_bytes()).unwrap_or(Method::GET);
-                resource = resource.route(web::method(method).to(
-                    move |devices: Data<Devices>, request: HttpRequest, payload: Payload| {
-                        serve(devices, endpoint, request, payload)
-                    },
-                ));
-            }
-            config.service(resource);
+/// Mounts every route of SPEC §6 (`/auth/refresh`, `/auth/verify`, `/devices…`) and
+/// registers `devices` as app data:
+/// `App::new().configure(|cfg| trusted_devices_actix::configure(&devices, cfg))`.
+pub fn configure(devices: &Devices, config: &mut ServiceConfig) {
+    config.app_data(Data::new(devices.clone()));
+    // One resource per path, each of its endpoints a method route; static paths first,
+    // so that `/devices/logout` is not taken for a device id.
+    let mut paths: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
+    paths.sort_by_key(|path| path.contains('{'));
+    paths.dedup();
+    for path in paths {
+        let mut resource = web::resource(path);
+        for endpoint in Endpoint::ALL.into_iter().filter(|e| e.path() == path) {
+            let method = Method::from_bytes(endpoint.method().as_bytes()).unwrap_or(Method::GET);
+            resource = resource.route(web::method(method).to(
+                move |devices: Data<Devices>, request: HttpRequest, payload: Payload| {
+                    serve(devices, endpoint, request, payload)
+                },
+            ));
         }
+        config.service(resource);
     }
 }
 
@@ -51,7 +50,7 @@ async fn serve(
             .map(|value| value.as_bytes()),
         device_id: request.match_info().get("id"),
         body: &body,
-        client_ip: devices.client_ip(&request),
+        client_ip: client_ip(&devices, &request),
     };
     into_response(devices.service().handle(endpoint, api_request).await)
 }

@@ -46,7 +46,7 @@ macro_rules! app {
         let devices = $devices;
         init_service(
             App::new()
-                .configure(|config| devices.configure(config))
+                .configure(|config| trusted_devices_actix::configure(&devices, config))
                 .route("/login", web::post().to(login))
                 .route("/whoami", web::get().to(whoami)),
         )

@@ -5,8 +5,27 @@ use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 use trusted_devices_core::{Authenticated, DeviceInfo};
 
+use axum::extract::ConnectInfo;
+
+use crate::Devices;
 use crate::response::ApiError;
-use crate::state::Devices;
+
+/// The client's address for these request parts: the socket peer (known when served with
+/// `into_make_service_with_connect_info::<SocketAddr>()`), or the forwarded client when
+/// that peer is a trusted proxy.
+#[must_use]
+pub fn client_ip(devices: &Devices, parts: &Parts) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    devices.client_ip(peer, |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    })
+}
 
 /// The authenticated acting device. Refuses the request with the core's problem+json
 /// (`token_missing`, `token_invalid`, `token_expired`, `device_revoked`, 401) otherwise.
@@ -26,7 +45,7 @@ where
             .headers
             .get(AUTHORIZATION)
             .map(|value| value.as_bytes());
-        let client_ip = devices.client_ip(parts);
+        let client_ip = client_ip(&devices, parts);
         let acting = devices
             .service()
             .authenticate_header(authorization, client_ip)
@@ -58,12 +77,12 @@ where
         let mut info = DeviceInfo::new();
         info.user_agent = text(USER_AGENT.as_str());
         info.requested_name = text("x-device-name");
-        info.ip = devices.client_ip(parts);
+        info.ip = client_ip(&devices, parts);
         Ok(Self(info))
     }
 }
 
-/// The client's address, as [`Devices::client_ip`] resolves it.
+/// The client's address, as [`client_ip`] resolves it.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -75,6 +94,6 @@ where
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(Devices::from_ref(state).client_ip(parts)))
+        Ok(Self(client_ip(&Devices::from_ref(state), parts)))
     }
 }

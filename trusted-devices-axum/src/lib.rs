@@ -5,8 +5,9 @@
 //! [`TrustedDevices::handle`] answer, and writes the response back, so this crate and the
 //! actix one answer byte for byte the same.
 //!
-//! - [`Devices`]: the adapter's state: the service and the trusted proxies. Its
-//!   [`router`](Devices::router) serves every route of SPEC §6; nest it where you like.
+//! - [`Devices`]: the adapter's state, the service and the trusted proxies (the core's
+//!   `DeviceApi`, shared with the actix adapter). [`router`] serves every route of SPEC §6
+//!   with it; nest or merge it where you like.
 //! - [`CurrentDevice`]: an extractor for the authenticated acting device, in any handler
 //!   whose state gives a [`Devices`] through `FromRef`.
 //! - [`LoginDevice`]: an extractor of what a login knows of the client (User-Agent, client
@@ -35,7 +36,7 @@
 //! let app = Router::new()
 //!     .route("/whoami", get(whoami))
 //!     .with_state(devices.clone())
-//!     .merge(devices.router());
+//!     .merge(trusted_devices_axum::router(&devices));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
 //! # Ok(()) }
@@ -50,11 +51,14 @@
 mod extract;
 mod response;
 mod router;
-mod state;
 
-pub use extract::{ClientIp, CurrentDevice, LoginDevice};
+pub use extract::{ClientIp, CurrentDevice, LoginDevice, client_ip};
 pub use response::{ApiError, into_response};
-pub use state::Devices;
+pub use router::router;
+/// The adapter's state: the service and the trusted proxies (the core's [`DeviceApi`]).
+///
+/// [`DeviceApi`]: trusted_devices_core::http::DeviceApi
+pub use trusted_devices_core::http::DeviceApi as Devices;
 
 /// The web framework, re-exported so that applications use the same version.
 pub use axum;

@@ -8,25 +8,24 @@ use axum::routing::{MethodFilter, on};
 use trusted_devices_core::http::{ApiRequest, ApiResponse, Endpoint, MAX_BODY_BYTES};
 use trusted_devices_core::{Error, InputError};
 
+use crate::Devices;
+use crate::extract::client_ip;
 use crate::response::into_response;
-use crate::state::Devices;
 
-impl Devices {
-    /// Every route of SPEC §6 (`/auth/refresh`, `/auth/verify`, `/devices…`), with this state
-    /// applied: merge or nest it into the application's router.
-    pub fn router<S>(&self) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        let mut router = Router::new();
-        for endpoint in Endpoint::ALL {
-            let handler = move |State(devices): State<Devices>, request: Request| {
-                serve(devices, endpoint, request)
-            };
-            router = router.route(endpoint.path(), on(method_filter(endpoint), handler));
-        }
-        router.with_state(self.clone())
+/// Every route of SPEC §6 (`/auth/refresh`, `/auth/verify`, `/devices…`), with `devices` as
+/// state: merge or nest it into the application's router.
+pub fn router<S>(devices: &Devices) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let mut router = Router::new();
+    for endpoint in Endpoint::ALL {
+        let handler = move |State(devices): State<Devices>, request: Request| {
+            serve(devices, endpoint, request)
+        };
+        router = router.route(endpoint.path(), on(method_filter(endpoint), handler));
     }
+    router.with_state(devices.clone())
 }
 
 fn method_filter(endpoint: Endpoint) -> MethodFilter {
@@ -37,7 +36,7 @@ fn method_filter(endpoint: Endpoint) -> MethodFilter {
 /// Translates one request for the core and its answer back.
 async fn serve(devices: Devices, endpoint: Endpoint, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
-    let client_ip = devices.client_ip(&parts);
+    let client_ip = client_ip(&devices, &parts);
     let device_id = path_id(&mut parts).await;
     let Some(body) = read_body(body).await else {
         let too_large = Error::from(InputError::BodyTooLarge {

@@ -88,7 +88,7 @@ impl Harness {
             .route("/test-login/{user}", post(login))
             .route("/whoami", get(whoami))
             .with_state(AppState(devices.clone()))
-            .merge(devices.router());
+            .merge(trusted_devices_axum::router(&devices));
         Self { app, clock }
     }
 

@@ -42,7 +42,7 @@ async fn main() -> ExitCode {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(demo.clone())
-            .configure(|config| devices.configure(config))
+            .configure(|config| trusted_devices_actix::configure(&devices, config))
             .route("/auth/login", web::post().to(login))
             .route("/me", web::get().to(me))
             .route("/health", web::get().to(health))

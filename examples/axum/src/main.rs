@@ -52,7 +52,7 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
         .route("/me", get(me))
         .route("/health", get(health))
         .with_state(state)
-        .merge(devices.router())
+        .merge(trusted_devices_axum::router(&devices))
 }
 
 #[tokio::main]

@@ -16,6 +16,7 @@
 
 mod body;
 mod client_ip;
+mod device_api;
 mod endpoint;
 mod handle;
 mod request;
@@ -24,6 +25,7 @@ mod views;
 
 pub use body::{MAX_BODY_BYTES, parse_body};
 pub use client_ip::{BadProxy, TrustedProxies};
+pub use device_api::DeviceApi;
 pub use endpoint::Endpoint;
 pub use request::{ApiRequest, bearer_token};
 pub use response::ApiResponse;
