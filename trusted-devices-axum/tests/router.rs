@@ -485,15 +485,47 @@ async fn not_found_conflict_and_invalid_request() {
 }
 
 #[tokio::test]
-async fn storage_unavailable_is_503() {
-    use trusted_devices_core::{Error, StorageError};
-    let response = into_response(ApiResponse::error(&Error::from(StorageError::unavailable(
-        std::io::Error::other("connection reset"),
-    ))));
+async fn storage_unavailable_is_503_through_the_router() {
+    let store = std::sync::Arc::new(
+        trusted_devices_sqlx::SqliteStore::in_memory()
+            .await
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let service = TrustedDevices::builder(KeyRing::new(SigningKey::new("k1", &[3u8; 32]).unwrap()))
+        .devices(store.clone())
+        .tokens(store.clone())
+        .build();
+    let login = service
+        .login(
+            UserId::new("alice").unwrap(),
+            trusted_devices_core::DeviceInfo::new(),
+        )
+        .await
+        .unwrap();
+    store.pool().close().await; // the database goes away
+    let app = trusted_devices_axum::router::<()>(&Devices::new(service));
+    let request = Request::builder()
+        .uri("/devices")
+        .header(
+            "authorization",
+            format!("Bearer {}", login.tokens.access_token),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
     let problem: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(problem["code"], "storage_unavailable");
+    assert!(
+        !problem["detail"].as_str().unwrap().contains("pool"),
+        "driver details stay server-side"
+    );
 }
 
 #[tokio::test]
