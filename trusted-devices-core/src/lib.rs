@@ -78,7 +78,7 @@ pub use domain::{
 };
 pub use error::{BoxError, Error, InputError, StorageError};
 pub use events::{Event, EventHook, HookErrorReporter, LoginRejection, RevokeReason};
-pub use geolocation::Geolocator;
+pub use geolocation::{Geolocator, Sleep, Timer};
 pub use policy::{Eviction, Policy, PolicyBuilder, PolicyError, UnknownEviction};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{

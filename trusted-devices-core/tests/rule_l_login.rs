@@ -281,3 +281,56 @@ async fn rule_l_geolocation_fills_location_and_its_failure_never_fails_login() {
         assert_eq!(login.device.location, expected);
     }
 }
+
+/// A geolocator that never answers.
+struct Hanging;
+
+#[async_trait]
+impl Geolocator for Hanging {
+    async fn locate(&self, _ip: IpAddr) -> Result<Option<Location>, BoxError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn rule_l_a_geolocation_timeout_never_fails_login() {
+    use trusted_devices_core::Sleep;
+    // The injected timer fires at once: the hanging lookup is abandoned, the login goes on.
+    let service = trusted_devices_core::TrustedDevices::builder(common::keys())
+        .geolocator(Arc::new(Hanging))
+        .geolocation_timeout(
+            std::time::Duration::from_millis(300),
+            Arc::new(|_| Box::pin(std::future::ready(())) as Sleep),
+        )
+        .build();
+    let info = DeviceInfo::new().ip("203.0.113.7".parse().unwrap());
+    // Bounded, so that a broken timeout fails this test instead of hanging it.
+    let login = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        service.login(UserId::new("alice").unwrap(), info),
+    )
+    .await
+    .expect("a hanging geolocator held the login up")
+    .unwrap();
+    assert_eq!(login.device.location, None);
+
+    // A timer that never fires leaves a prompt answer untouched.
+    let paris = Location {
+        country: Some("FR".into()),
+        region: None,
+        city: None,
+    };
+    let service = trusted_devices_core::TrustedDevices::builder(common::keys())
+        .geolocator(Arc::new(FixedGeolocator(Ok(paris.clone()))))
+        .geolocation_timeout(
+            std::time::Duration::from_secs(1),
+            Arc::new(|_| Box::pin(std::future::pending::<()>()) as Sleep),
+        )
+        .build();
+    let info = DeviceInfo::new().ip("203.0.113.7".parse().unwrap());
+    let login = service
+        .login(UserId::new("alice").unwrap(), info)
+        .await
+        .unwrap();
+    assert_eq!(login.device.location, Some(paris));
+}

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Device, DeviceId, DeviceInfo, Location, UserId, truncate_user_agent};
 use crate::error::Error;
 use crate::events::{Event, LoginRejection, RevokeReason};
+use crate::geolocation::locate_within;
 use crate::service::TrustedDevices;
 use crate::store::{CreateOutcome, DeviceLimit, RefreshRecord};
 use crate::token::{RefreshToken, TokenPair};
@@ -97,10 +98,16 @@ impl TrustedDevices {
         }
     }
 
-    /// A failed lookup never fails the login: it leaves the device without a location.
+    /// A failed or timed-out lookup never fails the login: it leaves the device without a
+    /// location.
     async fn locate(&self, info: &DeviceInfo) -> Option<Location> {
         let (geolocator, ip) = (self.inner.geolocator.as_ref()?, info.ip?);
-        geolocator.locate(ip).await.ok().flatten()
+        let deadline = self
+            .inner
+            .geolocation_timeout
+            .as_ref()
+            .map(|(timeout, timer)| timer.sleep(*timeout));
+        locate_within(geolocator.locate(ip), deadline).await
     }
 }
 

@@ -19,7 +19,7 @@ use crate::clock::{self, Clock, SystemClock};
 use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
 use crate::events::{Event, EventHook, HookErrorReporter, RevokeReason, report_to_stderr};
-use crate::geolocation::Geolocator;
+use crate::geolocation::{Geolocator, Timer};
 use crate::memory::{MemoryDeviceRepository, MemoryTokenStore};
 use crate::policy::Policy;
 use crate::random::{self, OsRandom, RandomSource};
@@ -43,6 +43,7 @@ struct Inner {
     hook: Option<Arc<dyn EventHook>>,
     report_hook_error: HookErrorReporter,
     geolocator: Option<Arc<dyn Geolocator>>,
+    geolocation_timeout: Option<(std::time::Duration, Arc<dyn Timer>)>,
 }
 
 impl fmt::Debug for TrustedDevices {
@@ -68,6 +69,7 @@ impl TrustedDevices {
             hook: None,
             report_hook_error: report_to_stderr,
             geolocator: None,
+            geolocation_timeout: None,
         }
     }
 
@@ -183,6 +185,7 @@ pub struct TrustedDevicesBuilder {
     hook: Option<Arc<dyn EventHook>>,
     report_hook_error: HookErrorReporter,
     geolocator: Option<Arc<dyn Geolocator>>,
+    geolocation_timeout: Option<(std::time::Duration, Arc<dyn Timer>)>,
 }
 
 impl TrustedDevicesBuilder {
@@ -227,6 +230,18 @@ impl TrustedDevicesBuilder {
         self
     }
 
+    /// Abandons a geolocation lookup after `timeout`, measured by `timer`; the device is
+    /// then created without a location [default: no timeout, since the core has no timer of
+    /// its own]. With tokio: `.geolocation_timeout(d, Arc::new(|d| Box::pin(tokio::time::sleep(d)) as Sleep))`.
+    pub fn geolocation_timeout(
+        mut self,
+        timeout: std::time::Duration,
+        timer: Arc<dyn Timer>,
+    ) -> Self {
+        self.geolocation_timeout = Some((timeout, timer));
+        self
+    }
+
     /// The service.
     pub fn build(self) -> TrustedDevices {
         TrustedDevices {
@@ -244,6 +259,7 @@ impl TrustedDevicesBuilder {
                 hook: self.hook,
                 report_hook_error: self.report_hook_error,
                 geolocator: self.geolocator,
+                geolocation_timeout: self.geolocation_timeout,
             }),
         }
     }

@@ -33,10 +33,13 @@ impl PostgresStore {
         Self { pool }
     }
 
-    /// Connects a pool of at most 10 connections to `url` (`postgres://…`).
+    /// Connects a pool of at most 10 connections to `url` (`postgres://…`). Waiting for a
+    /// connection gives up after 5 s (an unreachable server is `Unavailable` then); build
+    /// the pool yourself and use [`new`](Self::new) for other settings.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
         let pool = PgPoolOptions::new()
             .max_connections(10)
+            .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(url)
             .await
             .map_err(storage_error)?;
