@@ -65,15 +65,13 @@ where
             .query_async::<()>(&mut connection)
             .await
             .map_err(storage_error)?;
-        connection
-            .zadd::<_, _, _, ()>(
-                self.keys.device_deadlines(),
-                deadline_member(&device.user_id, device.id),
-                device.deadline().timestamp_micros(),
-            )
-            .await
-            .map_err(storage_error)?;
-        self.outlive(&self.keys.device_deadlines(), expire_at).await
+        self.index_member(
+            &self.keys.device_deadlines(),
+            &deadline_member(&device.user_id, device.id),
+            device.deadline().timestamp_micros(),
+            expire_at,
+        )
+        .await
     }
 
     /// Drops the owner key and index entry of devices already deleted.

@@ -83,23 +83,32 @@ impl<C> RedisStore<C> {
         deadline.timestamp_millis().saturating_add(margin)
     }
 
-    /// Makes `key` live at least until `expire_at` (Unix ms): sets a TTL on a key without
-    /// one (`NX`), and only ever lengthens an existing one (`GT`).
-    pub(crate) async fn outlive(&self, key: &str, expire_at: i64) -> Result<(), StorageError>
+    /// Adds `member` to the sorted set `key` with `score`, and makes `key` live at least
+    /// until `expire_at` (Unix ms): a TTL on a key without one (`NX`), and only ever a longer
+    /// one (`GT`). One pipeline to one key, so one round trip on a cluster too.
+    pub(crate) async fn index_member(
+        &self,
+        key: &str,
+        member: &str,
+        score: i64,
+        expire_at: i64,
+    ) -> Result<(), StorageError>
     where
         C: redis::aio::ConnectionLike + Clone,
     {
         let mut connection = self.connection.clone();
+        let mut pipe = redis::pipe();
+        pipe.zadd(key, member, score).ignore();
         for condition in ["NX", "GT"] {
-            redis::cmd("PEXPIREAT")
+            pipe.cmd("PEXPIREAT")
                 .arg(key)
                 .arg(expire_at)
                 .arg(condition)
-                .query_async::<()>(&mut connection)
-                .await
-                .map_err(crate::error::storage_error)?;
+                .ignore();
         }
-        Ok(())
+        pipe.query_async::<()>(&mut connection)
+            .await
+            .map_err(crate::error::storage_error)
     }
 
     /// The margin in milliseconds, for scripts that compute expiries themselves.

@@ -22,17 +22,10 @@ where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
     async fn index_token(&self, record: &RefreshRecord) -> Result<(), StorageError> {
-        let mut connection = self.connection.clone();
-        connection
-            .zadd::<_, _, _, ()>(
-                self.keys.token_expiries(),
-                expiry_member(record.device_id, &record.hash.to_hex()),
-                record.expires_at.timestamp_micros(),
-            )
-            .await
-            .map_err(storage_error)?;
-        self.outlive(
+        self.index_member(
             &self.keys.token_expiries(),
+            &expiry_member(record.device_id, &record.hash.to_hex()),
+            record.expires_at.timestamp_micros(),
             self.expire_at(record.expires_at),
         )
         .await
