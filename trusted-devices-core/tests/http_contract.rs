@@ -156,6 +156,11 @@ async fn refresh_route_returns_a_token_pair_not_to_be_cached() {
     assert_eq!(pair["device_id"], login.device.id.to_string());
     assert!(pair["access_token"].as_str().unwrap().split('.').count() == 3);
     assert!(pair["refresh_token"].as_str().unwrap().starts_with("tdr_"));
+    let debug = format!("{response:?}");
+    assert!(
+        !debug.contains("tdr_") && !debug.contains("eyJ"),
+        "no token in Debug: {debug}"
+    );
 }
 
 #[tokio::test]

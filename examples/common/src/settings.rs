@@ -10,8 +10,9 @@ use trusted_devices_core::{Eviction, Policy, PolicyBuilder};
 
 use crate::duration::parse_duration;
 
-/// Command-line flags; each also reads the `TD_…` variable named in its help.
-#[derive(Debug, Clone, Parser)]
+/// Command-line flags; each also reads the `TD_…` variable named in its help. No `Debug`:
+/// it holds the secret and the demo passwords.
+#[derive(Clone, Parser)]
 #[command(about = "A trusted-devices example server (SPEC §6 and §7).")]
 pub struct Flags {
     /// Address to listen on.
@@ -118,8 +119,8 @@ impl fmt::Display for SettingError {
 
 impl std::error::Error for SettingError {}
 
-/// The validated settings.
-#[derive(Debug, Clone)]
+/// The validated settings. Their `Debug` hides the secret and the demo passwords.
+#[derive(Clone)]
 pub struct Settings {
     /// Where to listen.
     pub addr: SocketAddr,
@@ -137,6 +138,26 @@ pub struct Settings {
     pub cleanup_interval: std::time::Duration,
     /// The policy.
     pub policy: Policy,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let users: Vec<&str> = self
+            .demo_users
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        f.debug_struct("Settings")
+            .field("addr", &self.addr)
+            .field("database_url", &crate::redact(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(crate::redact))
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("demo_users", &users)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("cleanup_interval", &self.cleanup_interval)
+            .field("policy", &self.policy)
+            .finish()
+    }
 }
 
 fn duration(setting: &'static str, value: &str) -> Result<std::time::Duration, SettingError> {
@@ -370,6 +391,22 @@ mod tests {
         let mut all = vec!["server"];
         all.extend_from_slice(args);
         Flags::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let settings = flags(&[
+            "--secret=0123456789-top-secret-0123456789",
+            "--demo-users=alice:hunter2-password",
+            "--database-url=postgres://td:dbpass@db/app",
+        ])
+        .settings()
+        .unwrap();
+        let debug = format!("{settings:?}");
+        for secret in ["top-secret", "hunter2", "dbpass"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("alice"));
     }
 
     #[test]

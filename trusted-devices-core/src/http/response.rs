@@ -3,8 +3,9 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::token::TokenPair;
 
-/// A response to write back as it is: status, headers, body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A response to write back as it is: status, headers, body. Its `Debug` shows the body's
+/// length only: a token pair's body holds secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiResponse {
     /// The HTTP status.
     pub status: u16,
@@ -12,6 +13,16 @@ pub struct ApiResponse {
     pub headers: Vec<(&'static str, String)>,
     /// The body (empty for 204).
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for ApiResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 #[derive(Serialize)]
