@@ -101,6 +101,27 @@ fn device(row: &PgRow) -> Result<Device, StorageError> {
     .into_device()
 }
 
+/// A device query, bound and ready to run.
+type DeviceQuery<'q> = sqlx::query::Query<'q, Postgres, <Postgres as sqlx::Database>::Arguments>;
+
+impl PostgresStore {
+    /// Runs a query that returns at most one device row.
+    async fn one(&self, query: DeviceQuery<'_>) -> Result<Option<Device>, StorageError> {
+        query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage_error)?
+            .as_ref()
+            .map(device)
+            .transpose()
+    }
+
+    /// Runs a query that returns device rows.
+    async fn many(&self, query: DeviceQuery<'_>) -> Result<Vec<Device>, StorageError> {
+        devices(&query.fetch_all(&self.pool).await.map_err(storage_error)?)
+    }
+}
+
 fn devices(rows: &[PgRow]) -> Result<Vec<Device>, StorageError> {
     rows.iter().map(device).collect()
 }

@@ -8,7 +8,7 @@ use trusted_devices_core::{
     EvictionOrder, Sighting, StorageError, UserId,
 };
 
-use super::{SqliteStore, device, device_columns, devices, micros};
+use super::{SqliteStore, device_columns, devices, micros};
 use crate::error::storage_error;
 use crate::row::{location_json, metadata_json};
 
@@ -99,31 +99,27 @@ impl DeviceRepository for SqliteStore {
     }
 
     async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError> {
-        sqlx::query(concat!(
-            "SELECT ",
-            device_columns!(),
-            " FROM td_devices WHERE id = ?1"
-        ))
-        .bind(id.as_uuid())
-        .fetch_optional(&self.pool)
+        self.one(
+            sqlx::query(concat!(
+                "SELECT ",
+                device_columns!(),
+                " FROM td_devices WHERE id = ?1"
+            ))
+            .bind(id.as_uuid()),
+        )
         .await
-        .map_err(storage_error)?
-        .as_ref()
-        .map(device)
-        .transpose()
     }
 
     async fn list(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            device_columns!(),
-            " FROM td_devices WHERE user_id = ?1 ORDER BY created_at, id"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&self.pool)
+        self.many(
+            sqlx::query(concat!(
+                "SELECT ",
+                device_columns!(),
+                " FROM td_devices WHERE user_id = ?1 ORDER BY created_at, id"
+            ))
+            .bind(user.as_str()),
+        )
         .await
-        .map_err(storage_error)?;
-        devices(&rows)
     }
 
     async fn update(
@@ -132,24 +128,21 @@ impl DeviceRepository for SqliteStore {
         id: DeviceId,
         patch: &DevicePatch,
     ) -> Result<Option<Device>, StorageError> {
-        sqlx::query(concat!(
-            "UPDATE td_devices SET name = COALESCE(?3, name), \
+        self.one(
+            sqlx::query(concat!(
+                "UPDATE td_devices SET name = COALESCE(?3, name), \
              can_delete_other_devices = COALESCE(?4, can_delete_other_devices), \
              can_update_other_devices = COALESCE(?5, can_update_other_devices) \
              WHERE id = ?1 AND user_id = ?2 RETURNING ",
-            device_columns!()
-        ))
-        .bind(id.as_uuid())
-        .bind(user.as_str())
-        .bind(patch.name.as_ref().map(|name| name.as_str()))
-        .bind(patch.can_delete_other_devices)
-        .bind(patch.can_update_other_devices)
-        .fetch_optional(&self.pool)
+                device_columns!()
+            ))
+            .bind(id.as_uuid())
+            .bind(user.as_str())
+            .bind(patch.name.as_ref().map(|name| name.as_str()))
+            .bind(patch.can_delete_other_devices)
+            .bind(patch.can_update_other_devices),
+        )
         .await
-        .map_err(storage_error)?
-        .as_ref()
-        .map(device)
-        .transpose()
     }
 
     async fn record_seen(&self, id: DeviceId, sighting: Sighting) -> Result<(), StorageError> {
@@ -174,39 +167,33 @@ impl DeviceRepository for SqliteStore {
         idle_expires_at: DateTime<Utc>,
     ) -> Result<Option<Device>, StorageError> {
         // SET expressions all read the row as it was, so both CASEs test the old value.
-        sqlx::query(concat!(
-            "UPDATE td_devices SET idle_expires_at = ?2, \
+        self.one(
+            sqlx::query(concat!(
+                "UPDATE td_devices SET idle_expires_at = ?2, \
              last_seen_at = CASE WHEN last_seen_at <= ?5 THEN ?3 ELSE last_seen_at END, \
              last_ip = CASE WHEN last_seen_at <= ?5 THEN COALESCE(?4, last_ip) ELSE last_ip END \
              WHERE id = ?1 RETURNING ",
-            device_columns!()
-        ))
-        .bind(id.as_uuid())
-        .bind(micros(idle_expires_at))
-        .bind(micros(sighting.at))
-        .bind(sighting.ip.map(|ip| ip.to_string()))
-        .bind(micros(sighting.stale_before))
-        .fetch_optional(&self.pool)
+                device_columns!()
+            ))
+            .bind(id.as_uuid())
+            .bind(micros(idle_expires_at))
+            .bind(micros(sighting.at))
+            .bind(sighting.ip.map(|ip| ip.to_string()))
+            .bind(micros(sighting.stale_before)),
+        )
         .await
-        .map_err(storage_error)?
-        .as_ref()
-        .map(device)
-        .transpose()
     }
 
     async fn delete(&self, user: &UserId, id: DeviceId) -> Result<Option<Device>, StorageError> {
-        sqlx::query(concat!(
-            "DELETE FROM td_devices WHERE id = ?1 AND user_id = ?2 RETURNING ",
-            device_columns!()
-        ))
-        .bind(id.as_uuid())
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
+        self.one(
+            sqlx::query(concat!(
+                "DELETE FROM td_devices WHERE id = ?1 AND user_id = ?2 RETURNING ",
+                device_columns!()
+            ))
+            .bind(id.as_uuid())
+            .bind(user.as_str()),
+        )
         .await
-        .map_err(storage_error)?
-        .as_ref()
-        .map(device)
-        .transpose()
     }
 
     async fn delete_others(
@@ -214,28 +201,26 @@ impl DeviceRepository for SqliteStore {
         user: &UserId,
         keep: DeviceId,
     ) -> Result<Vec<Device>, StorageError> {
-        let rows = sqlx::query(concat!(
-            "DELETE FROM td_devices WHERE user_id = ?1 AND id <> ?2 RETURNING ",
-            device_columns!()
-        ))
-        .bind(user.as_str())
-        .bind(keep.as_uuid())
-        .fetch_all(&self.pool)
+        self.many(
+            sqlx::query(concat!(
+                "DELETE FROM td_devices WHERE user_id = ?1 AND id <> ?2 RETURNING ",
+                device_columns!()
+            ))
+            .bind(user.as_str())
+            .bind(keep.as_uuid()),
+        )
         .await
-        .map_err(storage_error)?;
-        devices(&rows)
     }
 
     async fn delete_all(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
-        let rows = sqlx::query(concat!(
-            "DELETE FROM td_devices WHERE user_id = ?1 RETURNING ",
-            device_columns!()
-        ))
-        .bind(user.as_str())
-        .fetch_all(&self.pool)
+        self.many(
+            sqlx::query(concat!(
+                "DELETE FROM td_devices WHERE user_id = ?1 RETURNING ",
+                device_columns!()
+            ))
+            .bind(user.as_str()),
+        )
         .await
-        .map_err(storage_error)?;
-        devices(&rows)
     }
 
     async fn delete_expired(
@@ -243,16 +228,12 @@ impl DeviceRepository for SqliteStore {
         now: DateTime<Utc>,
         batch: NonZeroU32,
     ) -> Result<Vec<Device>, StorageError> {
-        let rows = sqlx::query(concat!(
+        self.many(sqlx::query(concat!(
             "DELETE FROM td_devices WHERE id IN (SELECT id FROM td_devices WHERE deadline <= ?1 \
              ORDER BY deadline LIMIT ?2) RETURNING ",
             device_columns!()
         ))
         .bind(micros(now))
-        .bind(i64::from(batch.get()))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(storage_error)?;
-        devices(&rows)
+        .bind(i64::from(batch.get()))).await
     }
 }

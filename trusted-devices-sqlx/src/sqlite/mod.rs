@@ -176,6 +176,27 @@ fn device(row: &SqliteRow) -> Result<Device, StorageError> {
     .into_device()
 }
 
+/// A device query, bound and ready to run.
+type DeviceQuery<'q> = sqlx::query::Query<'q, Sqlite, <Sqlite as sqlx::Database>::Arguments>;
+
+impl SqliteStore {
+    /// Runs a query that returns at most one device row.
+    async fn one(&self, query: DeviceQuery<'_>) -> Result<Option<Device>, StorageError> {
+        query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage_error)?
+            .as_ref()
+            .map(device)
+            .transpose()
+    }
+
+    /// Runs a query that returns device rows.
+    async fn many(&self, query: DeviceQuery<'_>) -> Result<Vec<Device>, StorageError> {
+        devices(&query.fetch_all(&self.pool).await.map_err(storage_error)?)
+    }
+}
+
 fn devices(rows: &[SqliteRow]) -> Result<Vec<Device>, StorageError> {
     rows.iter().map(device).collect()
 }
