@@ -45,10 +45,15 @@ impl Device {
     /// The earlier of the idle and the absolute deadline: at that instant the session ends.
     #[must_use]
     pub fn deadline(&self) -> DateTime<Utc> {
-        match self.session_expires_at {
-            Some(end) => end.min(self.idle_expires_at),
-            None => self.idle_expires_at,
-        }
+        self.within_session(self.idle_expires_at)
+    }
+
+    /// `instant`, or the session's absolute end if that comes first: nothing issued for this
+    /// device (an access token, a refresh token) may outlive its session.
+    #[must_use]
+    pub fn within_session(&self, instant: DateTime<Utc>) -> DateTime<Utc> {
+        self.session_expires_at
+            .map_or(instant, |end| end.min(instant))
     }
 
     /// Whether the session has ended at `now` (a deadline is passed once `now` reaches it).

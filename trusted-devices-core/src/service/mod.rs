@@ -106,10 +106,7 @@ impl TrustedDevices {
         now: DateTime<Utc>,
     ) -> TokenPair {
         let policy = &self.inner.policy;
-        let natural_end = now + policy.access_token_ttl_delta();
-        let expires = device
-            .session_expires_at
-            .map_or(natural_end, |end| end.min(natural_end));
+        let expires = device.within_session(now + policy.access_token_ttl_delta());
         let jti: [u8; 16] = random::bytes(self.inner.random.as_ref());
         let claims = AccessClaims {
             sub: device.user_id.as_str().to_owned(),

@@ -94,15 +94,12 @@ fn successor_record(
     idle_expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> RefreshRecord {
-    let expires_at = device
-        .session_expires_at
-        .map_or(idle_expires_at, |end| end.min(idle_expires_at));
     RefreshRecord {
         hash: successor.hash(),
         device_id: device.id,
         user_id: device.user_id.clone(),
         issued_at: now,
-        expires_at,
+        expires_at: device.within_session(idle_expires_at),
         rotated: None,
     }
 }
