@@ -116,9 +116,7 @@ where
         } else {
             Some(record::token(rotation.presented, flat)?)
         };
-        rotation
-            .refusal(stored.as_ref())
-            .ok_or_else(|| StorageError::corrupt("a live refresh token could not be consumed"))
+        rotation.unconsumed(stored.as_ref())
     }
 
     async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {

@@ -82,6 +82,17 @@ impl Rotation {
         None
     }
 
+    /// The outcome for a presented token that a store's compare-and-swap did not consume,
+    /// given what is stored: rule R's [`refusal`](Self::refusal). A record that is live
+    /// nonetheless means the swap itself is broken, reported as corrupt storage.
+    pub fn unconsumed(
+        &self,
+        stored: Option<&RefreshRecord>,
+    ) -> Result<RotateOutcome, StorageError> {
+        self.refusal(stored)
+            .ok_or_else(|| StorageError::corrupt("a live refresh token could not be consumed"))
+    }
+
     /// What the consumed record is marked with.
     #[must_use]
     pub fn rotated(&self) -> Rotated {

@@ -84,9 +84,7 @@ impl TokenStore for PostgresStore {
             .as_ref()
             .map(record)
             .transpose()?;
-        rotation
-            .refusal(stored.as_ref())
-            .ok_or_else(|| StorageError::corrupt("a live refresh token could not be consumed"))
+        rotation.unconsumed(stored.as_ref())
     }
 
     async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {

@@ -87,9 +87,7 @@ impl TokenStore for SqliteStore {
             .map(record)
             .transpose()?;
         tx.rollback().await.map_err(storage_error)?;
-        rotation
-            .refusal(stored.as_ref())
-            .ok_or_else(|| StorageError::corrupt("a live refresh token could not be consumed"))
+        rotation.unconsumed(stored.as_ref())
     }
 
     async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {
