@@ -43,6 +43,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod eviction;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod row;

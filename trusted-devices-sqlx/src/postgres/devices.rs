@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use trusted_devices_core::{
-    Admission, CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository,
-    EvictionOrder, Sighting, StorageError, UserId,
+    CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository, EvictionOrder,
+    Sighting, StorageError, UserId,
 };
 
 use super::{PostgresStore, device_columns, devices};
 use crate::error::storage_error;
+use crate::eviction::{Plan, plan};
 use crate::row::{location_json, metadata_json};
 
 /// The advisory-lock class of trusted-devices ("td"), so its per-user locks never collide
@@ -32,10 +33,6 @@ const EVICT_OLDEST: &str = concat!(
      ORDER BY created_at, id LIMIT $2) RETURNING ",
     device_columns!()
 );
-
-fn count_limit(count: usize) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
-}
 
 #[async_trait]
 impl DeviceRepository for PostgresStore {
@@ -62,28 +59,24 @@ impl DeviceRepository for PostgresStore {
         } else {
             0
         };
-        let held = usize::try_from(held).unwrap_or(usize::MAX);
-        let (sql, count, order) = match limit.admission(held) {
-            Admission::Admit => ("", 0, None),
-            Admission::Reject => return Ok(CreateOutcome::LimitReached),
-            Admission::ReplaceAll => (EVICT_OLDEST, i64::MAX, Some(EvictionOrder::Oldest)),
-            Admission::Evict { count, order } => match order {
-                EvictionOrder::LeastRecentlyUsed => {
-                    (EVICT_LEAST_RECENTLY_USED, count_limit(count), Some(order))
-                }
-                EvictionOrder::Oldest => (EVICT_OLDEST, count_limit(count), Some(order)),
-            },
-        };
         let mut displaced = Vec::new();
-        if let Some(order) = order {
-            let rows = sqlx::query(sql)
-                .bind(user)
-                .bind(count)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(storage_error)?;
-            displaced = devices(&rows)?;
-            order.sort(&mut displaced);
+        match plan(&limit, held) {
+            Plan::Insert => {}
+            Plan::Reject => return Ok(CreateOutcome::LimitReached),
+            Plan::Evict { order, limit } => {
+                let sql = match order {
+                    EvictionOrder::LeastRecentlyUsed => EVICT_LEAST_RECENTLY_USED,
+                    EvictionOrder::Oldest => EVICT_OLDEST,
+                };
+                let rows = sqlx::query(sql)
+                    .bind(user)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(storage_error)?;
+                displaced = devices(&rows)?;
+                order.sort(&mut displaced);
+            }
         }
         let d = &device_row;
         sqlx::query(INSERT)
