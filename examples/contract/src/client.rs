@@ -50,46 +50,31 @@ impl Client {
 
     /// `GET path`, with a bearer token if given.
     pub fn get(&self, path: &str, bearer: Option<&str>) -> Reply {
-        let mut request = self.agent.get(format!("{}{path}", self.base));
-        if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
+        let request = with_bearer(self.agent.get(format!("{}{path}", self.base)), bearer);
         reply(request.call())
     }
 
     /// `POST path` with a JSON body.
     pub fn post(&self, path: &str, bearer: Option<&str>, body: &Value) -> Reply {
-        let mut request = self.agent.post(format!("{}{path}", self.base));
-        if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
+        let request = with_bearer(self.agent.post(format!("{}{path}", self.base)), bearer);
         reply(request.send_json(body))
     }
 
     /// `POST path` with no body.
     pub fn post_empty(&self, path: &str, bearer: Option<&str>) -> Reply {
-        let mut request = self.agent.post(format!("{}{path}", self.base));
-        if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
+        let request = with_bearer(self.agent.post(format!("{}{path}", self.base)), bearer);
         reply(request.send_empty())
     }
 
     /// `PATCH path` with a JSON body.
     pub fn patch(&self, path: &str, bearer: Option<&str>, body: &Value) -> Reply {
-        let mut request = self.agent.patch(format!("{}{path}", self.base));
-        if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
+        let request = with_bearer(self.agent.patch(format!("{}{path}", self.base)), bearer);
         reply(request.send_json(body))
     }
 
     /// `DELETE path`.
     pub fn delete(&self, path: &str, bearer: Option<&str>) -> Reply {
-        let mut request = self.agent.delete(format!("{}{path}", self.base));
-        if let Some(token) = bearer {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
+        let request = with_bearer(self.agent.delete(format!("{}{path}", self.base)), bearer);
         reply(request.call())
     }
 
@@ -106,6 +91,17 @@ impl Client {
             request = request.header(*name, *value);
         }
         reply(request.send_json(serde_json::json!({"username": username, "password": password})))
+    }
+}
+
+/// Adds `Authorization: Bearer <token>` when a token is given.
+fn with_bearer<B>(
+    request: ureq::RequestBuilder<B>,
+    bearer: Option<&str>,
+) -> ureq::RequestBuilder<B> {
+    match bearer {
+        Some(token) => request.header("Authorization", format!("Bearer {token}")),
+        None => request,
     }
 }
 
