@@ -10,7 +10,7 @@ use trusted_devices_core::{
 };
 
 use crate::error::storage_error;
-use crate::keys::user_tag;
+use crate::keys::{user_from_tag, user_tag};
 use crate::record::{self, device_fields, micros};
 use crate::scripts::{CREATE_DEVICE, REMOVE_DEVICES, SEE_DEVICE, UPDATE_DEVICE};
 use crate::store::RedisStore;
@@ -328,13 +328,9 @@ where
         candidate: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<Device>, StorageError> {
-        let parsed = candidate.split_once(':').and_then(|(tag, id)| {
-            let user =
-                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, tag)
-                    .ok()?;
-            let user = UserId::new(String::from_utf8(user).ok()?).ok()?;
-            Some((user, id.parse::<DeviceId>().ok()?))
-        });
+        let parsed = candidate
+            .split_once(':')
+            .and_then(|(tag, id)| Some((user_from_tag(tag)?, id.parse::<DeviceId>().ok()?)));
         let Some((user, id)) = parsed else {
             return Ok(Vec::new());
         };

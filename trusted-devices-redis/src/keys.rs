@@ -17,6 +17,12 @@ pub(crate) fn user_tag(user: &UserId) -> String {
     URL_SAFE_NO_PAD.encode(user.as_str())
 }
 
+/// The user id a [`user_tag`] stands for; `None` for a tag this crate did not write.
+pub(crate) fn user_from_tag(tag: &str) -> Option<UserId> {
+    let bytes = URL_SAFE_NO_PAD.decode(tag).ok()?;
+    UserId::new(String::from_utf8(bytes).ok()?).ok()
+}
+
 impl Keys {
     pub(crate) fn new(prefix: &str) -> Self {
         Self {
