@@ -177,6 +177,9 @@ pub enum InputError {
         /// The limit in bytes.
         max: usize,
     },
+    /// The request body was valid JSON but not an object (an array, a string, a number...).
+    #[error("the request body must be a JSON object")]
+    NotAnObject,
     /// The request body was not valid JSON, had the wrong types or unknown fields.
     #[error("the request body does not match this route: {0}")]
     Body(#[source] serde_json::Error),

@@ -553,3 +553,93 @@ async fn bad_bodies_are_invalid_request() {
         "a refused patch wrote nothing"
     );
 }
+
+#[tokio::test]
+async fn strict_bodies_every_body_is_a_json_object() {
+    let f = Fixture::defaults();
+    let login = f.login("alice").await;
+    let id = login.device.id;
+    let pwned = call(&f)
+        .auth(&login)
+        .id(id)
+        .json(json!(["pwned", false, false]))
+        .send(Endpoint::UpdateDevice)
+        .await;
+    assert_problem(&pwned, 422, "invalid_request");
+    let refresh_as_array = call(&f)
+        .json(json!([login.tokens.refresh_token.expose()]))
+        .send(Endpoint::Refresh)
+        .await;
+    assert_problem(&refresh_as_array, 422, "invalid_request");
+    for not_an_object in [&b"\"text\""[..], b"42", b"null", b"true", b" [ ] "] {
+        let response = call(&f).raw(not_an_object).send(Endpoint::Verify).await;
+        assert_problem(&response, 422, "invalid_request");
+    }
+    let device = f.service.devices().get(id).await.unwrap().unwrap();
+    assert_eq!(device.name, login.device.name, "the array renamed nothing");
+    assert!(device.can_delete_other_devices && device.can_update_other_devices);
+}
+
+#[tokio::test]
+async fn strict_bodies_null_for_an_optional_field_is_refused() {
+    let f = Fixture::defaults();
+    let login = f.login("alice").await;
+    let id = login.device.id;
+    for field in [
+        "name",
+        "can_delete_other_devices",
+        "can_update_other_devices",
+    ] {
+        let response = call(&f)
+            .auth(&login)
+            .id(id)
+            .json(json!({ field: null }))
+            .send(Endpoint::UpdateDevice)
+            .await;
+        assert_problem(&response, 422, "invalid_request");
+    }
+    let absent = call(&f)
+        .auth(&login)
+        .id(id)
+        .json(json!({}))
+        .send(Endpoint::UpdateDevice)
+        .await;
+    assert_eq!(absent.status, 200, "an absent field is left as it is");
+}
+
+#[tokio::test]
+async fn responses_and_names_every_answer_is_no_store_errors_included() {
+    let f = Fixture::defaults();
+    let login = f.login("alice").await;
+    let id = login.device.id;
+    let access = login.tokens.access_token.clone();
+    let answers = vec![
+        call(&f).auth(&login).send(Endpoint::ListDevices).await,
+        call(&f).auth(&login).id(id).send(Endpoint::GetDevice).await,
+        call(&f)
+            .json(json!({ "token": access }))
+            .send(Endpoint::Verify)
+            .await,
+        call(&f)
+            .json(json!({ "token": "nope" }))
+            .send(Endpoint::Verify)
+            .await,
+        call(&f).send(Endpoint::ListDevices).await,
+        call(&f)
+            .auth(&login)
+            .id("x")
+            .send(Endpoint::GetDevice)
+            .await,
+        call(&f).raw(b"[").send(Endpoint::Refresh).await,
+        call(&f).auth(&login).send(Endpoint::RevokeOthers).await,
+        call(&f).auth(&login).send(Endpoint::Logout).await,
+    ];
+    for answer in answers {
+        assert_eq!(
+            answer.header("cache-control"),
+            Some("no-store"),
+            "status {}",
+            answer.status
+        );
+    }
+}

@@ -211,6 +211,102 @@ fn rule_a_no_device_grants_a_flag_it_does_not_hold() {
     );
 }
 
+fn strip_owner_flags() -> DevicePatch {
+    DevicePatch {
+        can_delete_other_devices: Some(false),
+        can_update_other_devices: Some(false),
+        ..DevicePatch::default()
+    }
+}
+
+#[test]
+fn rule_a_flag_stripping_needs_the_delete_conditions_too() {
+    // Old enough to update (1 h) but not to delete (24 h): a rename passes, yet taking the
+    // owner's flags away would open what the 24 h protects, so it waits for the delete delay.
+    let (newcomer, owner) = pair(TimeDelta::hours(2));
+    assert!(
+        policy()
+            .check_update(&newcomer, &owner, &rename(), now())
+            .is_ok()
+    );
+    assert!(matches!(
+        policy().check_update(&newcomer, &owner, &strip_owner_flags(), now()),
+        Err(Error::DeleteTooSoon {
+            retry_after: 79_200
+        })
+    ));
+    let only_one_flag = DevicePatch {
+        can_update_other_devices: Some(false),
+        ..DevicePatch::default()
+    };
+    assert!(
+        matches!(
+            policy().check_update(&newcomer, &owner, &only_one_flag, now()),
+            Err(Error::DeleteTooSoon { .. })
+        ),
+        "either flag counts"
+    );
+    let (grown, owner) = pair(TimeDelta::hours(24));
+    assert!(
+        policy()
+            .check_update(&grown, &owner, &strip_owner_flags(), now())
+            .is_ok()
+    );
+}
+
+#[test]
+fn rule_a_flag_change_too_soon_carries_the_longer_wait() {
+    // 20 minutes old: 40 minutes to the update delay, 23 h 40 min to the delete delay.
+    let (young, owner) = pair(TimeDelta::minutes(20));
+    assert!(matches!(
+        policy().check_update(&young, &owner, &strip_owner_flags(), now()),
+        Err(Error::DeleteTooSoon {
+            retry_after: 85_200
+        })
+    ));
+    // With the update delay the longer one, its wait is the answer.
+    let slow_updates = Policy::builder()
+        .update_delay(std::time::Duration::from_secs(48 * 3600))
+        .build()
+        .unwrap();
+    assert!(matches!(
+        slow_updates.check_update(&young, &owner, &strip_owner_flags(), now()),
+        Err(Error::UpdateTooSoon {
+            retry_after: 171_600
+        })
+    ));
+}
+
+#[test]
+fn rule_a_flag_change_needs_the_delete_switch_and_flag() {
+    let (mut old, owner) = pair(TimeDelta::days(3));
+    old.can_delete_other_devices = false;
+    assert!(
+        policy()
+            .check_update(&old, &owner, &rename(), now())
+            .is_ok()
+    );
+    assert!(matches!(
+        policy().check_update(&old, &owner, &strip_owner_flags(), now()),
+        Err(Error::PermissionDenied)
+    ));
+    let (old, owner) = pair(TimeDelta::days(3));
+    let no_delete = Policy::builder()
+        .allow_global_delete(false)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        no_delete.check_update(&old, &owner, &strip_owner_flags(), now()),
+        Err(Error::GlobalDeleteDisabled)
+    ));
+    assert!(
+        no_delete
+            .check_update(&old, &old, &strip_owner_flags(), now())
+            .is_ok(),
+        "a device may still drop its own flags"
+    );
+}
+
 #[tokio::test]
 async fn rule_a_through_the_service_a_new_device_cannot_remove_older_ones() {
     let f = Fixture::defaults();

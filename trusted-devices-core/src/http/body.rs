@@ -1,5 +1,5 @@
-//! Strict, bounded JSON bodies: unknown fields, wrong types and oversized input are
-//! `invalid_request`.
+//! Strict, bounded JSON bodies: anything but a JSON object, unknown fields, wrong types,
+//! `null` for an optional field and oversized input are `invalid_request`.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -20,7 +20,30 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
         }
         .into());
     }
+    if !starts_an_object(body) {
+        // serde reads a JSON array into a struct field by field (`["pwned", false]` would be
+        // a rename): only objects are bodies. Not JSON at all stays a syntax error (400).
+        serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(InputError::Body)?;
+        return Err(InputError::NotAnObject.into());
+    }
     serde_json::from_slice(body).map_err(|json| InputError::Body(json).into())
+}
+
+fn starts_an_object(body: &[u8]) -> bool {
+    body.iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|first| *first == b'{')
+}
+
+/// An optional field that may be absent but never `null`: a client sending `null` for a
+/// name or flag most likely means something (reset? clear?) that this API does not do, so
+/// it is refused rather than silently ignored. Use with `#[serde(default)]`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -38,11 +61,11 @@ pub(crate) struct VerifyBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     can_delete_other_devices: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     can_update_other_devices: Option<bool>,
 }
 

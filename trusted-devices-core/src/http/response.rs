@@ -4,7 +4,8 @@ use crate::error::Error;
 use crate::token::TokenPair;
 
 /// A response to write back as it is: status, headers, body. Its `Debug` shows the body's
-/// length only: a token pair's body holds secrets.
+/// length only: a token pair's body holds secrets. Every constructor sets
+/// `Cache-Control: no-store`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiResponse {
     /// The HTTP status.
@@ -44,7 +45,7 @@ impl ApiResponse {
         match serde_json::to_vec(value) {
             Ok(body) => Self {
                 status,
-                headers: vec![("content-type", "application/json".to_owned())],
+                headers: vec![("content-type", "application/json".to_owned()), no_store()],
                 body,
             },
             // Our views always serialize; should one not, answer without a body, never panic.
@@ -57,19 +58,15 @@ impl ApiResponse {
     pub fn empty(status: u16) -> Self {
         Self {
             status,
-            headers: Vec::new(),
+            headers: vec![no_store()],
             body: Vec::new(),
         }
     }
 
-    /// 200 with a token pair, not to be cached.
+    /// 200 with a token pair.
     #[must_use]
     pub fn token_pair(tokens: &TokenPair) -> Self {
-        let mut response = Self::json(200, tokens);
-        response
-            .headers
-            .push(("cache-control", "no-store".to_owned()));
-        response
+        Self::json(200, tokens)
     }
 
     /// An RFC 9457 problem with the error's code, status and headers.
@@ -108,7 +105,10 @@ impl ApiResponse {
             retry_after,
         };
         let mut response = Self::json(status, &problem);
-        response.headers = vec![("content-type", "application/problem+json".to_owned())];
+        response.headers = vec![
+            ("content-type", "application/problem+json".to_owned()),
+            no_store(),
+        ];
         response
     }
 
@@ -120,6 +120,12 @@ impl ApiResponse {
             .find(|(key, _)| *key == name)
             .map(|(_, value)| value.as_str())
     }
+}
+
+/// Every response of this API carries tokens, device data or an answer about them (errors
+/// included), so none may be kept by a browser or a shared cache.
+fn no_store() -> (&'static str, String) {
+    ("cache-control", "no-store".to_owned())
 }
 
 /// "token_invalid" → "Token invalid".

@@ -43,8 +43,11 @@ impl Policy {
     /// May `acting` apply `patch` to `target` at `now`?
     ///
     /// A device may always change itself. For another device it needs `allow_global_update`,
-    /// its own `can_update_other_devices`, and to be at least `update_delay` old. In both
-    /// cases no device may grant a permission flag it does not hold.
+    /// its own `can_update_other_devices`, and to be at least `update_delay` old. A patch
+    /// that carries a permission flag for another device (granting or removing, even to the
+    /// value it already has) needs the delete conditions as well: stripping the owner's
+    /// rights harms as much as removing the owner's device. When both waits refuse, the
+    /// longer one is answered. In every case no device may grant a flag it does not hold.
     pub fn check_update(
         &self,
         acting: &Device,
@@ -53,7 +56,13 @@ impl Policy {
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         if acting.id != target.id {
-            self.check_action_on_others(Action::Update, acting, now)?;
+            let update = self.check_action_on_others(Action::Update, acting, now);
+            if patch.touches_permissions() {
+                let delete = self.check_action_on_others(Action::Delete, acting, now);
+                stricter(update, delete)?;
+            } else {
+                update?;
+            }
         }
         check_no_escalation(acting, patch)
     }
@@ -91,6 +100,23 @@ impl Policy {
                 Action::Delete => Error::DeleteTooSoon { retry_after },
                 Action::Update => Error::UpdateTooSoon { retry_after },
             }),
+        }
+    }
+}
+
+/// Both conditions must hold: a refusal that waiting cannot cure (a switch, a flag) comes
+/// first; of two waits, the longer one, so that `retry_after` is when the action really opens.
+fn stricter(update: Result<(), Error>, delete: Result<(), Error>) -> Result<(), Error> {
+    match (update, delete) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(error), Ok(())) | (Ok(()), Err(error)) => Err(error),
+        (Err(update), Err(delete)) => {
+            let wait = |error: &Error| error.retry_after().unwrap_or(u64::MAX);
+            Err(if wait(&update) >= wait(&delete) {
+                update
+            } else {
+                delete
+            })
         }
     }
 }
