@@ -19,8 +19,8 @@ pub fn client_ip(devices: &Devices, request: &HttpRequest) -> Option<IpAddr> {
     devices.client_ip(peer, |name| {
         request
             .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
+            .get_all(name)
+            .map(|value| value.as_bytes())
     })
 }
 

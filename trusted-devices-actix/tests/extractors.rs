@@ -127,3 +127,42 @@ async fn an_app_without_configure_gets_503_not_a_panic() {
     let response = call_service(&app, TestRequest::get().uri("/whoami").to_request()).await;
     assert_eq!(response.status().as_u16(), 503);
 }
+
+#[actix_web::test]
+async fn forwarded_headers_every_line_is_read_and_only_the_chosen_header() {
+    let app = app!(devices("10.0.0.0/8"));
+    let request = TestRequest::post()
+        .uri("/login")
+        .peer_addr("10.0.0.2:1".parse().unwrap())
+        .to_request();
+    let body: Value =
+        serde_json::from_slice(&read_body(call_service(&app, request).await).await).unwrap();
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let cases: [(&[(&str, &str)], &str); 2] = [
+        (
+            &[
+                ("x-forwarded-for", "6.6.6.6"),
+                ("x-forwarded-for", "203.0.113.60, 10.0.0.9"),
+            ],
+            "203.0.113.60",
+        ),
+        (
+            &[
+                ("forwarded", "for=7.7.7.7"),
+                ("x-forwarded-for", "203.0.113.61"),
+            ],
+            "203.0.113.61",
+        ),
+    ];
+    for (headers, expected) in cases {
+        let mut request = TestRequest::get()
+            .uri("/whoami")
+            .peer_addr("10.0.0.2:1".parse().unwrap())
+            .insert_header(("authorization", format!("Bearer {access}")));
+        for header in headers {
+            request = request.append_header(*header);
+        }
+        let text = read_body(call_service(&app, request.to_request()).await).await;
+        assert_eq!(text, format!("alice {expected}").as_bytes(), "{headers:?}");
+    }
+}

@@ -22,8 +22,9 @@ pub fn client_ip(devices: &Devices, parts: &Parts) -> Option<IpAddr> {
     devices.client_ip(peer, |name| {
         parts
             .headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
+            .get_all(name)
+            .iter()
+            .map(|value| value.as_bytes())
     })
 }
 

@@ -18,11 +18,12 @@ use axum::routing::{get, post};
 use axum::{Router, extract::FromRef};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
+use std::str::FromStr;
 use tower::ServiceExt;
 use trusted_devices_axum::{
     ApiError, ClientIp, CurrentDevice, Devices, LoginDevice, into_response,
 };
-use trusted_devices_core::http::{ApiResponse, TrustedProxies};
+use trusted_devices_core::http::{ApiResponse, ForwardedHeader, TrustedProxies};
 use trusted_devices_core::{
     KeyRing, ManualClock, Policy, PolicyBuilder, SigningKey, TrustedDevices, UserId,
 };
@@ -590,4 +591,67 @@ async fn client_ip_comes_from_the_socket_unless_the_peer_is_a_trusted_proxy() {
         "the login recorded the forwarded client"
     );
     assert_eq!(list.body[0]["name"], "Phone", "X-Device-Name is trimmed");
+}
+
+#[tokio::test]
+async fn forwarded_headers_every_line_is_read_and_only_the_chosen_header() {
+    let h = Harness::with_proxies(Policy::builder(), "10.0.0.0/8".parse().unwrap());
+    let (access, _, _) = h.login("alice").await;
+    let whoami = |headers: Vec<(&'static str, &'static str)>| {
+        let h = &h;
+        let access = access.clone();
+        async move {
+            h.send_from(
+                "10.0.0.2:1",
+                Method::GET,
+                "/whoami",
+                Some(&access),
+                None,
+                &headers,
+            )
+            .await
+            .body
+        }
+    };
+    let repeated = vec![
+        ("x-forwarded-for", "6.6.6.6"),
+        ("x-forwarded-for", "203.0.113.60, 10.0.0.9"),
+    ];
+    assert_eq!(
+        whoami(repeated).await,
+        json!("alice 203.0.113.60"),
+        "the proxy's own line, the last, is read"
+    );
+    let client_forwarded = vec![
+        ("forwarded", "for=7.7.7.7"),
+        ("x-forwarded-for", "203.0.113.61"),
+    ];
+    assert_eq!(
+        whoami(client_forwarded).await,
+        json!("alice 203.0.113.61"),
+        "a client's Forwarded does not override the proxy's X-Forwarded-For"
+    );
+
+    let rfc = Harness::with_proxies(
+        Policy::builder(),
+        TrustedProxies::from_str("10.0.0.0/8")
+            .unwrap()
+            .header(ForwardedHeader::Forwarded),
+    );
+    let (access, _, _) = rfc.login("alice").await;
+    let reply = rfc
+        .send_from(
+            "10.0.0.2:1",
+            Method::GET,
+            "/whoami",
+            Some(&access),
+            None,
+            &[
+                ("x-forwarded-for", "7.7.7.7"),
+                ("forwarded", "for=6.6.6.6"),
+                ("forwarded", "for=203.0.113.62"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.body, json!("alice 203.0.113.62"));
 }

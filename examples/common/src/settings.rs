@@ -42,6 +42,13 @@ pub struct Flags {
     /// Proxies whose X-Forwarded-For / Forwarded are believed: addresses or CIDR networks.
     #[arg(long, env = "TD_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// The one forwarding header the trusted proxies set: x-forwarded-for or forwarded.
+    #[arg(
+        long,
+        env = "TD_TRUSTED_PROXY_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub trusted_proxy_header: String,
     /// How often expired devices are cleaned up.
     #[arg(long, env = "TD_CLEANUP_INTERVAL", default_value = "1h")]
     pub cleanup_interval: String,
@@ -214,13 +221,22 @@ impl Flags {
             redis_url: self.redis_url.clone().filter(|url| !url.is_empty()),
             secret: self.secret()?,
             demo_users: self.demo_users()?,
-            trusted_proxies: self
-                .trusted_proxies
-                .parse()
-                .map_err(|error| SettingError::new("TD_TRUSTED_PROXIES", format!("{error}")))?,
+            trusted_proxies: self.trusted_proxies()?,
             cleanup_interval: duration("TD_CLEANUP_INTERVAL", &self.cleanup_interval)?,
             policy: self.policy()?,
         })
+    }
+
+    fn trusted_proxies(&self) -> Result<TrustedProxies, SettingError> {
+        let proxies: TrustedProxies = self
+            .trusted_proxies
+            .parse()
+            .map_err(|error| SettingError::new("TD_TRUSTED_PROXIES", format!("{error}")))?;
+        let header = self
+            .trusted_proxy_header
+            .parse()
+            .map_err(|error| SettingError::new("TD_TRUSTED_PROXY_HEADER", format!("{error}")))?;
+        Ok(proxies.header(header))
     }
 
     fn secret(&self) -> Result<Option<Vec<u8>>, SettingError> {

@@ -23,8 +23,8 @@ impl DeviceApi {
         }
     }
 
-    /// Believes `X-Forwarded-For` / `Forwarded` from these peers [default: none, the
-    /// socket peer is the client].
+    /// Believes the forwarding header of these peers [default: none, the socket peer is the
+    /// client]; which header is the proxies' choice ([`TrustedProxies::header`]).
     #[must_use]
     pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.proxies = Arc::new(proxies);
@@ -37,17 +37,22 @@ impl DeviceApi {
         &self.service
     }
 
-    /// The client's address for a request from `peer` (unknown without connection info),
-    /// reading forwarding headers through `header` (a lookup by lower-case name).
-    pub fn client_ip<'h>(
+    /// The client's address for a request from `peer` (unknown without connection info).
+    /// `lines` gives every line of a header by its lower-case name, in the order received
+    /// (axum: `headers.get_all(name)`); it is called only for a trusted peer.
+    pub fn client_ip<'h, L>(
         &self,
         peer: Option<IpAddr>,
-        header: impl Fn(&str) -> Option<&'h str>,
-    ) -> Option<IpAddr> {
+        lines: impl FnOnce(&'static str) -> L,
+    ) -> Option<IpAddr>
+    where
+        L: IntoIterator<Item = &'h [u8]>,
+    {
         let peer = peer?;
-        Some(
-            self.proxies
-                .client_ip(peer, header("x-forwarded-for"), header("forwarded")),
-        )
+        if !self.proxies.trusts(peer) {
+            return Some(self.proxies.client_ip(peer, std::iter::empty()));
+        }
+        let header = self.proxies.forwarded_header().name();
+        Some(self.proxies.client_ip(peer, lines(header)))
     }
 }

@@ -24,7 +24,7 @@ mod response;
 mod views;
 
 pub use body::{MAX_BODY_BYTES, parse_body};
-pub use client_ip::{BadProxy, TrustedProxies};
+pub use client_ip::{BadProxy, ForwardedHeader, TrustedProxies};
 pub use device_api::DeviceApi;
 pub use endpoint::Endpoint;
 pub use request::{ApiRequest, bearer_token};
