@@ -193,3 +193,79 @@ async fn rule_r_concurrent_refreshes_yield_exactly_one_successor() {
         "the consumed token and one live successor"
     );
 }
+
+#[tokio::test]
+async fn refresh_tokens_a_forged_token_learns_nothing_of_the_device() {
+    use trusted_devices_core::{RefreshToken, SeededRandom};
+    let f = Fixture::defaults();
+    let login = f.login("alice").await;
+    let forged = RefreshToken::generate(login.device.id, &SeededRandom::new(4242));
+    let live = f.service.refresh(forged.expose(), None).await;
+    assert!(matches!(live, Err(Error::RefreshTokenInvalid)), "{live:?}");
+    // The device's session ends (idle timeout) but cleanup has not run yet.
+    f.advance(TimeDelta::days(31));
+    let ended = f.service.refresh(forged.expose(), None).await;
+    assert!(
+        matches!(ended, Err(Error::RefreshTokenInvalid)),
+        "a forged token is told nothing of the ended session: {ended:?}"
+    );
+    let real = f
+        .service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await;
+    assert!(
+        matches!(real, Err(Error::RefreshTokenExpired)),
+        "the real token is told: {real:?}"
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_the_sealed_successor_is_forgotten_after_the_grace() {
+    let f = Fixture::defaults(); // grace 10 s
+    let login = f.login("alice").await;
+    let first = login.tokens.refresh_token.clone();
+    let second = f
+        .service
+        .refresh(first.expose(), None)
+        .await
+        .unwrap()
+        .refresh_token;
+    let sealed = |token: &trusted_devices_core::RefreshToken| {
+        f.tokens
+            .record(&token.hash())
+            .and_then(|record| record.rotated)
+            .map(|rotated| rotated.sealed_successor.is_some())
+    };
+    assert_eq!(sealed(&first), Some(true), "kept within the grace");
+    f.advance(TimeDelta::seconds(11));
+    let third = f
+        .service
+        .refresh(second.expose(), None)
+        .await
+        .unwrap()
+        .refresh_token;
+    assert_eq!(
+        sealed(&first),
+        Some(false),
+        "the device's next rotation forgets seals past the grace"
+    );
+    assert_eq!(
+        sealed(&second),
+        Some(true),
+        "the newest is still in its grace"
+    );
+    f.advance(TimeDelta::seconds(11));
+    let report = f
+        .service
+        .cleanup(f.now(), std::num::NonZeroU32::new(10).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.seals, 1);
+    assert_eq!(sealed(&second), Some(false), "cleanup forgets the rest");
+    assert!(f.tokens.record(&third.hash()).is_some());
+    let replay = f.service.refresh(first.expose(), None).await;
+    assert!(
+        matches!(replay, Err(Error::RefreshTokenReused)),
+        "reuse detection still works without the seal: {replay:?}"
+    );
+}

@@ -45,6 +45,13 @@ impl TokenStore for NoRevocation {
     async fn revoke_devices(&self, _devices: &[DeviceId]) -> Result<u64, StorageError> {
         Err(down())
     }
+    async fn forget_sealed(
+        &self,
+        consumed_before: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        self.0.forget_sealed(consumed_before, batch).await
+    }
     async fn delete_expired(
         &self,
         now: DateTime<Utc>,

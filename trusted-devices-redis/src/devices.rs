@@ -13,7 +13,7 @@ use crate::error::storage_error;
 use crate::keys::{user_from_tag, user_tag};
 use crate::record::{self, device_fields, micros};
 use crate::scripts::{CREATE_DEVICE, REMOVE_DEVICES, SEE_DEVICE, UPDATE_DEVICE};
-use crate::store::RedisStore;
+use crate::store::{RedisStore, index_changed};
 
 fn hashes(values: Vec<Value>) -> Result<Vec<Device>, StorageError> {
     values
@@ -93,7 +93,20 @@ where
         Ok(())
     }
 
-    /// Runs the removal script for one user.
+    /// The hash keys of every device the user's created-at index names now, for a script
+    /// to declare.
+    async fn device_keys(&self, user: &UserId) -> Result<Vec<String>, StorageError> {
+        let mut connection = self.connection.clone();
+        let ids: Vec<String> = connection
+            .zrange(self.keys.created(user), 0, -1)
+            .await
+            .map_err(storage_error)?;
+        let prefix = self.keys.device_prefix(user);
+        Ok(ids.into_iter().map(|id| format!("{prefix}{id}")).collect())
+    }
+
+    /// Runs the removal script for one user: one device (`one`, `expired`), or every other
+    /// or every device (`others`, `all`), declared from a read of the user's index.
     async fn remove(
         &self,
         user: &UserId,
@@ -101,20 +114,37 @@ where
         id: Option<DeviceId>,
         now: Option<DateTime<Utc>>,
     ) -> Result<Vec<Device>, StorageError> {
-        let mut connection = self.connection.clone();
-        let mut invocation = REMOVE_DEVICES.prepare_invoke();
-        invocation
-            .key(self.keys.created(user))
-            .key(self.keys.seen(user))
-            .arg(self.keys.device_prefix(user))
-            .arg(mode)
-            .arg(id.map(|id| id.to_string()).unwrap_or_default())
-            .arg(now.map(micros).unwrap_or_default());
-        let removed: Vec<Value> = invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(storage_error)?;
-        let devices = hashes(removed)?;
+        let devices = self
+            .with_declared_keys(|| async {
+                let declared = match id {
+                    Some(id) if matches!(mode, "one" | "expired") => {
+                        vec![self.keys.device(user, id)]
+                    }
+                    _ => self.device_keys(user).await?,
+                };
+                let mut connection = self.connection.clone();
+                let mut invocation = REMOVE_DEVICES.prepare_invoke();
+                invocation
+                    .key(self.keys.created(user))
+                    .key(self.keys.seen(user));
+                for key in declared {
+                    invocation.key(key);
+                }
+                invocation
+                    .arg(self.keys.device_prefix(user))
+                    .arg(mode)
+                    .arg(id.map(|id| id.to_string()).unwrap_or_default())
+                    .arg(now.map(micros).unwrap_or_default());
+                let mut answer: Vec<Value> = invocation
+                    .invoke_async(&mut connection)
+                    .await
+                    .map_err(storage_error)?;
+                if index_changed(&answer) {
+                    return Ok(None);
+                }
+                hashes(answer.split_off(1.min(answer.len()))).map(Some)
+            })
+            .await?;
         self.unindex(&devices).await?;
         Ok(devices)
     }
@@ -169,27 +199,37 @@ where
             Eviction::EvictOldest => "oldest",
             _ => "reject",
         };
-        let mut connection = self.connection.clone();
-        let mut invocation = CREATE_DEVICE.prepare_invoke();
-        invocation
-            .key(self.keys.created(user))
-            .key(self.keys.seen(user))
-            .key(self.keys.device(user, device.id))
-            .arg(device.id.to_string())
-            .arg(micros(device.created_at))
-            .arg(micros(device.last_seen_at))
-            .arg(u8::from(limit.single_login))
-            .arg(limit.max_devices.map_or(0, NonZeroU32::get))
-            .arg(eviction)
-            .arg(self.keys.device_prefix(user))
-            .arg(self.expire_at(device.deadline()));
-        for field in device_fields(&device) {
-            invocation.arg(field);
-        }
-        let mut answer: Vec<Value> = invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(storage_error)?;
+        let answer = self
+            .with_declared_keys(|| async {
+                let mut connection = self.connection.clone();
+                let mut invocation = CREATE_DEVICE.prepare_invoke();
+                invocation
+                    .key(self.keys.created(user))
+                    .key(self.keys.seen(user))
+                    .key(self.keys.device(user, device.id));
+                for key in self.device_keys(user).await? {
+                    invocation.key(key);
+                }
+                invocation
+                    .arg(device.id.to_string())
+                    .arg(micros(device.created_at))
+                    .arg(micros(device.last_seen_at))
+                    .arg(u8::from(limit.single_login))
+                    .arg(limit.max_devices.map_or(0, NonZeroU32::get))
+                    .arg(eviction)
+                    .arg(self.keys.device_prefix(user))
+                    .arg(self.expire_at(device.deadline()));
+                for field in device_fields(&device) {
+                    invocation.arg(field);
+                }
+                let answer: Vec<Value> = invocation
+                    .invoke_async(&mut connection)
+                    .await
+                    .map_err(storage_error)?;
+                Ok((!index_changed(&answer)).then_some(answer))
+            })
+            .await?;
+        let mut answer = answer;
         if answer.is_empty() || matches!(answer.first(), Some(Value::Int(0))) {
             return Ok(CreateOutcome::LimitReached);
         }

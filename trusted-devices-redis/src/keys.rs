@@ -72,6 +72,11 @@ impl Keys {
         format!("{}{}", self.token_prefix(id), hash.to_hex())
     }
 
+    /// The sealed successor of a consumed token, kept only through the reuse grace.
+    pub(crate) fn seal(&self, id: DeviceId, hash: &RefreshTokenHash) -> String {
+        format!("{}:{{d:{id}}}:seal:{}", self.prefix, hash.to_hex())
+    }
+
     /// Every device's deadline, for cleanup: members `user-tag:device-id`.
     pub(crate) fn device_deadlines(&self) -> String {
         format!("{}:device-deadlines", self.prefix)

@@ -194,23 +194,29 @@ pub(crate) fn token_fields(record: &RefreshRecord) -> Vec<String> {
     .collect()
 }
 
-/// A refresh-token record from its hash.
+/// A refresh-token record from its hash and its seal key's value (hex; `None` once Redis
+/// has forgotten it). A record written before seals had keys of their own keeps its seal
+/// in a `sealed` field, read when there is no key.
 pub(crate) fn token(
     hash: RefreshTokenHash,
     flat: Vec<String>,
+    seal: Option<&str>,
 ) -> Result<RefreshRecord, StorageError> {
     let fields = Fields::from_flat(flat)?;
+    let seal = match seal {
+        Some(hex) => Some(from_hex("seal", hex)?),
+        None => fields.hash("sealed")?,
+    };
     let rotated = match (
         fields.optional_instant("rotated_at")?,
         fields.hash("successor")?,
-        fields.hash("sealed")?,
     ) {
-        (Some(at), Some(successor), Some(sealed)) => Some(Rotated {
+        (Some(at), Some(successor)) => Some(Rotated {
             at,
             successor: RefreshTokenHash::from_bytes(successor),
-            sealed_successor: SealedSuccessor::from_bytes(sealed),
+            sealed_successor: seal.map(SealedSuccessor::from_bytes),
         }),
-        (None, None, None) => None,
+        (None, None) => None,
         _ => return Err(StorageError::corrupt("a half-rotated refresh token")),
     };
     Ok(RefreshRecord {

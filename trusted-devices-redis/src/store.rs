@@ -111,8 +111,40 @@ impl<C> RedisStore<C> {
             .map_err(crate::error::storage_error)
     }
 
+    /// Runs a script that declares its keys from a read of an index: `attempt` reads the
+    /// index, invokes the script and answers `None` when the script reported (`-1`, having
+    /// written nothing) that the index changed since the read. Tried a bounded number of
+    /// times, then `Unavailable`: only a user whose devices change without pause can hit it.
+    pub(crate) async fn with_declared_keys<T, F, Fut>(
+        &self,
+        mut attempt: F,
+    ) -> Result<T, StorageError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, StorageError>>,
+    {
+        for _ in 0..DECLARED_KEY_ATTEMPTS {
+            if let Some(done) = attempt().await? {
+                return Ok(done);
+            }
+        }
+        Err(StorageError::unavailable(std::io::Error::other(
+            "an index kept changing while a script was declaring its keys",
+        )))
+    }
+
     /// The margin in milliseconds, for scripts that compute expiries themselves.
     pub(crate) fn margin_ms(&self) -> i64 {
         i64::try_from(self.margin.as_millis()).unwrap_or(i64::MAX)
     }
+}
+
+/// How often a script is tried again when the index it declared its keys from changed.
+/// Each round lets at least one of the racing calls through, so this many concurrent
+/// logins of one user (single login, eviction) always complete.
+const DECLARED_KEY_ATTEMPTS: usize = 100;
+
+/// Whether a script answered that the index changed since its keys were read (`{-1}`).
+pub(crate) fn index_changed(answer: &[redis::Value]) -> bool {
+    matches!(answer.first(), Some(redis::Value::Int(-1)))
 }

@@ -11,7 +11,18 @@ use trusted_devices_core::{
 use crate::error::storage_error;
 use crate::record::{self, micros, to_hex, token_fields};
 use crate::scripts::{INSERT_TOKEN, REMOVE_TOKENS, ROTATE_TOKEN};
-use crate::store::RedisStore;
+use crate::store::{RedisStore, index_changed};
+
+/// How long Redis keeps a seal: the reuse grace, and a second more so that a replay at the
+/// very end of the grace, judged by the application's clock, is not refused for a Redis
+/// clock a little ahead.
+fn seal_life_ms(rotation: &Rotation) -> i64 {
+    const CLOCK_MARGIN_MS: i64 = 1_000;
+    rotation
+        .grace
+        .num_milliseconds()
+        .saturating_add(CLOCK_MARGIN_MS)
+}
 
 fn expiry_member(device: DeviceId, hash_hex: &str) -> String {
     format!("{device}:{hash_hex}")
@@ -31,23 +42,52 @@ where
         .await
     }
 
+    /// Deletes every token of `device`, or only the one named if it has expired by `now`;
+    /// answers the hashes (hex) deleted. Every token is declared from a read of the
+    /// device's set.
     async fn remove_tokens(
         &self,
         device: DeviceId,
         one: Option<(&str, DateTime<Utc>)>,
     ) -> Result<u64, StorageError> {
+        let prefix = self.keys.token_prefix(device);
+        let removed: Vec<String> = self
+            .with_declared_keys(|| async {
+                let mut connection = self.connection.clone();
+                let mut invocation = REMOVE_TOKENS.prepare_invoke();
+                invocation.key(self.keys.token_set(device));
+                match one {
+                    Some((hash_hex, _)) => {
+                        invocation.key(format!("{prefix}{hash_hex}"));
+                    }
+                    None => {
+                        let hashes: Vec<String> = connection
+                            .smembers(self.keys.token_set(device))
+                            .await
+                            .map_err(storage_error)?;
+                        for hash_hex in hashes {
+                            invocation.key(format!("{prefix}{hash_hex}"));
+                        }
+                    }
+                }
+                invocation.arg(&prefix);
+                if let Some((hash_hex, now)) = one {
+                    invocation.arg(hash_hex).arg(micros(now));
+                }
+                let mut answer: Vec<Value> = invocation
+                    .invoke_async(&mut connection)
+                    .await
+                    .map_err(storage_error)?;
+                if index_changed(&answer) {
+                    return Ok(None);
+                }
+                let hashes = answer.split_off(1.min(answer.len()));
+                redis::from_redis_value(Value::Array(hashes))
+                    .map(Some)
+                    .map_err(|error| StorageError::corrupt(format!("token hashes: {error}")))
+            })
+            .await?;
         let mut connection = self.connection.clone();
-        let mut invocation = REMOVE_TOKENS.prepare_invoke();
-        invocation
-            .key(self.keys.token_set(device))
-            .arg(self.keys.token_prefix(device));
-        if let Some((hash_hex, now)) = one {
-            invocation.arg(hash_hex).arg(micros(now));
-        }
-        let removed: Vec<String> = invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(storage_error)?;
         for hash_hex in &removed {
             connection
                 .zrem::<_, _, ()>(self.keys.token_expiries(), expiry_member(device, hash_hex))
@@ -89,10 +129,12 @@ where
             .key(self.keys.token(rotation.device_id, &rotation.presented))
             .key(self.keys.token(rotation.device_id, &successor.hash))
             .key(self.keys.token_set(rotation.device_id))
+            .key(self.keys.seal(rotation.device_id, &rotation.presented))
             .arg(micros(rotation.now))
             .arg(successor.hash.to_hex())
             .arg(to_hex(rotation.sealed_successor.as_bytes()))
-            .arg(self.expire_at(successor.expires_at));
+            .arg(self.expire_at(successor.expires_at))
+            .arg(seal_life_ms(&rotation));
         for field in token_fields(successor) {
             invocation.arg(field);
         }
@@ -111,12 +153,27 @@ where
                 .map_err(|error| StorageError::corrupt(format!("token hash: {error}")))?,
             None => Vec::new(),
         };
+        let seal: Option<String> = match answer.next() {
+            Some(value) => redis::from_redis_value(value)
+                .map_err(|error| StorageError::corrupt(format!("token seal: {error}")))?,
+            None => None,
+        };
         let stored = if flat.is_empty() {
             None
         } else {
-            Some(record::token(rotation.presented, flat)?)
+            Some(record::token(rotation.presented, flat, seal.as_deref())?)
         };
         rotation.unconsumed(stored.as_ref())
+    }
+
+    /// Seals live in keys of their own that Redis expires once the grace has passed
+    /// ([`seal_life_ms`]), so there is nothing left for cleanup to forget.
+    async fn forget_sealed(
+        &self,
+        _consumed_before: DateTime<Utc>,
+        _batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        Ok(0)
     }
 
     async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {

@@ -193,3 +193,153 @@ async fn redis_unreachable_server_is_storage_unavailable() {
         "the driver error is kept"
     );
 }
+
+/// A client of the test server for looking at (and damaging) keys directly.
+async fn raw_connection(url: &str) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(url).unwrap();
+    client.get_multiplexed_async_connection().await.unwrap()
+}
+
+/// Deletes a device's hash behind the store's back, as a passed TTL or maxmemory would.
+async fn drop_device_hash(
+    connection: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+    id: trusted_devices_core::DeviceId,
+) {
+    let keys: Vec<String> = connection
+        .keys(format!("{prefix}:*:dev:{id}"))
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    connection.del::<_, ()>(&keys[0]).await.unwrap();
+}
+
+#[tokio::test]
+async fn redis_dangling_index_entries_never_count_against_max_devices() {
+    use trusted_devices_core::{CreateOutcome, Eviction};
+    let Some(url) = server(
+        "TD_TEST_REDIS_URL",
+        "redis_dangling_index_entries_never_count_against_max_devices",
+    ) else {
+        return;
+    };
+    let prefix = prefix("dangling");
+    let store = RedisStore::connect(&url).await.unwrap().prefix(&prefix);
+    let mut raw = raw_connection(&url).await;
+    let user = unique_user("dangling");
+    let now =
+        chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros()).unwrap();
+    let limit = |max, eviction| DeviceLimit {
+        single_login: false,
+        max_devices: std::num::NonZeroU32::new(max),
+        eviction,
+    };
+    let devices: Vec<_> = (0..3)
+        .map(|i| sample_device(&user, now + chrono::TimeDelta::seconds(i)))
+        .collect();
+    for device in &devices {
+        store
+            .create(device.clone(), limit(3, Eviction::Reject))
+            .await
+            .unwrap();
+    }
+    drop_device_hash(&mut raw, &prefix, devices[0].id).await;
+    let newcomer = sample_device(&user, now + chrono::TimeDelta::seconds(10));
+    let outcome = store
+        .create(newcomer.clone(), limit(3, Eviction::Reject))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        CreateOutcome::Created { displaced: vec![] },
+        "redis: a device whose hash has gone does not count against max_devices"
+    );
+    let created: i64 = raw
+        .zcard(format!("{prefix}:{{u:{}}}:created", tag(&user)))
+        .await
+        .unwrap();
+    assert_eq!(created, 3, "redis: the dangling entry was pruned");
+
+    // Eviction must not fail half-way on a dangling entry: the oldest one has gone.
+    drop_device_hash(&mut raw, &prefix, devices[1].id).await;
+    let last = sample_device(&user, now + chrono::TimeDelta::seconds(20));
+    let outcome = store
+        .create(last.clone(), limit(2, Eviction::EvictOldest))
+        .await
+        .unwrap();
+    let CreateOutcome::Created { displaced } = outcome else {
+        panic!("redis: eviction refused: {outcome:?}");
+    };
+    assert_eq!(
+        displaced.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![devices[2].id],
+        "redis: only a real device is evicted"
+    );
+    let listed: Vec<_> = store
+        .list(&user)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(listed, vec![newcomer.id, last.id]);
+
+    // Removing every device prunes dangling entries too.
+    drop_device_hash(&mut raw, &prefix, newcomer.id).await;
+    let removed = store.delete_all(&user).await.unwrap();
+    assert_eq!(
+        removed.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![last.id]
+    );
+    let created: i64 = raw
+        .zcard(format!("{prefix}:{{u:{}}}:created", tag(&user)))
+        .await
+        .unwrap();
+    assert_eq!(created, 0, "redis: nothing dangling is left behind");
+}
+
+/// The user's key tag, as the store writes it (base64url of the id).
+fn tag(user: &trusted_devices_core::UserId) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(user.as_str())
+}
+
+#[tokio::test]
+async fn refresh_tokens_redis_seals_expire_with_the_grace() {
+    let Some(url) = server(
+        "TD_TEST_REDIS_URL",
+        "refresh_tokens_redis_seals_expire_with_the_grace",
+    ) else {
+        return;
+    };
+    let prefix = prefix("seal");
+    let store = RedisStore::connect(&url).await.unwrap().prefix(&prefix);
+    let service =
+        trusted_devices_core::TrustedDevices::builder(trusted_devices_core::KeyRing::new(
+            trusted_devices_core::SigningKey::new("k", &[1u8; 32]).unwrap(),
+        ))
+        .devices(Arc::new(store.clone()))
+        .tokens(Arc::new(store))
+        .build(); // grace 10 s
+    let login = service
+        .login(unique_user("seal"), trusted_devices_core::DeviceInfo::new())
+        .await
+        .unwrap();
+    service
+        .refresh(login.tokens.refresh_token.expose(), None)
+        .await
+        .unwrap();
+    let mut raw = raw_connection(&url).await;
+    let seals: Vec<String> = raw.keys(format!("{prefix}:*:seal:*")).await.unwrap();
+    assert_eq!(seals.len(), 1, "{seals:?}");
+    let ttl: i64 = raw.pttl(&seals[0]).await.unwrap();
+    assert!(
+        ttl > 0 && ttl <= 11_000,
+        "refresh tokens: the seal is forgotten once the grace (10 s, plus 1 s) has passed: {ttl} ms"
+    );
+    let token_keys: Vec<String> = raw.keys(format!("{prefix}:*:rt:*")).await.unwrap();
+    for key in token_keys {
+        let sealed: Option<String> = raw.hget(&key, "sealed").await.unwrap();
+        assert_eq!(sealed, None, "no seal is kept in a token record: {key}");
+    }
+}

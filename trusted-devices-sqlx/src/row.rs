@@ -89,13 +89,14 @@ pub(crate) struct TokenRow {
 impl TokenRow {
     pub(crate) fn into_record(self) -> Result<RefreshRecord, StorageError> {
         let rotated = match (self.rotated_at, self.successor_hash, self.sealed_successor) {
-            (Some(at), Some(successor), Some(sealed)) => Some(Rotated {
+            (Some(at), Some(successor), sealed) => Some(Rotated {
                 at,
                 successor: RefreshTokenHash::from_bytes(bytes32("successor_hash", &successor)?),
-                sealed_successor: SealedSuccessor::from_bytes(bytes32(
-                    "sealed_successor",
-                    &sealed,
-                )?),
+                // Forgotten once the reuse grace has passed.
+                sealed_successor: sealed
+                    .map(|sealed| bytes32("sealed_successor", &sealed))
+                    .transpose()?
+                    .map(SealedSuccessor::from_bytes),
             }),
             (None, None, None) => None,
             _ => return Err(StorageError::corrupt("a half-rotated refresh token")),

@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::io::Write as _;
 use std::sync::Arc;
 
@@ -91,7 +93,14 @@ async fn postgres_migrate_is_safe_when_servers_start_at_once() {
         .fetch_one(handles[0].pool())
         .await
         .unwrap();
-    assert_eq!(applied, 1, "each migration is recorded once");
+    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        usize::try_from(applied).unwrap(),
+        shipped,
+        "each migration is recorded once"
+    );
 }
 
 #[tokio::test]
@@ -127,4 +136,32 @@ async fn postgres_lost_connection_is_storage_unavailable() {
         .await
         .unwrap_err();
     assert!(matches!(error, StorageError::Unavailable(_)), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_tokens_postgres_forgets_seals_after_the_grace() {
+    let Some(url) = postgres_url("refresh_tokens_postgres_forgets_seals_after_the_grace") else {
+        return;
+    };
+    let store = PostgresStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let counts = |user: String| {
+        let store = store.clone();
+        async move {
+            sqlx::query_as(
+                "SELECT COUNT(sealed_successor), COUNT(rotated_at) FROM td_refresh_tokens \
+                 WHERE user_id = $1",
+            )
+            .bind(user)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+        }
+    };
+    common::refresh_tokens_seals_are_forgotten_after_the_grace(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        counts,
+    )
+    .await;
 }

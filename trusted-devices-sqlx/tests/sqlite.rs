@@ -7,6 +7,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::sync::Arc;
 
 use trusted_devices_core::testing::{Stores, run_conformance};
@@ -140,4 +142,70 @@ mod tempdir {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
+}
+
+async fn sqlite_seal_counts(store: &SqliteStore, user: String) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT COUNT(sealed_successor), COUNT(rotated_at) FROM td_refresh_tokens \
+         WHERE user_id = ?1",
+    )
+    .bind(user)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn refresh_tokens_sqlite_forgets_seals_after_the_grace() {
+    let (_dir, url) = temp_db();
+    let store = SqliteStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    common::refresh_tokens_seals_are_forgotten_after_the_grace(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        |user| sqlite_seal_counts(&store, user),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_tokens_sqlite_answers_forged_tokens_without_the_write_lock() {
+    use trusted_devices_core::{DeviceId, OsRandom, RefreshToken, RotateOutcome, Rotation};
+    let (_dir, url) = temp_db();
+    let store = SqliteStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    // Another server holds SQLite's only write lock for the whole check.
+    let mut holder = store.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
+    sqlx::query("DELETE FROM td_refresh_tokens WHERE 0")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let device = DeviceId::generate(now, &OsRandom);
+    let (forged, successor) = (
+        RefreshToken::generate(device, &OsRandom),
+        RefreshToken::generate(device, &OsRandom),
+    );
+    let rotation = Rotation {
+        presented: forged.hash(),
+        device_id: device,
+        successor: trusted_devices_core::RefreshRecord {
+            hash: successor.hash(),
+            device_id: device,
+            user_id: trusted_devices_core::testing::unique_user("forged"),
+            issued_at: now,
+            expires_at: now + chrono::TimeDelta::days(1),
+            rotated: None,
+        },
+        sealed_successor: forged.seal(&successor),
+        now,
+        grace: chrono::TimeDelta::seconds(10),
+    };
+    // Taking the lock would wait out the busy timeout and fail as unavailable.
+    let outcome = store.rotate(rotation).await;
+    assert!(
+        matches!(outcome, Ok(RotateOutcome::NotFound)),
+        "a forged token is answered from a read: {outcome:?}"
+    );
+    holder.rollback().await.unwrap();
 }

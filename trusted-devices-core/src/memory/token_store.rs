@@ -48,6 +48,24 @@ impl State {
     }
 }
 
+impl State {
+    fn forget_sealed_of(&mut self, device: DeviceId, consumed_before: DateTime<Utc>) {
+        let Some(hashes) = self.by_device.get(&device) else {
+            return;
+        };
+        for hash in hashes {
+            if let Some(rotated) = self
+                .records
+                .get_mut(hash)
+                .and_then(|record| record.rotated.as_mut())
+                .filter(|rotated| rotated.at < consumed_before)
+            {
+                rotated.sealed_successor = None;
+            }
+        }
+    }
+}
+
 impl MemoryTokenStore {
     /// An empty store.
     #[must_use]
@@ -59,6 +77,12 @@ impl MemoryTokenStore {
     #[must_use]
     pub fn len(&self) -> usize {
         self.lock().records.len()
+    }
+
+    /// The stored record of a token, consumed or not: for tests that look at what is kept.
+    #[must_use]
+    pub fn record(&self, hash: &RefreshTokenHash) -> Option<RefreshRecord> {
+        self.lock().records.get(hash).cloned()
     }
 
     /// Whether no record is stored.
@@ -89,8 +113,27 @@ impl TokenStore for MemoryTokenStore {
         if let Some(record) = stored {
             record.rotated = Some(rotation.rotated());
         }
+        state.forget_sealed_of(rotation.device_id, rotation.forget_sealed_before());
         state.insert(rotation.successor);
         Ok(RotateOutcome::Rotated)
+    }
+
+    async fn forget_sealed(
+        &self,
+        consumed_before: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        let mut state = self.lock();
+        let batch = usize::try_from(batch.get()).unwrap_or(usize::MAX);
+        let forgotten = state
+            .records
+            .values_mut()
+            .filter_map(|record| record.rotated.as_mut())
+            .filter(|rotated| rotated.sealed_successor.is_some() && rotated.at < consumed_before)
+            .take(batch)
+            .map(|rotated| rotated.sealed_successor = None)
+            .count();
+        Ok(u64::try_from(forgotten).unwrap_or(u64::MAX))
     }
 
     async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {

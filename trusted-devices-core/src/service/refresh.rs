@@ -30,9 +30,6 @@ impl TrustedDevices {
             .get(presented.device_id())
             .await?
             .ok_or(Error::RefreshTokenInvalid)?;
-        if device.has_ended(now) {
-            return Err(Error::RefreshTokenExpired);
-        }
         let successor = RefreshToken::generate(device.id, self.inner.random.as_ref());
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout_delta();
         let rotation = Rotation {
@@ -43,7 +40,17 @@ impl TrustedDevices {
             now,
             grace: self.inner.policy.refresh_reuse_grace_delta(),
         };
+        // The store is asked before the device's state is told: a forged token (a real
+        // device id with a random secret) learns nothing but `refresh_token_invalid`.
         match self.inner.tokens.rotate(rotation).await? {
+            RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
+            RotateOutcome::Reused { device_id, user_id } => {
+                self.revoke_after_reuse(user_id, device_id).await?;
+                Err(Error::RefreshTokenReused)
+            }
+            RotateOutcome::Expired => Err(Error::RefreshTokenExpired),
+            // The secret matched a stored record, so the session's end may be told.
+            _ if device.has_ended(now) => Err(Error::RefreshTokenExpired),
             RotateOutcome::Rotated => {
                 let sighting = self.sighting(now, client_ip);
                 let extended = self
@@ -61,12 +68,6 @@ impl TrustedDevices {
             RotateOutcome::Replayed { sealed_successor } => {
                 Ok(self.issue_pair(&device, presented.unseal(&sealed_successor), now))
             }
-            RotateOutcome::Reused { device_id, user_id } => {
-                self.revoke_after_reuse(user_id, device_id).await?;
-                Err(Error::RefreshTokenReused)
-            }
-            RotateOutcome::Expired => Err(Error::RefreshTokenExpired),
-            RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
         }
     }
 

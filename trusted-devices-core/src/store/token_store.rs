@@ -32,8 +32,13 @@ pub struct Rotated {
     pub at: DateTime<Utc>,
     /// The hash of its successor.
     pub successor: RefreshTokenHash,
-    /// The successor's secret, sealed with the consumed token.
-    pub sealed_successor: SealedSuccessor,
+    /// The successor's secret, sealed with the consumed token; `None` once forgotten.
+    ///
+    /// A seal is needed only within the reuse grace. Kept longer, a copy of the database
+    /// plus any old consumed token would unseal the chain forward to the live token, so
+    /// stores forget it once the grace has passed ([`Rotation::forget_sealed_before`],
+    /// [`TokenStore::forget_sealed`]); the record itself stays for reuse detection.
+    pub sealed_successor: Option<SealedSuccessor>,
 }
 
 /// One refresh: consume `presented` and store `successor`, as a single compare-and-swap.
@@ -65,15 +70,16 @@ impl Rotation {
             return Some(RotateOutcome::NotFound);
         };
         if let Some(rotated) = record.rotated {
-            return Some(if self.now - rotated.at <= self.grace {
-                RotateOutcome::Replayed {
-                    sealed_successor: rotated.sealed_successor,
+            let within_grace = self.now - rotated.at <= self.grace;
+            return Some(match rotated.sealed_successor {
+                Some(sealed_successor) if within_grace => {
+                    RotateOutcome::Replayed { sealed_successor }
                 }
-            } else {
-                RotateOutcome::Reused {
+                // Past the grace, or the seal already forgotten: theft is assumed.
+                _ => RotateOutcome::Reused {
                     device_id: record.device_id,
                     user_id: record.user_id.clone(),
-                }
+                },
             });
         }
         if self.now >= record.expires_at {
@@ -99,8 +105,15 @@ impl Rotation {
         Rotated {
             at: self.now,
             successor: self.successor.hash,
-            sealed_successor: self.sealed_successor,
+            sealed_successor: Some(self.sealed_successor),
         }
+    }
+
+    /// Seals of this device's tokens consumed strictly before this instant are past the
+    /// grace: the store forgets them in the same atomic operation as the rotation.
+    #[must_use]
+    pub fn forget_sealed_before(&self) -> DateTime<Utc> {
+        self.now - self.grace
     }
 }
 
@@ -146,8 +159,18 @@ pub trait TokenStore: Send + Sync {
     /// Deletes every token of these devices; returns how many records went.
     async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError>;
 
+    /// Forgets the sealed successor of at most `batch` records consumed strictly before
+    /// `consumed_before` (the cleanup's `now` less the reuse grace), keeping the records
+    /// for reuse detection; returns how many seals went. A store whose seals expire by
+    /// themselves (a key TTL) may answer 0.
+    async fn forget_sealed(
+        &self,
+        consumed_before: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError>;
+
     /// Deletes at most `batch` records whose `expires_at` is at or before `now`; returns how
-    /// many went.
+    /// many went. Consumed records that have not expired stay: reuse detection needs them.
     async fn delete_expired(
         &self,
         now: DateTime<Utc>,

@@ -59,7 +59,9 @@ async fn concurrent_creates(
 fn created(outcome: CreateOutcome) -> Vec<crate::domain::Device> {
     match outcome {
         CreateOutcome::Created { displaced } => displaced,
-        CreateOutcome::LimitReached => panic!("conformance: create unexpectedly hit the limit"),
+        CreateOutcome::LimitReached => {
+            panic!("conformance (rule L): create unexpectedly hit the limit")
+        }
     }
 }
 
@@ -75,29 +77,33 @@ pub async fn create_then_get_round_trips_every_field(handles: &Handles) {
     );
     assert!(
         displaced.is_empty(),
-        "conformance: an unlimited create displaced devices"
+        "conformance (SPEC §2, device record): an unlimited create displaced devices"
     );
     let read = pick(handles, 1).get(device.id).await.unwrap();
     assert_eq!(
         read.as_ref(),
         Some(&device),
-        "conformance: get must return every field as written"
+        "conformance (SPEC §2, device record): get must return every field as written"
     );
     let listed = repo.list(&user).await.unwrap();
     assert_eq!(
         listed,
         vec![device],
-        "conformance: list must return every field as written"
+        "conformance (SPEC §2, device record): list must return every field as written"
     );
 }
 
 /// `list` returns the user's devices only, by `created_at` then id.
+///
+/// Twelve devices, two of them created at the same instant (the id breaks the tie), written
+/// in an order that is neither sorted nor reversed: a store answering in insertion or hash
+/// order passes by chance once in 12! (about 2 × 10⁻⁹) runs, not once in six.
 pub async fn list_is_per_user_and_ordered_by_creation(handles: &Handles) {
     let repo = pick(handles, 0);
     let (alice, bob) = (unique_user("list-a"), unique_user("list-b"));
     let base = base_time();
     let mut expected = Vec::new();
-    for minutes in [30, 10, 20] {
+    for minutes in [30, 10, 20, 110, 50, 90, 0, 70, 100, 40, 60, 60] {
         let device = sample_device(&alice, base + TimeDelta::minutes(minutes));
         repo.create(device.clone(), DeviceLimit::NONE)
             .await
@@ -108,17 +114,28 @@ pub async fn list_is_per_user_and_ordered_by_creation(handles: &Handles) {
         .await
         .unwrap();
     expected.sort_by_key(|d| (d.created_at, d.id));
+    let listed = repo.list(&alice).await.unwrap();
+    let order = |devices: &[crate::domain::Device]| -> Vec<_> {
+        devices.iter().map(|d| (d.created_at, d.id)).collect()
+    };
     assert_eq!(
-        repo.list(&alice).await.unwrap(),
-        expected,
-        "conformance: list order or isolation"
+        order(&listed),
+        order(&expected),
+        "conformance (rule L, list): a user's devices by created_at, then id"
+    );
+    assert_eq!(
+        listed, expected,
+        "conformance (list): every field as written"
     );
     assert_eq!(
         repo.list(&bob).await.unwrap().len(),
         1,
-        "conformance: users are isolated"
+        "conformance (list): users are isolated"
     );
-    assert!(repo.list(&unique_user("nobody")).await.unwrap().is_empty());
+    assert!(
+        repo.list(&unique_user("nobody")).await.unwrap().is_empty(),
+        "conformance (list): an unknown user has no device"
+    );
 }
 
 /// Update and delete with another user's id find nothing and change nothing.
@@ -133,22 +150,32 @@ pub async fn other_users_devices_are_out_of_reach(handles: &Handles) {
         name: Some(DeviceName::new("stolen").unwrap()),
         ..DevicePatch::default()
     };
+    let rule = "conformance (rule A, another user's device): out of reach";
     assert_eq!(
         repo.update(&intruder, device.id, &patch).await.unwrap(),
-        None
+        None,
+        "{rule}: update"
     );
-    assert_eq!(repo.delete(&intruder, device.id).await.unwrap(), None);
+    assert_eq!(
+        repo.delete(&intruder, device.id).await.unwrap(),
+        None,
+        "{rule}: delete"
+    );
     assert!(
         repo.delete_others(&intruder, device.id)
             .await
             .unwrap()
-            .is_empty()
+            .is_empty(),
+        "{rule}: delete_others"
     );
-    assert!(repo.delete_all(&intruder).await.unwrap().is_empty());
+    assert!(
+        repo.delete_all(&intruder).await.unwrap().is_empty(),
+        "{rule}: delete_all"
+    );
     assert_eq!(
         repo.get(device.id).await.unwrap(),
         Some(device),
-        "conformance: another user's calls must leave the device as it was"
+        "conformance (rule A, another user's device): another user's calls must leave the device as it was"
     );
 }
 
@@ -170,7 +197,11 @@ pub async fn update_applies_only_the_given_fields(handles: &Handles) {
         .update(&user, device.id, &rename)
         .await
         .unwrap();
-    assert_eq!(updated.as_ref(), Some(&expected), "conformance: rename");
+    assert_eq!(
+        updated.as_ref(),
+        Some(&expected),
+        "conformance (rule A, update): rename"
+    );
     let flags = DevicePatch {
         can_delete_other_devices: Some(false),
         can_update_other_devices: Some(true),
@@ -181,9 +212,13 @@ pub async fn update_applies_only_the_given_fields(handles: &Handles) {
     assert_eq!(
         updated.as_ref(),
         Some(&expected),
-        "conformance: permission flags"
+        "conformance (rule A, update): permission flags"
     );
-    assert_eq!(repo.get(device.id).await.unwrap(), Some(expected));
+    assert_eq!(
+        repo.get(device.id).await.unwrap(),
+        Some(expected),
+        "conformance (rule A, update): the change is stored"
+    );
 }
 
 /// `record_seen` writes only when the stored `last_seen_at` is at or before the
@@ -207,11 +242,11 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
     let read = repo.get(device.id).await.unwrap().unwrap();
     assert_eq!(
         read.last_seen_at, base,
-        "conformance: a fresh sighting must not be rewritten"
+        "conformance (SPEC §2, touch_interval): a fresh sighting must not be rewritten"
     );
     assert_eq!(
         read.last_ip, device.last_ip,
-        "conformance: last_ip follows last_seen_at"
+        "conformance (SPEC §2, touch_interval): last_ip follows last_seen_at"
     );
     let due = Sighting {
         stale_before: base,
@@ -221,11 +256,11 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
     let read = repo.get(device.id).await.unwrap().unwrap();
     assert_eq!(
         read.last_seen_at, at,
-        "conformance: stale_before is inclusive"
+        "conformance (SPEC §2, touch_interval): stale_before is inclusive"
     );
     assert_eq!(
         read.last_ip, ip,
-        "conformance: last_ip is written with last_seen_at"
+        "conformance (SPEC §2, touch_interval): last_ip is written with last_seen_at"
     );
     let unknown_ip = Sighting {
         at: at + TimeDelta::minutes(10),
@@ -234,10 +269,13 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
     };
     repo.record_seen(device.id, unknown_ip).await.unwrap();
     let read = repo.get(device.id).await.unwrap().unwrap();
-    assert_eq!(read.last_seen_at, unknown_ip.at);
+    assert_eq!(
+        read.last_seen_at, unknown_ip.at,
+        "conformance (SPEC §2, touch_interval): a sighting without an address"
+    );
     assert_eq!(
         read.last_ip, ip,
-        "conformance: an unknown address keeps the last one"
+        "conformance (SPEC §2, touch_interval): an unknown address keeps the last one"
     );
 }
 
@@ -265,11 +303,11 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
         .unwrap();
     assert_eq!(
         extended.idle_expires_at, deadline,
-        "conformance: the idle deadline moves"
+        "conformance (rule R, idle deadline): the idle deadline moves"
     );
     assert_eq!(
         extended.last_seen_at, base,
-        "conformance: a sighting inside touch_interval"
+        "conformance (rule R, idle deadline): a sighting inside touch_interval"
     );
     let later = at + TimeDelta::days(1);
     let due = Sighting {
@@ -282,17 +320,29 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(extended.idle_expires_at, later + TimeDelta::days(30));
-    assert_eq!(extended.last_seen_at, later);
+    assert_eq!(
+        extended.idle_expires_at,
+        later + TimeDelta::days(30),
+        "conformance (rule R, idle deadline): extended"
+    );
+    assert_eq!(
+        extended.last_seen_at, later,
+        "conformance (rule R, idle deadline): seen when extended"
+    );
     assert_eq!(
         extended.session_expires_at, device.session_expires_at,
-        "conformance: the absolute deadline never moves"
+        "conformance (rule R, idle deadline): the absolute deadline never moves"
     );
-    assert_eq!(repo.get(device.id).await.unwrap(), Some(extended));
+    assert_eq!(
+        repo.get(device.id).await.unwrap(),
+        Some(extended),
+        "conformance (rule R, idle deadline): stored"
+    );
     let gone = sample_device(&user, base);
     assert_eq!(
         repo.extend_idle(gone.id, due, deadline).await.unwrap(),
-        None
+        None,
+        "conformance (rule R, idle deadline): a missing device is not extended"
     );
 }
 
@@ -312,19 +362,35 @@ pub async fn deletes_remove_exactly_their_devices(handles: &Handles) {
     let [first, second, third, fourth] = [0, 1, 2, 3].map(|i| devices[i].clone());
     assert_eq!(
         repo.delete(&user, first.id).await.unwrap(),
-        Some(first.clone())
+        Some(first.clone()),
+        "conformance (rule A, revocation): delete returns the device"
     );
     assert_eq!(
         repo.delete(&user, first.id).await.unwrap(),
         None,
-        "deleted twice"
+        "conformance (rule A, revocation): deleted twice"
     );
     let mut others = repo.delete_others(&user, second.id).await.unwrap();
     others.sort_by_key(|d| d.created_at);
-    assert_eq!(others, vec![third, fourth], "conformance: delete_others");
-    assert_eq!(repo.list(&user).await.unwrap(), vec![second.clone()]);
-    assert_eq!(repo.delete_all(&user).await.unwrap(), vec![second]);
-    assert!(repo.list(&user).await.unwrap().is_empty());
+    assert_eq!(
+        others,
+        vec![third, fourth],
+        "conformance (rule A, revocation): delete_others"
+    );
+    assert_eq!(
+        repo.list(&user).await.unwrap(),
+        vec![second.clone()],
+        "conformance (rule A, revocation): delete_others keeps the acting device"
+    );
+    assert_eq!(
+        repo.delete_all(&user).await.unwrap(),
+        vec![second],
+        "conformance (rule U): delete_all returns what it removed"
+    );
+    assert!(
+        repo.list(&user).await.unwrap().is_empty(),
+        "conformance (rule U): delete_all leaves nothing"
+    );
 }
 
 /// Rule L: with `Reject`, 50 concurrent logins leave exactly `max` devices.
@@ -376,7 +442,11 @@ pub async fn rule_l_eviction_picks_least_recently_used(handles: &Handles) {
         vec![devices[1].clone()],
         "rule L: least recently used goes first"
     );
-    assert_eq!(repo.list(&user).await.unwrap().len(), 3);
+    assert_eq!(
+        repo.list(&user).await.unwrap().len(),
+        3,
+        "rule L: eviction keeps max_devices"
+    );
 }
 
 /// Rule L: `EvictOldest` removes the device created first, and enough of them to fit.
@@ -404,7 +474,11 @@ pub async fn rule_l_eviction_picks_oldest(handles: &Handles) {
         vec![devices[1].clone(), devices[2].clone()],
         "rule L: oldest go first, as many as needed to fit"
     );
-    assert_eq!(repo.list(&user).await.unwrap().len(), 2);
+    assert_eq!(
+        repo.list(&user).await.unwrap().len(),
+        2,
+        "rule L: eviction keeps max_devices"
+    );
 }
 
 /// Rule L: with eviction, 50 concurrent logins all succeed and leave exactly `max` devices.

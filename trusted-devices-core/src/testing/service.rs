@@ -245,7 +245,10 @@ pub async fn rule_c_cleanup_reports_expired_devices(stores: &Stores) {
         1,
         "rule C: cleanup removed the wrong devices"
     );
-    assert_eq!(devices[0].id, live.device.id);
+    assert_eq!(
+        devices[0].id, live.device.id,
+        "rule C: the live device stays"
+    );
     let refresh = service
         .refresh(expired.tokens.refresh_token.expose(), None)
         .await;

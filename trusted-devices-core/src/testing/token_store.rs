@@ -24,6 +24,7 @@ pub async fn run_token_store_suite(handles: &Handles) {
     rule_r_concurrent_rotations_yield_one_successor(handles).await;
     revoking_devices_removes_only_their_tokens(handles).await;
     rule_c_expired_tokens_go_in_batches(handles).await;
+    rule_c_cleanup_keeps_consumed_records_until_they_expire(handles).await;
 }
 
 /// A token of a fresh device, its record, and the means to rotate it.
@@ -407,6 +408,46 @@ pub async fn rule_c_expired_tokens_go_in_batches(handles: &Handles) {
         outcome,
         RotateOutcome::Rotated,
         "rule C: a live record was removed"
+    );
+    store.revoke_devices(&[chain.device]).await.unwrap();
+}
+
+/// Rules C and R: `delete_expired` removes only records past `expires_at`. A consumed record
+/// that has not expired stays, or reuse detection would silently end at every cleanup: a
+/// stolen, already-rotated token would answer "not found" instead of revoking its device.
+pub async fn rule_c_cleanup_keeps_consumed_records_until_they_expire(handles: &Handles) {
+    let store = pick(handles, 0);
+    let now = expiry_base_time();
+    let chain = Chain::new("cleanup-consumed", now);
+    let (first, second, thief) = (chain.token(), chain.token(), chain.token());
+    store
+        .insert(chain.record(&first, now, TimeDelta::days(1)))
+        .await
+        .unwrap();
+    let rotated = store
+        .rotate(chain.rotation(&first, &second, now, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        rotated,
+        RotateOutcome::Rotated,
+        "rule R: a live token rotates"
+    );
+    let later = now + TimeDelta::hours(1);
+    let batch = NonZeroU32::new(100).unwrap();
+    while pick(handles, 1).delete_expired(later, batch).await.unwrap() == u64::from(batch.get()) {}
+    let replay = store
+        .rotate(chain.rotation(&first, &thief, later, GRACE))
+        .await
+        .unwrap();
+    assert_eq!(
+        replay,
+        RotateOutcome::Reused {
+            device_id: chain.device,
+            user_id: chain.user.clone()
+        },
+        "rule C / rule R: delete_expired removed a consumed record that had not expired, \
+         so its reuse went undetected"
     );
     store.revoke_devices(&[chain.device]).await.unwrap();
 }

@@ -1,18 +1,25 @@
 -- Rule R's compare-and-swap: consumes a live, unconsumed token and stores its successor.
--- KEYS: presented token hash, successor token hash, the device's token set.
+-- KEYS: 1 presented token hash, 2 successor token hash, 3 the device's token set, 4 the
+-- presented token's seal key.
 -- ARGV: 1 now, 2 successor hash (hex), 3 sealed successor (hex), 4 successor expire-at ms,
--- then field/value pairs of the successor from 5 on.
--- Returns {1} when rotated; else {0, the presented token's hash fields} (empty when
--- unknown) so that the caller applies rule R to what is stored.
-local presented, successor, set = KEYS[1], KEYS[2], KEYS[3]
+-- 5 how long the seal is kept (ms: the reuse grace and a margin), then field/value pairs of
+-- the successor from 6 on.
+-- The sealed successor lives in its own key that Redis forgets once the grace has passed;
+-- the consumed record stays for reuse detection.
+-- Returns {1} when rotated; else {0, the presented token's hash fields (empty when
+-- unknown), its seal (false when forgotten)} so that the caller applies rule R.
+local presented, successor, set, seal = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local stored = redis.call('HGETALL', presented)
-if #stored == 0 then return {0, stored} end
+if #stored == 0 then return {0, stored, false} end
 local rotated = redis.call('HGET', presented, 'rotated_at')
 local expires = tonumber(redis.call('HGET', presented, 'expires'))
-if rotated ~= false or tonumber(ARGV[1]) >= expires then return {0, stored} end
-redis.call('HSET', presented, 'rotated_at', ARGV[1], 'successor', ARGV[2], 'sealed', ARGV[3])
+if rotated ~= false or tonumber(ARGV[1]) >= expires then
+  return {0, stored, redis.call('GET', seal)}
+end
+redis.call('HSET', presented, 'rotated_at', ARGV[1], 'successor', ARGV[2])
+redis.call('SET', seal, ARGV[3], 'PX', ARGV[5])
 local fields = {}
-for i = 5, #ARGV do table.insert(fields, ARGV[i]) end
+for i = 6, #ARGV do table.insert(fields, ARGV[i]) end
 redis.call('HSET', successor, unpack(fields))
 redis.call('PEXPIREAT', successor, ARGV[4])
 redis.call('SADD', set, ARGV[2])

@@ -14,11 +14,19 @@ use crate::row::TokenRow;
 /// Consumes the presented token and inserts its successor in one statement: the `UPDATE`
 /// matches only a live, unconsumed token, and the `INSERT` runs only if it matched. Two
 /// concurrent rotations serialize on the row; the second finds it consumed.
+///
+/// With a rotation, the seals of the device's tokens consumed before the grace
+/// (`$10`) are forgotten (rule R): the second `UPDATE` sees the statement's snapshot, so it
+/// never touches the row being consumed.
 const ROTATE: &str = "WITH consumed AS ( \
        UPDATE td_refresh_tokens \
        SET rotated_at = $3, successor_hash = $4, sealed_successor = $5 \
        WHERE hash = $1 AND device_id = $2 AND rotated_at IS NULL AND expires_at > $3 \
-       RETURNING hash) \
+       RETURNING hash), \
+     forgotten AS ( \
+       UPDATE td_refresh_tokens SET sealed_successor = NULL \
+       WHERE device_id = $2 AND rotated_at < $10 AND sealed_successor IS NOT NULL \
+         AND EXISTS (SELECT 1 FROM consumed)) \
      INSERT INTO td_refresh_tokens (hash, device_id, user_id, issued_at, expires_at) \
      SELECT $4, $6, $7, $8, $9 FROM consumed";
 
@@ -69,6 +77,7 @@ impl TokenStore for PostgresStore {
             .bind(successor.user_id.as_str())
             .bind(successor.issued_at)
             .bind(successor.expires_at)
+            .bind(rotation.forget_sealed_before())
             .execute(&self.pool)
             .await
             .map_err(storage_error)?;
@@ -94,6 +103,25 @@ impl TokenStore for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(storage_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn forget_sealed(
+        &self,
+        consumed_before: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        let done = sqlx::query(
+            "UPDATE td_refresh_tokens SET sealed_successor = NULL WHERE hash IN \
+             (SELECT hash FROM td_refresh_tokens \
+              WHERE sealed_successor IS NOT NULL AND rotated_at < $1 \
+              LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(consumed_before)
+        .bind(i64::from(batch.get()))
+        .execute(&self.pool)
+        .await
+        .map_err(storage_error)?;
         Ok(done.rows_affected())
     }
 

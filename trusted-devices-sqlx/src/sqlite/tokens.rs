@@ -3,6 +3,7 @@ use std::num::NonZeroU32;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, Transaction};
 use trusted_devices_core::{
     DeviceId, RefreshRecord, RotateOutcome, Rotation, StorageError, TokenStore,
 };
@@ -18,6 +19,11 @@ const INSERT: &str = "INSERT INTO td_refresh_tokens (hash, device_id, user_id, i
 const CONSUME: &str = "UPDATE td_refresh_tokens \
      SET rotated_at = ?3, successor_hash = ?4, sealed_successor = ?5 \
      WHERE hash = ?1 AND device_id = ?2 AND rotated_at IS NULL AND expires_at > ?3";
+
+/// Rule R: the seals of a device's tokens consumed before the grace are forgotten with
+/// each rotation of that device.
+const FORGET_DEVICE_SEALS: &str = "UPDATE td_refresh_tokens SET sealed_successor = NULL \
+     WHERE device_id = ?1 AND rotated_at < ?2 AND sealed_successor IS NOT NULL";
 
 const SELECT_TOKEN: &str = "SELECT hash, device_id, user_id, issued_at, expires_at, rotated_at, \
      successor_hash, sealed_successor FROM td_refresh_tokens WHERE hash = ?1";
@@ -36,6 +42,22 @@ fn record(row: &SqliteRow) -> Result<RefreshRecord, StorageError> {
     .into_record()
 }
 
+impl SqliteStore {
+    /// The stored record of the presented token, read in `tx` or from the pool.
+    async fn stored_token(
+        &self,
+        rotation: &Rotation,
+        tx: Option<&mut Transaction<'static, Sqlite>>,
+    ) -> Result<Option<RefreshRecord>, StorageError> {
+        let query = sqlx::query(SELECT_TOKEN).bind(rotation.presented.as_bytes().as_slice());
+        let row = match tx {
+            Some(tx) => query.fetch_optional(&mut **tx).await,
+            None => query.fetch_optional(&self.pool).await,
+        };
+        row.map_err(storage_error)?.as_ref().map(record).transpose()
+    }
+}
+
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn insert(&self, record: RefreshRecord) -> Result<(), StorageError> {
@@ -52,6 +74,12 @@ impl TokenStore for SqliteStore {
     }
 
     async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome, StorageError> {
+        // Look first, without a lock: an unknown (forged), expired or consumed token is
+        // answered from a read, so that a flood of them cannot contend the only write lock.
+        let stored = self.stored_token(&rotation, None).await?;
+        if let Some(outcome) = rotation.refusal(stored.as_ref()) {
+            return Ok(outcome);
+        }
         let successor = &rotation.successor;
         // The write lock makes the consume, the insert and the read one atomic step.
         let mut tx = self.write_transaction().await?;
@@ -74,20 +102,37 @@ impl TokenStore for SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(storage_error)?;
+            sqlx::query(FORGET_DEVICE_SEALS)
+                .bind(rotation.device_id.as_uuid())
+                .bind(micros(rotation.forget_sealed_before()))
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
             tx.commit().await.map_err(storage_error)?;
             return Ok(RotateOutcome::Rotated);
         }
-        // Not consumed: it was unknown, expired or already rotated. Rule R decides which.
-        let stored = sqlx::query(SELECT_TOKEN)
-            .bind(rotation.presented.as_bytes().as_slice())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(storage_error)?
-            .as_ref()
-            .map(record)
-            .transpose()?;
+        // Another rotation won since the look. Rule R decides from what is stored now.
+        let stored = self.stored_token(&rotation, Some(&mut tx)).await?;
         tx.rollback().await.map_err(storage_error)?;
         rotation.unconsumed(stored.as_ref())
+    }
+
+    async fn forget_sealed(
+        &self,
+        consumed_before: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        let done = sqlx::query(
+            "UPDATE td_refresh_tokens SET sealed_successor = NULL WHERE hash IN \
+             (SELECT hash FROM td_refresh_tokens \
+              WHERE sealed_successor IS NOT NULL AND rotated_at < ?1 LIMIT ?2)",
+        )
+        .bind(micros(consumed_before))
+        .bind(i64::from(batch.get()))
+        .execute(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        Ok(done.rows_affected())
     }
 
     async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {

@@ -1,0 +1,168 @@
+//! The conformance suite must fail a store that breaks its rules: each check here is run
+//! against a deliberately broken store (a mutant) and must panic, every time.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use trusted_devices_core::memory::{MemoryDeviceRepository, MemoryTokenStore};
+use trusted_devices_core::testing::device_repository::list_is_per_user_and_ordered_by_creation;
+use trusted_devices_core::testing::token_store::rule_c_cleanup_keeps_consumed_records_until_they_expire;
+use trusted_devices_core::{
+    CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository, RefreshRecord,
+    RotateOutcome, Rotation, Sighting, StorageError, TokenStore, UserId,
+};
+
+/// Runs a check in its own task and answers whether it panicked.
+async fn panics(check: impl Future<Output = ()> + Send + 'static) -> bool {
+    tokio::spawn(check)
+        .await
+        .is_err_and(|error| error.is_panic())
+}
+
+/// A repository whose `list` answers in hash-map order, as a store without `ORDER BY` may.
+#[derive(Default)]
+struct HashOrderedList(MemoryDeviceRepository);
+
+#[async_trait]
+impl DeviceRepository for HashOrderedList {
+    async fn create(
+        &self,
+        device: Device,
+        limit: DeviceLimit,
+    ) -> Result<CreateOutcome, StorageError> {
+        self.0.create(device, limit).await
+    }
+    async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError> {
+        self.0.get(id).await
+    }
+    async fn list(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
+        let by_id: HashMap<DeviceId, Device> = self
+            .0
+            .list(user)
+            .await?
+            .into_iter()
+            .map(|device| (device.id, device))
+            .collect();
+        Ok(by_id.into_values().collect())
+    }
+    async fn update(
+        &self,
+        user: &UserId,
+        id: DeviceId,
+        patch: &DevicePatch,
+    ) -> Result<Option<Device>, StorageError> {
+        self.0.update(user, id, patch).await
+    }
+    async fn record_seen(&self, id: DeviceId, sighting: Sighting) -> Result<(), StorageError> {
+        self.0.record_seen(id, sighting).await
+    }
+    async fn extend_idle(
+        &self,
+        id: DeviceId,
+        sighting: Sighting,
+        idle_expires_at: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError> {
+        self.0.extend_idle(id, sighting, idle_expires_at).await
+    }
+    async fn delete(&self, user: &UserId, id: DeviceId) -> Result<Option<Device>, StorageError> {
+        self.0.delete(user, id).await
+    }
+    async fn delete_others(
+        &self,
+        user: &UserId,
+        keep: DeviceId,
+    ) -> Result<Vec<Device>, StorageError> {
+        self.0.delete_others(user, keep).await
+    }
+    async fn delete_all(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
+        self.0.delete_all(user).await
+    }
+    async fn delete_expired(
+        &self,
+        now: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<Vec<Device>, StorageError> {
+        self.0.delete_expired(now, batch).await
+    }
+}
+
+/// A token store whose cleanup also deletes every consumed record, expired or not.
+#[derive(Default)]
+struct CleanupForgetsConsumed {
+    inner: MemoryTokenStore,
+    consumed: Mutex<HashSet<DeviceId>>,
+}
+
+#[async_trait]
+impl TokenStore for CleanupForgetsConsumed {
+    async fn insert(&self, record: RefreshRecord) -> Result<(), StorageError> {
+        self.inner.insert(record).await
+    }
+    async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome, StorageError> {
+        let device = rotation.device_id;
+        let outcome = self.inner.rotate(rotation).await?;
+        if outcome == RotateOutcome::Rotated {
+            self.consumed.lock().unwrap().insert(device);
+        }
+        Ok(outcome)
+    }
+    async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {
+        self.inner.revoke_devices(devices).await
+    }
+    async fn forget_sealed(
+        &self,
+        consumed_before: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        self.inner.forget_sealed(consumed_before, batch).await
+    }
+    async fn delete_expired(
+        &self,
+        now: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        let expired = self.inner.delete_expired(now, batch).await?;
+        let devices: Vec<DeviceId> = self.consumed.lock().unwrap().drain().collect();
+        // The mutant: every record of a device with a consumed token goes, consumed or not.
+        Ok(expired + self.inner.revoke_devices(&devices).await?)
+    }
+}
+
+#[tokio::test]
+async fn conformance_list_order_fails_a_hash_ordered_store_every_time() {
+    for run in 0..8 {
+        let handles: Vec<Arc<dyn DeviceRepository>> = vec![Arc::new(HashOrderedList::default())];
+        assert!(
+            panics(async move { list_is_per_user_and_ordered_by_creation(&handles).await }).await,
+            "run {run}: a hash-ordered list passed the list-order check"
+        );
+    }
+    let honest: Vec<Arc<dyn DeviceRepository>> = vec![Arc::new(MemoryDeviceRepository::new())];
+    list_is_per_user_and_ordered_by_creation(&honest).await;
+}
+
+#[tokio::test]
+async fn conformance_cleanup_check_fails_a_store_that_deletes_consumed_records() {
+    for run in 0..8 {
+        let handles: Vec<Arc<dyn TokenStore>> = vec![Arc::new(CleanupForgetsConsumed::default())];
+        assert!(
+            panics(async move {
+                rule_c_cleanup_keeps_consumed_records_until_they_expire(&handles).await;
+            })
+            .await,
+            "run {run}: a cleanup that deletes consumed records passed"
+        );
+    }
+    let honest: Vec<Arc<dyn TokenStore>> = vec![Arc::new(MemoryTokenStore::new())];
+    rule_c_cleanup_keeps_consumed_records_until_they_expire(&honest).await;
+}
