@@ -167,7 +167,7 @@ where
     }
 
     /// Seals live in keys of their own that Redis expires once the grace has passed
-    /// ([`seal_life_ms`]), so there is nothing left for cleanup to forget.
+    /// (the grace and a second), so there is nothing left for cleanup to forget.
     async fn forget_sealed(
         &self,
         _consumed_before: DateTime<Utc>,
