@@ -68,6 +68,13 @@ pub enum Error {
     /// (`too_many_devices`, 409).
     #[error("the user already holds the maximum number of devices")]
     TooManyDevices,
+    /// Too many requests of this kind: a limit or a bounded queue is full (`rate_limited`,
+    /// 429). Nothing was done, nothing is revoked.
+    #[error("too many requests; retry in {retry_after} s")]
+    RateLimited {
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+    },
     /// The input was malformed, of the wrong type or too large (`invalid_request`, 400/422).
     #[error("invalid request: {0}")]
     InvalidRequest(#[from] InputError),
@@ -95,6 +102,7 @@ impl Error {
             Self::PermissionDenied => "permission_denied",
             Self::DeviceNotFound => "device_not_found",
             Self::TooManyDevices => "too_many_devices",
+            Self::RateLimited { .. } => "rate_limited",
             Self::InvalidRequest(_) => "invalid_request",
             Self::StorageUnavailable(_) => "storage_unavailable",
         }
@@ -118,18 +126,19 @@ impl Error {
             | Self::PermissionDenied => 403,
             Self::DeviceNotFound => 404,
             Self::TooManyDevices => 409,
+            Self::RateLimited { .. } => 429,
             Self::InvalidRequest(input) => input.status(),
             Self::StorageUnavailable(_) => 503,
         }
     }
 
-    /// Seconds to wait before retrying, for the `*_too_soon` refusals.
+    /// Seconds to wait before retrying, for the `*_too_soon` and `rate_limited` refusals.
     #[must_use]
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::DeleteTooSoon { retry_after } | Self::UpdateTooSoon { retry_after } => {
-                Some(*retry_after)
-            }
+            Self::DeleteTooSoon { retry_after }
+            | Self::UpdateTooSoon { retry_after }
+            | Self::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

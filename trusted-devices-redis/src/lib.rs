@@ -43,7 +43,7 @@ mod store;
 mod tokens;
 
 pub use error::storage_error;
-pub use store::RedisStore;
+pub use store::{DEFAULT_TIMEOUT, RedisStore};
 
 /// The driver, re-exported so that applications use the same version.
 pub use redis;

@@ -30,12 +30,30 @@ impl<C> fmt::Debug for RedisStore<C> {
 /// Keys live this long past their deadline unless cleanup deletes them first.
 const DEFAULT_MARGIN: Duration = Duration::from_secs(7 * 86_400);
 
+/// The bound on connecting and on each answer when none is given [1 s].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
 impl RedisStore<ConnectionManager> {
-    /// Connects to one Redis node (`redis://host:port/db`).
+    /// Connects to one Redis node (`redis://host:port/db`), bounding connects and answers
+    /// by [`DEFAULT_TIMEOUT`].
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        Self::connect_with_timeout(url, DEFAULT_TIMEOUT).await
+    }
+
+    /// Connects to one Redis node; each connection attempt and each answer is bounded by
+    /// `timeout`, and a lost connection is re-established with one quick retry per call, so
+    /// that while Redis is down every call fails within about twice `timeout`
+    /// (`Unavailable`), and the first call after it is back succeeds.
+    pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self, StorageError> {
         let client = redis::Client::open(url).map_err(storage_error)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(timeout / 4);
         let connection = client
-            .get_connection_manager()
+            .get_connection_manager_with_config(config)
             .await
             .map_err(storage_error)?;
         Ok(Self::new(connection))
@@ -43,9 +61,14 @@ impl RedisStore<ConnectionManager> {
 }
 
 impl RedisStore<ClusterConnection> {
-    /// Connects to a Redis Cluster through any of its nodes.
+    /// Connects to a Redis Cluster through any of its nodes, bounding connects and answers
+    /// by [`DEFAULT_TIMEOUT`].
     pub async fn connect_cluster(nodes: &[&str]) -> Result<Self, StorageError> {
-        let client = redis::cluster::ClusterClient::new(nodes.to_vec()).map_err(storage_error)?;
+        let client = redis::cluster::ClusterClientBuilder::new(nodes.to_vec())
+            .connection_timeout(DEFAULT_TIMEOUT)
+            .response_timeout(DEFAULT_TIMEOUT)
+            .build()
+            .map_err(storage_error)?;
         let connection = client.get_async_connection().await.map_err(storage_error)?;
         Ok(Self::new(connection))
     }

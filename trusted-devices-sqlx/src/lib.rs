@@ -59,5 +59,9 @@ pub use sqlite::SqliteStore;
 /// The driver, re-exported so that applications use the same version.
 pub use sqlx;
 
+/// The bound on waiting for a pooled connection (and, on PostgreSQL, on each statement)
+/// when none is given [1 s].
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The table that records which of this crate's migrations have run.
 pub const MIGRATIONS_TABLE: &str = "_trusted_devices_migrations";

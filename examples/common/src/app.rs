@@ -9,6 +9,7 @@ use trusted_devices_core::{
     Authenticated, DeviceId, DeviceInfo, Error, InputError, TrustedDevices, UserId,
 };
 
+use crate::password_gate::PasswordGate;
 use crate::users::DemoUsers;
 
 /// The longest password checked, so that hashing cost stays bounded.
@@ -33,14 +34,16 @@ pub struct DemoApp {
     /// The trusted-devices service.
     pub service: TrustedDevices,
     users: Arc<DemoUsers>,
+    gate: Arc<PasswordGate>,
 }
 
 impl DemoApp {
-    /// The application over `service`.
-    pub fn new(service: TrustedDevices, users: DemoUsers) -> Self {
+    /// The application over `service`, checking passwords through `gate`.
+    pub fn new(service: TrustedDevices, users: DemoUsers, gate: PasswordGate) -> Self {
         Self {
             service,
             users: Arc::new(users),
+            gate: Arc::new(gate),
         }
     }
 
@@ -64,10 +67,10 @@ impl DemoApp {
             }
             .into());
         }
-        let users = Arc::clone(&self.users);
-        let verified = tokio::task::spawn_blocking(move || users.verify(&username, &password))
-            .await
-            .unwrap_or(false);
+        let verified = self
+            .gate
+            .verify(Arc::clone(&self.users), username, password)
+            .await?;
         if !verified {
             return Ok(ApiResponse::problem(
                 401,

@@ -1,8 +1,8 @@
-//! Durations in settings: a whole number and a unit, `90s`, `15m`, `24h`, `7d`.
+//! Durations in settings: a whole number and a unit, `500ms`, `90s`, `15m`, `24h`, `7d`.
 
 use std::time::Duration;
 
-/// Parses `90s`, `15m`, `24h`, `7d` (and `0s`); anything else is an error message.
+/// Parses `500ms`, `90s`, `15m`, `24h`, `7d` (and `0s`); anything else is an error message.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let unit_at = text
@@ -12,16 +12,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let number: u64 = number
         .parse()
         .map_err(|_| format!("{text:?} does not start with a whole number"))?;
-    let seconds_per_unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return Err(format!("{text:?} has an unknown unit (use s, m, h or d)")),
+    let millis_per_unit = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("{text:?} has an unknown unit (use ms, s, m, h or d)")),
     };
     number
-        .checked_mul(seconds_per_unit)
-        .map(Duration::from_secs)
+        .checked_mul(millis_per_unit)
+        .map(Duration::from_millis)
         .ok_or_else(|| format!("{text:?} is too long"))
 }
 
@@ -36,6 +37,7 @@ mod tests {
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         for bad in [
             "",
             "5",

@@ -7,6 +7,7 @@
 
 mod app;
 pub mod duration;
+mod password_gate;
 pub mod settings;
 mod stores;
 mod users;
@@ -15,8 +16,9 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 pub use app::DemoApp;
+pub use password_gate::PasswordGate;
 use clap::Parser;
-pub use settings::{Flags, SettingError, Settings};
+pub use settings::{Flags, ServerLimits, SettingError, Settings};
 pub use stores::{error_chain, open_service, redact};
 use trusted_devices_core::TrustedDevices;
 pub use users::DemoUsers;
@@ -60,8 +62,12 @@ async fn try_start() -> Result<Started, SettingError> {
     let service = open_service(&settings).await?;
     let users = DemoUsers::new(&settings.demo_users)?;
     spawn_cleanup(service.clone(), settings.cleanup_interval);
+    let gate = PasswordGate::new(
+        settings.limits.password_hash_concurrency,
+        settings.limits.password_hash_queue,
+    );
     Ok(Started {
-        app: DemoApp::new(service, users),
+        app: DemoApp::new(service, users, gate),
         settings,
     })
 }

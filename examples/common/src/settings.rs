@@ -52,6 +52,24 @@ pub struct Flags {
     /// How often expired devices are cleaned up.
     #[arg(long, env = "TD_CLEANUP_INTERVAL", default_value = "1h")]
     pub cleanup_interval: String,
+    /// How long a client may take to send a request's head before it is disconnected.
+    #[arg(long, env = "TD_HEADER_READ_TIMEOUT", default_value = "10s")]
+    pub header_read_timeout: String,
+    /// On SIGTERM or Ctrl-C, how long in-flight requests may still run before the process
+    /// exits anyway.
+    #[arg(long, env = "TD_SHUTDOWN_TIMEOUT", default_value = "10s")]
+    pub shutdown_timeout: String,
+    /// Bound on each storage step: connecting, waiting for a pooled connection, and each
+    /// answer. Past it the request is 503 storage_unavailable.
+    #[arg(long, env = "TD_STORAGE_TIMEOUT", default_value = "500ms")]
+    pub storage_timeout: String,
+    /// How many password checks (argon2, about 19 MiB each) run at once (default: the
+    /// number of cores).
+    #[arg(long, env = "TD_PASSWORD_HASH_CONCURRENCY")]
+    pub password_hash_concurrency: Option<String>,
+    /// How many logins may wait for a password check; more are 429 rate_limited.
+    #[arg(long, env = "TD_PASSWORD_HASH_QUEUE", default_value = "32")]
+    pub password_hash_queue: String,
     /// Access-token lifetime (default 15m).
     #[arg(long, env = "TD_ACCESS_TOKEN_TTL")]
     pub access_token_ttl: Option<String>,
@@ -143,8 +161,25 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// How often cleanup runs.
     pub cleanup_interval: std::time::Duration,
+    /// The bounds of the server itself.
+    pub limits: ServerLimits,
     /// The policy.
     pub policy: Policy,
+}
+
+/// The bounds of the server itself: slow clients, shutdown, storage, password hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// `TD_HEADER_READ_TIMEOUT` [10s]: a client slower to send its request head is cut off.
+    pub header_read_timeout: std::time::Duration,
+    /// `TD_SHUTDOWN_TIMEOUT` [10s]: in-flight requests may finish within it after a signal.
+    pub shutdown_timeout: std::time::Duration,
+    /// `TD_STORAGE_TIMEOUT` [500ms]: connect, acquire and response bound of every store.
+    pub storage_timeout: std::time::Duration,
+    /// `TD_PASSWORD_HASH_CONCURRENCY` [cores]: password checks running at once.
+    pub password_hash_concurrency: usize,
+    /// `TD_PASSWORD_HASH_QUEUE` [32]: logins waiting for a password check.
+    pub password_hash_queue: usize,
 }
 
 impl fmt::Debug for Settings {
@@ -162,6 +197,7 @@ impl fmt::Debug for Settings {
             .field("demo_users", &users)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cleanup_interval", &self.cleanup_interval)
+            .field("limits", &self.limits)
             .field("policy", &self.policy)
             .finish()
     }
@@ -169,6 +205,15 @@ impl fmt::Debug for Settings {
 
 fn duration(setting: &'static str, value: &str) -> Result<std::time::Duration, SettingError> {
     parse_duration(value).map_err(|problem| SettingError::new(setting, problem))
+}
+
+/// A whole number, at least `min`.
+fn count(setting: &'static str, text: &str, min: usize) -> Result<usize, SettingError> {
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|value| *value >= min)
+        .ok_or_else(|| SettingError::new(setting, format!("{text:?} is not a whole number >= {min}")))
 }
 
 fn boolean(setting: &'static str, value: &str) -> Result<bool, SettingError> {
@@ -223,7 +268,30 @@ impl Flags {
             demo_users: self.demo_users()?,
             trusted_proxies: self.trusted_proxies()?,
             cleanup_interval: duration("TD_CLEANUP_INTERVAL", &self.cleanup_interval)?,
+            limits: self.limits()?,
             policy: self.policy()?,
+        })
+    }
+
+    fn limits(&self) -> Result<ServerLimits, SettingError> {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let concurrency = match self.password_hash_concurrency.as_deref() {
+            None | Some("") => cores,
+            Some(text) => count("TD_PASSWORD_HASH_CONCURRENCY", text, 1)?,
+        };
+        let positive = |setting: &'static str, text: &str| {
+            let value = duration(setting, text)?;
+            if value.is_zero() {
+                return Err(SettingError::new(setting, "must be longer than zero"));
+            }
+            Ok(value)
+        };
+        Ok(ServerLimits {
+            header_read_timeout: positive("TD_HEADER_READ_TIMEOUT", &self.header_read_timeout)?,
+            shutdown_timeout: duration("TD_SHUTDOWN_TIMEOUT", &self.shutdown_timeout)?,
+            storage_timeout: positive("TD_STORAGE_TIMEOUT", &self.storage_timeout)?,
+            password_hash_concurrency: concurrency,
+            password_hash_queue: count("TD_PASSWORD_HASH_QUEUE", &self.password_hash_queue, 0)?,
         })
     }
 

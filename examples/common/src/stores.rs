@@ -1,6 +1,7 @@
 //! Opening the service the settings describe: keys, database, policy.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use trusted_devices_core::{
     BoxError, DeviceRepository, Event, KeyRing, OsRandom, SigningKey, TokenStore, TrustedDevices,
@@ -12,9 +13,10 @@ use crate::settings::{SettingError, Settings};
 
 /// The service over the configured database, its tables migrated.
 pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, SettingError> {
-    let (devices, mut tokens) = open_database(&settings.database_url).await?;
+    let timeout = settings.limits.storage_timeout;
+    let (devices, mut tokens) = open_database(&settings.database_url, timeout).await?;
     if let Some(url) = &settings.redis_url {
-        tokens = open_redis(url).await?;
+        tokens = open_redis(url, timeout).await?;
     }
     Ok(TrustedDevices::builder(keys(settings)?)
         .policy(settings.policy.clone())
@@ -41,7 +43,7 @@ fn keys(settings: &Settings) -> Result<KeyRing, SettingError> {
 
 type Stores = (Arc<dyn DeviceRepository>, Arc<dyn TokenStore>);
 
-async fn open_database(url: &str) -> Result<Stores, SettingError> {
+async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingError> {
     let fail = |error: trusted_devices_core::StorageError| {
         SettingError::new(
             "TD_DATABASE_URL",
@@ -49,13 +51,13 @@ async fn open_database(url: &str) -> Result<Stores, SettingError> {
         )
     };
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(url).await.map_err(fail)?;
+        let store = SqliteStore::connect_with_timeout(url, timeout).await.map_err(fail)?;
         store.migrate().await.map_err(fail)?;
         let store = Arc::new(store);
         return Ok((store.clone(), store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(url).await.map_err(fail)?;
+        let store = PostgresStore::connect_with_timeout(url, timeout).await.map_err(fail)?;
         store.migrate().await.map_err(fail)?;
         let store = Arc::new(store);
         return Ok((store.clone(), store));
@@ -67,8 +69,8 @@ async fn open_database(url: &str) -> Result<Stores, SettingError> {
 }
 
 /// Refresh tokens in Redis instead of the database.
-async fn open_redis(url: &str) -> Result<Arc<dyn TokenStore>, SettingError> {
-    let store = RedisStore::connect(url).await.map_err(|error| {
+async fn open_redis(url: &str, timeout: Duration) -> Result<Arc<dyn TokenStore>, SettingError> {
+    let store = RedisStore::connect_with_timeout(url, timeout).await.map_err(|error| {
         SettingError::new(
             "TD_REDIS_URL",
             format!("cannot open {}: {}", redact(url), error_chain(&error)),

@@ -33,14 +33,33 @@ impl PostgresStore {
         Self { pool }
     }
 
-    /// Connects a pool of at most 10 connections to `url` (`postgres://…`). Waiting for a
-    /// connection gives up after 5 s (an unreachable server is `Unavailable` then); build
-    /// the pool yourself and use [`new`](Self::new) for other settings.
+    /// Connects a pool of at most 10 connections to `url` (`postgres://…`), every step
+    /// bounded by [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT); see
+    /// [`connect_with_timeout`](Self::connect_with_timeout).
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        Self::connect_with_timeout(url, crate::DEFAULT_TIMEOUT).await
+    }
+
+    /// Connects a pool of at most 10 connections to `url`. Waiting for a connection
+    /// (connecting included) gives up after `timeout`, and the server cancels any statement
+    /// running longer (`statement_timeout`): while PostgreSQL is unreachable every call is
+    /// `Unavailable` within `timeout`, and pooled connections are checked before use, so
+    /// calls succeed again as soon as it is back. Build the pool yourself and use
+    /// [`new`](Self::new) for other settings.
+    pub async fn connect_with_timeout(
+        url: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Self, StorageError> {
+        let millis = timeout.as_millis().max(1).to_string();
+        let options = url
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .map_err(storage_error)?
+            .options([("statement_timeout", millis.as_str())]);
         let pool = PgPoolOptions::new()
             .max_connections(10)
-            .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect(url)
+            .acquire_timeout(timeout)
+            .test_before_acquire(true)
+            .connect_with(options)
             .await
             .map_err(storage_error)?;
         Ok(Self::new(pool))

@@ -51,6 +51,16 @@ impl SqliteStore {
     /// timeout. An in-memory URL (`sqlite::memory:`) gets one connection that is never
     /// closed, since every connection would otherwise see its own empty database.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        Self::connect_with_timeout(url, crate::DEFAULT_TIMEOUT).await
+    }
+
+    /// As [`connect`](Self::connect), giving up on waiting for a pooled connection after
+    /// `timeout`. Waiting for another connection's write lock keeps its own, longer busy
+    /// timeout (10 s): that wait is contention on a healthy file, not an outage.
+    pub async fn connect_with_timeout(
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Self, StorageError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(storage_error)?
             .create_if_missing(true)
@@ -59,6 +69,7 @@ impl SqliteStore {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let pool = if in_memory {
             SqlitePoolOptions::new()
+                .acquire_timeout(timeout)
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
@@ -67,6 +78,7 @@ impl SqliteStore {
                 .await
         } else {
             SqlitePoolOptions::new()
+                .acquire_timeout(timeout)
                 .max_connections(8)
                 .connect_with(
                     options
