@@ -30,6 +30,11 @@ async fn health() -> &'static str {
     "ok"
 }
 
+/// actix counts the shutdown deadline in whole seconds: never round a deadline down to none.
+fn whole_seconds_up(duration: std::time::Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     let Some(started) = start().await else {
@@ -37,6 +42,7 @@ async fn main() -> ExitCode {
     };
     let devices = Devices::new(started.app.service.clone())
         .trusted_proxies(started.settings.trusted_proxies.clone());
+    let started_limits = started.settings.limits;
     let demo = Data::new(started.app);
     let addr = started.settings.addr;
     let server = HttpServer::new(move || {
@@ -47,6 +53,10 @@ async fn main() -> ExitCode {
             .route("/me", web::get().to(me))
             .route("/health", web::get().to(health))
     })
+    // A client slower than this to send its request head is disconnected.
+    .client_request_timeout(started_limits.header_read_timeout)
+    // After a signal, in-flight requests may finish within the shutdown deadline.
+    .shutdown_timeout(whole_seconds_up(started_limits.shutdown_timeout))
     // Our own handlers, installed before the announcement, as in the axum server.
     .disable_signals();
     let server = match server.bind(addr) {

@@ -3,14 +3,15 @@
 //!
 //! `cargo run -p trusted-devices-example-axum`, then see the README's walk-through.
 
-use std::net::SocketAddr;
+mod serve;
+
 use std::process::ExitCode;
 
+use trusted_devices_axum::axum::Router;
 use trusted_devices_axum::axum::body::Bytes;
 use trusted_devices_axum::axum::extract::{FromRef, State};
 use trusted_devices_axum::axum::response::Response;
 use trusted_devices_axum::axum::routing::{get, post};
-use trusted_devices_axum::axum::{self, Router};
 use trusted_devices_axum::{CurrentDevice, Devices, LoginDevice, into_response};
 use trusted_devices_example_common::{DemoApp, announce, shutdown_signal, start};
 
@@ -74,15 +75,7 @@ async fn main() -> ExitCode {
     if let Ok(bound) = listener.local_addr() {
         announce(bound);
     }
-    let app = app(devices, started.app).into_make_service_with_connect_info::<SocketAddr>();
-    match axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: server failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    let limits = started.settings.limits;
+    serve::serve(listener, app(devices, started.app), limits, shutdown).await;
+    ExitCode::SUCCESS
 }

@@ -16,8 +16,8 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 pub use app::DemoApp;
-pub use password_gate::PasswordGate;
 use clap::Parser;
+pub use password_gate::PasswordGate;
 pub use settings::{Flags, ServerLimits, SettingError, Settings};
 pub use stores::{error_chain, open_service, redact};
 use trusted_devices_core::TrustedDevices;

@@ -59,10 +59,11 @@ mod tests {
 
     #[tokio::test]
     async fn login_floods_beyond_running_and_waiting_checks_are_refused() {
-        let gate = PasswordGate::new(1, 1);
+        let gate = Arc::new(PasswordGate::new(1, 1));
+        // A check is running: it holds its admission and the one running place.
+        let admitted = gate.admitted.try_acquire().unwrap();
         let running = gate.running.acquire().await.unwrap();
         let users = Arc::new(DemoUsers::new(&[("alice".into(), "pw".into())]).unwrap());
-        let gate = Arc::new(gate);
         // One login waits for the running check...
         let waiting = {
             let (gate, users) = (Arc::clone(&gate), Arc::clone(&users));
@@ -73,13 +74,15 @@ mod tests {
         }
         // ...so the next one finds the queue full, whatever the name.
         for name in ["alice", "mallory"] {
-            let refused = gate.verify(Arc::clone(&users), name.into(), "x".into()).await;
+            let refused = gate
+                .verify(Arc::clone(&users), name.into(), "x".into())
+                .await;
             assert!(
                 matches!(refused, Err(Error::RateLimited { retry_after: 1 })),
                 "{name}: {refused:?}"
             );
         }
-        drop(running);
+        drop((running, admitted));
         assert!(matches!(waiting.await.unwrap(), Ok(true)));
     }
 }

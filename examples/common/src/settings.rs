@@ -213,7 +213,9 @@ fn count(setting: &'static str, text: &str, min: usize) -> Result<usize, Setting
         .parse::<usize>()
         .ok()
         .filter(|value| *value >= min)
-        .ok_or_else(|| SettingError::new(setting, format!("{text:?} is not a whole number >= {min}")))
+        .ok_or_else(|| {
+            SettingError::new(setting, format!("{text:?} is not a whole number >= {min}"))
+        })
 }
 
 fn boolean(setting: &'static str, value: &str) -> Result<bool, SettingError> {

@@ -51,13 +51,17 @@ async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingEr
         )
     };
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect_with_timeout(url, timeout).await.map_err(fail)?;
+        let store = SqliteStore::connect_with_timeout(url, timeout)
+            .await
+            .map_err(fail)?;
         store.migrate().await.map_err(fail)?;
         let store = Arc::new(store);
         return Ok((store.clone(), store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect_with_timeout(url, timeout).await.map_err(fail)?;
+        let store = PostgresStore::connect_with_timeout(url, timeout)
+            .await
+            .map_err(fail)?;
         store.migrate().await.map_err(fail)?;
         let store = Arc::new(store);
         return Ok((store.clone(), store));
@@ -70,12 +74,14 @@ async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingEr
 
 /// Refresh tokens in Redis instead of the database.
 async fn open_redis(url: &str, timeout: Duration) -> Result<Arc<dyn TokenStore>, SettingError> {
-    let store = RedisStore::connect_with_timeout(url, timeout).await.map_err(|error| {
-        SettingError::new(
-            "TD_REDIS_URL",
-            format!("cannot open {}: {}", redact(url), error_chain(&error)),
-        )
-    })?;
+    let store = RedisStore::connect_with_timeout(url, timeout)
+        .await
+        .map_err(|error| {
+            SettingError::new(
+                "TD_REDIS_URL",
+                format!("cannot open {}: {}", redact(url), error_chain(&error)),
+            )
+        })?;
     tracing::info!(url = %redact(url), "refresh tokens are kept in Redis");
     Ok(Arc::new(store))
 }

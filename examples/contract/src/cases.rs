@@ -212,6 +212,10 @@ pub fn bad_settings(binary: &str) {
         ),
         ("TD_DATABASE_URL", "mysql://nope"),
         ("TD_REDIS_URL", "redis://127.0.0.1:1"),
+        ("TD_TRUSTED_PROXY_HEADER", "x-real-ip"),
+        ("TD_STORAGE_TIMEOUT", "0s"),
+        ("TD_HEADER_READ_TIMEOUT", "soon"),
+        ("TD_PASSWORD_HASH_CONCURRENCY", "0"),
     ];
     for (setting, value) in cases {
         let (status, stderr) = start_failure(binary, &[(setting, value)]);

@@ -14,6 +14,8 @@
 
 mod cases;
 mod client;
+mod hardening;
+mod proxy;
 mod server;
 mod suite;
 
@@ -21,6 +23,10 @@ pub use cases::{
     bad_settings, postgres_walkthrough, readme_walkthrough, routes_and_codes, server_url,
 };
 pub use client::{Client, Reply};
+pub use hardening::{
+    login_flood, postgres_outage, redis_outage, slow_clients, strict_bodies_and_no_store,
+};
+pub use proxy::Proxy;
 pub use server::{Server, start_failure};
 
 use serde_json::json;

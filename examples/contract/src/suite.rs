@@ -53,6 +53,40 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn fail_fast_when_postgres_is_down_and_back() {
+            if let Some(url) = $crate::server_url(
+                "TD_TEST_POSTGRES_URL",
+                "fail_fast_when_postgres_is_down_and_back",
+            ) {
+                $crate::postgres_outage(BINARY, &url);
+            }
+        }
+
+        #[test]
+        fn fail_fast_when_redis_is_down_and_back() {
+            if let Some(url) =
+                $crate::server_url("TD_TEST_REDIS_URL", "fail_fast_when_redis_is_down_and_back")
+            {
+                $crate::redis_outage(BINARY, &url);
+            }
+        }
+
+        #[test]
+        fn slow_clients_are_cut_off_and_cannot_hold_a_shutdown() {
+            $crate::slow_clients(BINARY);
+        }
+
+        #[test]
+        fn login_floods_are_bounded() {
+            $crate::login_flood(BINARY);
+        }
+
+        #[test]
+        fn strict_bodies_and_no_store_answers() {
+            $crate::strict_bodies_and_no_store(BINARY);
+        }
+
+        #[test]
         fn readme_walkthrough_works_as_written() {
             $crate::readme_walkthrough(BINARY);
         }

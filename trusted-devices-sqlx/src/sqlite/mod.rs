@@ -57,10 +57,7 @@ impl SqliteStore {
     /// As [`connect`](Self::connect), giving up on waiting for a pooled connection after
     /// `timeout`. Waiting for another connection's write lock keeps its own, longer busy
     /// timeout (10 s): that wait is contention on a healthy file, not an outage.
-    pub async fn connect_with_timeout(
-        url: &str,
-        timeout: Duration,
-    ) -> Result<Self, StorageError> {
+    pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self, StorageError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(storage_error)?
             .create_if_missing(true)
