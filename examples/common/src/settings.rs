@@ -170,15 +170,15 @@ pub struct Settings {
 /// The bounds of the server itself: slow clients, shutdown, storage, password hashing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLimits {
-    /// `TD_HEADER_READ_TIMEOUT` [10s]: a client slower to send its request head is cut off.
+    /// `TD_HEADER_READ_TIMEOUT` (default 10s): a client slower to send its request head is cut off.
     pub header_read_timeout: std::time::Duration,
-    /// `TD_SHUTDOWN_TIMEOUT` [10s]: in-flight requests may finish within it after a signal.
+    /// `TD_SHUTDOWN_TIMEOUT` (default 10s): in-flight requests may finish within it after a signal.
     pub shutdown_timeout: std::time::Duration,
-    /// `TD_STORAGE_TIMEOUT` [500ms]: connect, acquire and response bound of every store.
+    /// `TD_STORAGE_TIMEOUT` (default 500ms): connect, acquire and response bound of every store.
     pub storage_timeout: std::time::Duration,
-    /// `TD_PASSWORD_HASH_CONCURRENCY` [cores]: password checks running at once.
+    /// `TD_PASSWORD_HASH_CONCURRENCY` (default cores): password checks running at once.
     pub password_hash_concurrency: usize,
-    /// `TD_PASSWORD_HASH_QUEUE` [32]: logins waiting for a password check.
+    /// `TD_PASSWORD_HASH_QUEUE` (default 32): logins waiting for a password check.
     pub password_hash_queue: usize,
 }
 

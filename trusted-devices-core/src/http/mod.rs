@@ -8,11 +8,15 @@
 //!
 //! Choices where SPEC is silent:
 //! - bodies are limited to [`MAX_BODY_BYTES`]; a larger one is `invalid_request` (400);
-//! - JSON that does not parse is 400, JSON with wrong types or unknown fields is 422;
+//! - JSON that does not parse is 400; JSON with wrong types or unknown fields, JSON that is
+//!   not an object, and `null` for an optional field are 422;
 //! - a malformed `{id}` names no device: `device_not_found` (404);
 //! - an `Authorization` header of another scheme than `Bearer` is `token_missing`;
 //! - problem `type`s are `urn:trusted-devices:problem:<code>`;
-//! - token pairs are sent with `Cache-Control: no-store` (RFC 6749 §5.1).
+//! - every response, errors included, is sent with `Cache-Control: no-store` (RFC 6749
+//!   §5.1 asks it of token pairs; device data and refusals are no less private);
+//! - client addresses come through [`TrustedProxies`]: every line of the one configured
+//!   forwarding header, from trusted peers only.
 
 mod body;
 mod client_ip;
