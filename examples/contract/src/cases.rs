@@ -278,3 +278,37 @@ pub fn readme_walkthrough(binary: &str) {
         "{stdout}"
     );
 }
+
+/// Rule A as the README tells it: delays count from the acting device's own login. With
+/// `TD_DELETE_DELAY=1s`, a laptop that logged in over a second before the phone may remove
+/// the phone at once; the phone may neither remove the laptop nor strip its flags yet.
+pub fn rule_a_readme_asymmetry(binary: &str) {
+    let server = Server::start(
+        binary,
+        &[("TD_DELETE_DELAY", "1s"), ("TD_UPDATE_DELAY", "0s")],
+    );
+    let client = Client::new(&server.base);
+    let (laptop_access, _, laptop) = login(&client, "Laptop");
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let (phone_access, _, phone) = login(&client, "Phone");
+    let refused = client.delete(&format!("/devices/{laptop}"), Some(&phone_access));
+    problem(&refused, 403, "delete_too_soon");
+    assert_eq!(refused.header("retry-after").as_deref(), Some("1"));
+    let strip = client.patch(
+        &format!("/devices/{laptop}"),
+        Some(&phone_access),
+        &json!({"can_delete_other_devices": false}),
+    );
+    problem(&strip, 403, "delete_too_soon");
+    let rename = client.patch(
+        &format!("/devices/{laptop}"),
+        Some(&phone_access),
+        &json!({"name": "Old laptop"}),
+    );
+    assert_eq!(rename.status, 200, "a rename needs only the update delay");
+    let removed = client.delete(&format!("/devices/{phone}"), Some(&laptop_access));
+    assert_eq!(
+        removed.status, 204,
+        "the older laptop removes the newcomer at once"
+    );
+}

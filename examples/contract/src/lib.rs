@@ -20,7 +20,8 @@ mod server;
 mod suite;
 
 pub use cases::{
-    bad_settings, postgres_walkthrough, readme_walkthrough, routes_and_codes, server_url,
+    bad_settings, postgres_walkthrough, readme_walkthrough, routes_and_codes,
+    rule_a_readme_asymmetry, server_url,
 };
 pub use client::{Client, Reply};
 pub use hardening::{

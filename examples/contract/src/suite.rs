@@ -87,6 +87,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn rule_a_delays_count_from_the_acting_devices_own_login() {
+            $crate::rule_a_readme_asymmetry(BINARY);
+        }
+
+        #[test]
         fn readme_walkthrough_works_as_written() {
             $crate::readme_walkthrough(BINARY);
         }
