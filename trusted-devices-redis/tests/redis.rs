@@ -62,6 +62,16 @@ where
     Stores::new(devices, tokens)
 }
 
+/// The service over one store for both devices and tokens, default policy.
+fn service(store: RedisStore) -> trusted_devices_core::TrustedDevices {
+    trusted_devices_core::TrustedDevices::builder(trusted_devices_core::KeyRing::new(
+        trusted_devices_core::SigningKey::new("k", &[1u8; 32]).unwrap(),
+    ))
+    .devices(Arc::new(store.clone()))
+    .tokens(Arc::new(store))
+    .build()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_single_node_with_four_clients_passes_the_conformance_suite() {
     let Some(url) = server(
@@ -106,14 +116,7 @@ async fn redis_every_key_carries_a_ttl() {
         return;
     };
     let prefix = prefix("ttl");
-    let store = RedisStore::connect(&url).await.unwrap().prefix(&prefix);
-    let service =
-        trusted_devices_core::TrustedDevices::builder(trusted_devices_core::KeyRing::new(
-            trusted_devices_core::SigningKey::new("k", &[1u8; 32]).unwrap(),
-        ))
-        .devices(Arc::new(store.clone()))
-        .tokens(Arc::new(store))
-        .build();
+    let service = service(RedisStore::connect(&url).await.unwrap().prefix(&prefix));
     let user = unique_user("ttl");
     let login = service
         .login(user, trusted_devices_core::DeviceInfo::new())
@@ -313,14 +316,7 @@ async fn refresh_tokens_redis_seals_expire_with_the_grace() {
         return;
     };
     let prefix = prefix("seal");
-    let store = RedisStore::connect(&url).await.unwrap().prefix(&prefix);
-    let service =
-        trusted_devices_core::TrustedDevices::builder(trusted_devices_core::KeyRing::new(
-            trusted_devices_core::SigningKey::new("k", &[1u8; 32]).unwrap(),
-        ))
-        .devices(Arc::new(store.clone()))
-        .tokens(Arc::new(store))
-        .build(); // grace 10 s
+    let service = service(RedisStore::connect(&url).await.unwrap().prefix(&prefix)); // grace 10 s
     let login = service
         .login(unique_user("seal"), trusted_devices_core::DeviceInfo::new())
         .await
