@@ -82,7 +82,8 @@ pub use geolocation::{Geolocator, Sleep, Timer};
 pub use policy::{Eviction, Policy, PolicyBuilder, PolicyError, UnknownEviction};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{
-    Authenticated, CleanupReport, LoginOutcome, TrustedDevices, TrustedDevicesBuilder, Verified,
+    Authenticated, CleanupReport, LoginOutcome, Renewal, TrustedDevices, TrustedDevicesBuilder,
+    Verified,
 };
 pub use store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, RefreshRecord,
@@ -90,7 +91,7 @@ pub use store::{
 };
 pub use token::{
     ACCESS_TOKEN_MAX_BYTES, AccessClaims, AccessTokenCodec, KeyError, KeyRing, RefreshToken,
-    RefreshTokenHash, SealedSuccessor, SigningKey, TokenPair,
+    RefreshTokenHash, SealedSuccessor, SigningKey, TokenPair, Transport,
 };
 
 /// Re-exported so that implementors of the traits use the same version.

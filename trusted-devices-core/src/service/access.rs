@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Device, DeviceId};
 use crate::error::Error;
 use crate::service::TrustedDevices;
-use crate::token::AccessClaims;
+use crate::token::{AccessClaims, Transport};
 
 /// A request's acting device, as [`TrustedDevices::authenticate`] found it.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +16,27 @@ pub struct Authenticated {
     pub device: Device,
     /// When the presented access token expires.
     pub expires_at: DateTime<Utc>,
+    /// For a cookie past half its life: the fresh access token to set (SPEC §8).
+    pub renewal: Option<Renewal>,
+}
+
+/// A fresh cookie access token for an active browser session, issued by
+/// [`TrustedDevices::authenticate_cookie`]; its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Renewal {
+    /// The new access token (cookie transport).
+    pub access_token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+impl std::fmt::Debug for Renewal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renewal")
+            .field("access_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// What [`TrustedDevices::verify`] says of a valid token.
@@ -33,13 +54,64 @@ impl TrustedDevices {
     /// Rule T: verifies the access token, then requires its device to exist, belong to
     /// `sub` and have a live session. Records the sighting at most once per
     /// `touch_interval`, best-effort: a failed write does not refuse the request.
+    ///
+    /// This is the bearer transport: a token issued for cookies is `token_invalid` here.
     pub async fn authenticate(
         &self,
         access_token: &str,
         client_ip: Option<IpAddr>,
     ) -> Result<Authenticated, Error> {
         let now = self.now();
-        let (claims, mut device) = self.check_access(access_token, now).await?;
+        let (claims, device) = self
+            .check_access(access_token, Some(Transport::Bearer), now)
+            .await?;
+        self.seen(claims, device, client_ip, now).await
+    }
+
+    /// Rule T for a token from the access cookie (SPEC §8): a token issued for bearer use
+    /// is `token_invalid` here. An active session stays alive without script: once the
+    /// token has passed half its life, a fresh one comes back as [`Authenticated::renewal`]
+    /// and the device's idle deadline moves as on a refresh (the absolute one never does).
+    pub async fn authenticate_cookie(
+        &self,
+        access_token: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Authenticated, Error> {
+        let now = self.now();
+        let (claims, device) = self
+            .check_access(access_token, Some(Transport::Cookie), now)
+            .await?;
+        let half_life = (claims.exp - claims.iat) / 2;
+        if now.timestamp() < claims.iat + half_life {
+            return self.seen(claims, device, client_ip, now).await;
+        }
+        let idle_expires_at = now + self.inner.policy.refresh_idle_timeout_delta();
+        let sighting = self.sighting(now, client_ip);
+        let device = self
+            .inner
+            .devices
+            .extend_idle(device.id, sighting, idle_expires_at)
+            .await?
+            .ok_or(Error::DeviceRevoked)?;
+        let (access_token, expires_at) = self.sign_access(&device, Transport::Cookie, now);
+        Ok(Authenticated {
+            renewal: Some(Renewal {
+                access_token,
+                expires_in: super::whole_seconds_between(now, expires_at),
+            }),
+            device,
+            expires_at,
+        })
+    }
+
+    /// Records a sighting when one is due, best-effort.
+    async fn seen(
+        &self,
+        claims: AccessClaims,
+        mut device: Device,
+        client_ip: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<Authenticated, Error> {
         let sighting = self.sighting(now, client_ip);
         if sighting.is_due(device.last_seen_at) {
             // Bookkeeping, not security: a failed write must not refuse a valid request.
@@ -52,12 +124,14 @@ impl TrustedDevices {
         Ok(Authenticated {
             device,
             expires_at: expiry(&claims)?,
+            renewal: None,
         })
     }
 
     /// Rule V: whether an access token is valid now, its device included; writes nothing.
+    /// Tokens of either transport are answered: the question grants nothing.
     pub async fn verify(&self, access_token: &str) -> Result<Verified, Error> {
-        let (claims, device) = self.check_access(access_token, self.now()).await?;
+        let (claims, device) = self.check_access(access_token, None, self.now()).await?;
         Ok(Verified {
             expires_at: expiry(&claims)?,
             user_id: claims.sub,
@@ -68,10 +142,14 @@ impl TrustedDevices {
     async fn check_access(
         &self,
         access_token: &str,
+        transport: Option<Transport>,
         now: DateTime<Utc>,
     ) -> Result<(AccessClaims, Device), Error> {
         let leeway = self.inner.policy.leeway_delta();
         let claims = self.inner.codec.verify(access_token, now, leeway)?;
+        if transport.is_some_and(|expected| expected != claims.transport) {
+            return Err(Error::TokenInvalid);
+        }
         let device_id: DeviceId = claims.did.parse().map_err(|_| Error::TokenInvalid)?;
         let user_id = Self::user_id_of(&claims)?;
         let device = self

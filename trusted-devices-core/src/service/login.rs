@@ -8,7 +8,7 @@ use crate::events::{Event, LoginRejection, RevokeReason};
 use crate::geolocation::locate_within;
 use crate::service::TrustedDevices;
 use crate::store::{CreateOutcome, DeviceLimit, RefreshRecord};
-use crate::token::{RefreshToken, TokenPair};
+use crate::token::{RefreshToken, TokenPair, Transport};
 
 /// What a successful login returns.
 #[derive(Debug, Clone)]
@@ -26,10 +26,22 @@ impl TrustedDevices {
     /// other device of the user is revoked; at `max_devices` the policy's eviction mode
     /// applies, atomically in the repository.
     pub async fn login(&self, user_id: UserId, info: DeviceInfo) -> Result<LoginOutcome, Error> {
+        self.login_for(user_id, info, Transport::Bearer).await
+    }
+
+    /// Logs `user_id` in as [`login`](Self::login) does, with tokens bound to `transport`:
+    /// cookie tokens are refused in headers and bodies, and the other way round (SPEC §8).
+    pub async fn login_for(
+        &self,
+        user_id: UserId,
+        info: DeviceInfo,
+        transport: Transport,
+    ) -> Result<LoginOutcome, Error> {
         let now = self.now();
         let location = self.locate(&info).await;
         let device = self.new_device(user_id, &info, location, now);
-        let refresh_token = RefreshToken::generate(device.id, self.inner.random.as_ref());
+        let refresh_token =
+            RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
         let earlier = match self.inner.hook {
             Some(_) => self.inner.devices.list(&device.user_id).await?,
             None => Vec::new(),

@@ -6,7 +6,7 @@ mod login;
 mod manage;
 mod refresh;
 
-pub use access::{Authenticated, Verified};
+pub use access::{Authenticated, Renewal, Verified};
 pub use cleanup::CleanupReport;
 pub use login::LoginOutcome;
 
@@ -24,7 +24,9 @@ use crate::memory::{MemoryDeviceRepository, MemoryTokenStore};
 use crate::policy::Policy;
 use crate::random::{self, OsRandom, RandomSource};
 use crate::store::{DeviceRepository, Sighting, TokenStore};
-use crate::token::{AccessClaims, AccessTokenCodec, KeyRing, RefreshToken, TokenPair, b64_encode};
+use crate::token::{
+    AccessClaims, AccessTokenCodec, KeyRing, RefreshToken, TokenPair, Transport, b64_encode,
+};
 
 /// The trusted-device service: login, authenticate, verify, refresh, list, get, update,
 /// delete, logout, revoke-others and cleanup. Cheap to clone; share one per process.
@@ -105,6 +107,24 @@ impl TrustedDevices {
         refresh_token: RefreshToken,
         now: DateTime<Utc>,
     ) -> TokenPair {
+        let (access_token, expires) = self.sign_access(device, refresh_token.transport(), now);
+        TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: whole_seconds_between(now, expires),
+            device_id: device.id,
+        }
+    }
+
+    /// A new access token for `device` on `transport`, never outliving the session; and
+    /// when it expires (whole seconds).
+    fn sign_access(
+        &self,
+        device: &Device,
+        transport: Transport,
+        now: DateTime<Utc>,
+    ) -> (String, DateTime<Utc>) {
         let policy = &self.inner.policy;
         let expires = device.within_session(now + policy.access_token_ttl_delta());
         let jti: [u8; 16] = random::bytes(self.inner.random.as_ref());
@@ -114,14 +134,10 @@ impl TrustedDevices {
             iat: now.timestamp(),
             exp: expires.timestamp(),
             jti: b64_encode(&jti),
+            transport,
         };
-        TokenPair {
-            access_token: self.inner.codec.sign(&claims),
-            refresh_token,
-            token_type: "Bearer",
-            expires_in: u64::try_from(claims.exp - claims.iat).unwrap_or(0),
-            device_id: device.id,
-        }
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(expires);
+        (self.inner.codec.sign(&claims), expires_at)
     }
 
     /// Completes the revocation of devices already deleted from the repository: removes
@@ -260,4 +276,9 @@ impl TrustedDevicesBuilder {
             }),
         }
     }
+}
+
+/// Whole seconds from `now` to `expires`, as the JWT's `iat` and `exp` count them.
+pub(crate) fn whole_seconds_between(now: DateTime<Utc>, expires: DateTime<Utc>) -> u64 {
+    u64::try_from(expires.timestamp() - now.timestamp()).unwrap_or(0)
 }

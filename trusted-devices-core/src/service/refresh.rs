@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::events::{Event, RevokeReason};
 use crate::service::TrustedDevices;
 use crate::store::{RefreshRecord, RotateOutcome, Rotation};
-use crate::token::{RefreshToken, TokenPair};
+use crate::token::{RefreshToken, TokenPair, Transport};
 
 impl TrustedDevices {
     /// Rule R: consumes `refresh_token` and returns a new pair.
@@ -22,15 +22,30 @@ impl TrustedDevices {
         refresh_token: &str,
         client_ip: Option<IpAddr>,
     ) -> Result<TokenPair, Error> {
+        self.refresh_for(refresh_token, Transport::Bearer, client_ip)
+            .await
+    }
+
+    /// Rule R for a refresh token presented on `transport` (a cookie token from the refresh
+    /// cookie, SPEC §8); the new pair travels the same way. A token issued for the other
+    /// transport matches no record: `refresh_token_invalid`.
+    pub async fn refresh_for(
+        &self,
+        refresh_token: &str,
+        transport: Transport,
+        client_ip: Option<IpAddr>,
+    ) -> Result<TokenPair, Error> {
         let now = self.now();
-        let presented = RefreshToken::parse(refresh_token).ok_or(Error::RefreshTokenInvalid)?;
+        let presented =
+            RefreshToken::parse_for(refresh_token, transport).ok_or(Error::RefreshTokenInvalid)?;
         let device = self
             .inner
             .devices
             .get(presented.device_id())
             .await?
             .ok_or(Error::RefreshTokenInvalid)?;
-        let successor = RefreshToken::generate(device.id, self.inner.random.as_ref());
+        let successor =
+            RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout_delta();
         let rotation = Rotation {
             presented: presented.hash(),

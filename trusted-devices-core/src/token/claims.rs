@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::token::Transport;
+
 /// The claims of an access token (SPEC rule T).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -13,4 +15,8 @@ pub struct AccessClaims {
     pub exp: i64,
     /// A unique token id.
     pub jti: String,
+    /// The transport the token was issued for (`tsp`): absent for bearer tokens, so that
+    /// they are plain RFC 7519 tokens; `"cookie"` for cookie tokens (SPEC §8).
+    #[serde(default, rename = "tsp", skip_serializing_if = "Transport::is_bearer")]
+    pub transport: Transport,
 }

@@ -5,12 +5,14 @@ mod claims;
 mod keys;
 mod pair;
 mod refresh;
+mod transport;
 
 pub use access::{ACCESS_TOKEN_MAX_BYTES, AccessTokenCodec};
 pub use claims::AccessClaims;
 pub use keys::{KeyError, KeyRing, SigningKey};
 pub use pair::TokenPair;
 pub use refresh::{RefreshToken, RefreshTokenHash, SealedSuccessor};
+pub use transport::Transport;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

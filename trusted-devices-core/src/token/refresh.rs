@@ -19,7 +19,7 @@ use subtle::ConstantTimeEq;
 use crate::domain::DeviceId;
 use crate::random::{self, RandomSource};
 use crate::token::keys::HmacSha256;
-use crate::token::{b64_decode, b64_encode};
+use crate::token::{Transport, b64_decode, b64_encode};
 
 const PREFIX: &str = "tdr_";
 const SECRET_BYTES: usize = 32;
@@ -35,16 +35,27 @@ pub struct RefreshToken {
     text: String,
     device_id: DeviceId,
     secret: [u8; SECRET_BYTES],
+    transport: Transport,
 }
 
 impl RefreshToken {
-    /// A fresh token for `device_id` with 256 random bits.
+    /// A fresh bearer token for `device_id` with 256 random bits.
     #[must_use]
     pub fn generate(device_id: DeviceId, random: &dyn RandomSource) -> Self {
-        Self::from_parts(device_id, random::bytes(random))
+        Self::generate_for(device_id, Transport::Bearer, random)
     }
 
-    fn from_parts(device_id: DeviceId, secret: [u8; SECRET_BYTES]) -> Self {
+    /// A fresh token for `device_id` and `transport`, with 256 random bits.
+    #[must_use]
+    pub fn generate_for(
+        device_id: DeviceId,
+        transport: Transport,
+        random: &dyn RandomSource,
+    ) -> Self {
+        Self::from_parts(device_id, random::bytes(random), transport)
+    }
+
+    fn from_parts(device_id: DeviceId, secret: [u8; SECRET_BYTES], transport: Transport) -> Self {
         let mut raw = [0u8; RAW_BYTES];
         let (id_part, secret_part) = raw.split_at_mut(16);
         id_part.copy_from_slice(device_id.as_bytes());
@@ -53,12 +64,21 @@ impl RefreshToken {
             text: format!("{PREFIX}{}", b64_encode(&raw)),
             device_id,
             secret,
+            transport,
         }
     }
 
-    /// Parses a presented token; `None` for anything not of the exact form.
+    /// Parses a token presented in a JSON body (bearer transport); `None` for anything not
+    /// of the exact form.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
+        Self::parse_for(text, Transport::Bearer)
+    }
+
+    /// Parses a token presented on `transport`. A token issued for the other transport
+    /// parses, but its [`hash`](Self::hash) matches no stored record.
+    #[must_use]
+    pub fn parse_for(text: &str, transport: Transport) -> Option<Self> {
         if text.len() != TOKEN_CHARS {
             return None;
         }
@@ -70,7 +90,14 @@ impl RefreshToken {
             text: text.to_owned(),
             device_id,
             secret,
+            transport,
         })
+    }
+
+    /// The transport the token was issued, or presented, for.
+    #[must_use]
+    pub fn transport(&self) -> Transport {
+        self.transport
     }
 
     /// The device the token was issued to.
@@ -85,10 +112,15 @@ impl RefreshToken {
         &self.text
     }
 
-    /// The SHA-256 of the token text: all a store keeps.
+    /// The SHA-256 of the token text, bound to its transport: all a store keeps. A bearer
+    /// token's hash is the SHA-256 of its text alone.
     #[must_use]
     pub fn hash(&self) -> RefreshTokenHash {
-        RefreshTokenHash(Sha256::digest(self.text.as_bytes()).into())
+        let digest = Sha256::new()
+            .chain_update(self.transport.hash_label())
+            .chain_update(self.text.as_bytes())
+            .finalize();
+        RefreshTokenHash(digest.into())
     }
 
     /// Seals `successor` so that only a holder of `self` can recover it.
@@ -97,10 +129,15 @@ impl RefreshToken {
         SealedSuccessor(xor(successor.secret, self.seal_pad()))
     }
 
-    /// Recovers the successor sealed by [`seal`](Self::seal) with this token.
+    /// Recovers the successor sealed by [`seal`](Self::seal) with this token; it travels
+    /// as this one does.
     #[must_use]
     pub fn unseal(&self, sealed: &SealedSuccessor) -> RefreshToken {
-        Self::from_parts(self.device_id, xor(sealed.0, self.seal_pad()))
+        Self::from_parts(
+            self.device_id,
+            xor(sealed.0, self.seal_pad()),
+            self.transport,
+        )
     }
 
     fn seal_pad(&self) -> [u8; SECRET_BYTES] {
@@ -124,6 +161,7 @@ impl fmt::Debug for RefreshToken {
         f.debug_struct("RefreshToken")
             .field("device_id", &self.device_id)
             .field("secret", &"<redacted>")
+            .field("transport", &self.transport)
             .finish()
     }
 }
