@@ -4,6 +4,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, USER_AGENT};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
+use trusted_devices_core::http::ApiRequest;
 use trusted_devices_core::{Authenticated, DeviceInfo, Error, StorageError};
 
 use actix_web::web::Data;
@@ -39,8 +40,10 @@ fn unconfigured() -> ApiError {
     )))
 }
 
-/// The authenticated acting device. Refuses the request with the core's problem+json
-/// (`token_missing`, `token_invalid`, `token_expired`, `device_revoked`, 401) otherwise.
+/// The authenticated acting device, by `Authorization: Bearer` or, with cookies on, by the
+/// access cookie (state-changing methods then pass the CSRF guard). Refuses the request
+/// with the core's problem+json (`token_missing`, `token_invalid`, `token_expired`,
+/// `device_revoked`, 401; `csrf_rejected`, 403) otherwise.
 #[derive(Debug, Clone)]
 pub struct CurrentDevice(pub Authenticated);
 
@@ -54,16 +57,28 @@ impl FromRequest for CurrentDevice {
             .headers()
             .get(AUTHORIZATION)
             .map(|value| value.as_bytes().to_vec());
+        // The future outlives the borrow of the request: copy the few headers it reads.
+        let headers: Vec<(&'static str, Vec<u8>)> = ApiRequest::HEADERS
+            .into_iter()
+            .filter_map(|name| Some((name, request.headers().get(name)?.as_bytes().to_vec())))
+            .collect();
         let ip = devices
             .as_ref()
             .and_then(|devices| client_ip(devices, request));
+        let changes_state = !request.method().is_safe();
         Box::pin(async move {
             let devices = devices.ok_or_else(unconfigured)?;
-            let acting = devices
-                .service()
-                .authenticate_header(authorization.as_deref(), ip)
-                .await?;
-            Ok(Self(acting))
+            let mut api_request = ApiRequest {
+                authorization: authorization.as_deref(),
+                client_ip: ip,
+                ..ApiRequest::default()
+            };
+            for (name, value) in &headers {
+                api_request.set_header(name, value);
+            }
+            Ok(Self(
+                devices.authenticate(&api_request, changes_state).await?,
+            ))
         })
     }
 }

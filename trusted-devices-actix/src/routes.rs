@@ -43,7 +43,7 @@ async fn serve(
         Ok(body) => body,
         Err(error) => return actix_web::ResponseError::error_response(&error),
     };
-    let api_request = ApiRequest {
+    let mut api_request = ApiRequest {
         authorization: request
             .headers()
             .get(AUTHORIZATION)
@@ -51,6 +51,12 @@ async fn serve(
         device_id: request.match_info().get("id"),
         body: &body,
         client_ip: client_ip(&devices, &request),
+        ..ApiRequest::default()
     };
-    into_response(devices.service().handle(endpoint, api_request).await)
+    for name in ApiRequest::HEADERS {
+        if let Some(value) = request.headers().get(name) {
+            api_request.set_header(name, value.as_bytes());
+        }
+    }
+    into_response(devices.handle(endpoint, api_request).await)
 }

@@ -3,6 +3,7 @@ use std::net::IpAddr;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
+use trusted_devices_core::http::ApiRequest;
 use trusted_devices_core::{Authenticated, DeviceInfo};
 
 use axum::extract::ConnectInfo;
@@ -28,8 +29,10 @@ pub fn client_ip(devices: &Devices, parts: &Parts) -> Option<IpAddr> {
     })
 }
 
-/// The authenticated acting device. Refuses the request with the core's problem+json
-/// (`token_missing`, `token_invalid`, `token_expired`, `device_revoked`, 401) otherwise.
+/// The authenticated acting device, by `Authorization: Bearer` or, with cookies on, by the
+/// access cookie (state-changing methods then pass the CSRF guard). Refuses the request
+/// with the core's problem+json (`token_missing`, `token_invalid`, `token_expired`,
+/// `device_revoked`, 401; `csrf_rejected`, 403) otherwise.
 #[derive(Debug, Clone)]
 pub struct CurrentDevice(pub Authenticated);
 
@@ -42,16 +45,21 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let devices = Devices::from_ref(state);
-        let authorization = parts
-            .headers
-            .get(AUTHORIZATION)
-            .map(|value| value.as_bytes());
-        let client_ip = client_ip(&devices, parts);
-        let acting = devices
-            .service()
-            .authenticate_header(authorization, client_ip)
-            .await?;
-        Ok(Self(acting))
+        let mut request = ApiRequest {
+            authorization: parts
+                .headers
+                .get(AUTHORIZATION)
+                .map(|value| value.as_bytes()),
+            client_ip: client_ip(&devices, parts),
+            ..ApiRequest::default()
+        };
+        for name in ApiRequest::HEADERS {
+            if let Some(value) = parts.headers.get(name) {
+                request.set_header(name, value.as_bytes());
+            }
+        }
+        let changes_state = !parts.method.is_safe();
+        Ok(Self(devices.authenticate(&request, changes_state).await?))
     }
 }
 

@@ -44,7 +44,7 @@ async fn serve(devices: Devices, endpoint: Endpoint, request: Request) -> Respon
         });
         return into_response(ApiResponse::error(&too_large));
     };
-    let request = ApiRequest {
+    let mut request = ApiRequest {
         authorization: parts
             .headers
             .get(AUTHORIZATION)
@@ -52,8 +52,14 @@ async fn serve(devices: Devices, endpoint: Endpoint, request: Request) -> Respon
         device_id: device_id.as_deref(),
         body: &body,
         client_ip,
+        ..ApiRequest::default()
     };
-    into_response(devices.service().handle(endpoint, request).await)
+    for name in ApiRequest::HEADERS {
+        if let Some(value) = parts.headers.get(name) {
+            request.set_header(name, value.as_bytes());
+        }
+    }
+    into_response(devices.handle(endpoint, request).await)
 }
 
 /// The `{id}` path parameter, if the route has one.

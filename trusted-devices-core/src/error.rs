@@ -68,6 +68,10 @@ pub enum Error {
     /// (`too_many_devices`, 409).
     #[error("the user already holds the maximum number of devices")]
     TooManyDevices,
+    /// A state-changing request authenticated by cookie came from an origin that is not
+    /// allowed (`csrf_rejected`, 403): nothing changed.
+    #[error("this request did not come from an allowed origin")]
+    CsrfRejected,
     /// Too many requests of this kind: a limit or a bounded queue is full (`rate_limited`,
     /// 429). Nothing was done, nothing is revoked.
     #[error("too many requests; retry in {retry_after} s")]
@@ -103,6 +107,7 @@ impl Error {
             Self::DeviceNotFound => "device_not_found",
             Self::TooManyDevices => "too_many_devices",
             Self::RateLimited { .. } => "rate_limited",
+            Self::CsrfRejected => "csrf_rejected",
             Self::InvalidRequest(_) => "invalid_request",
             Self::StorageUnavailable(_) => "storage_unavailable",
         }
@@ -123,7 +128,8 @@ impl Error {
             | Self::UpdateTooSoon { .. }
             | Self::GlobalDeleteDisabled
             | Self::GlobalUpdateDisabled
-            | Self::PermissionDenied => 403,
+            | Self::PermissionDenied
+            | Self::CsrfRejected => 403,
             Self::DeviceNotFound => 404,
             Self::TooManyDevices => 409,
             Self::RateLimited { .. } => 429,

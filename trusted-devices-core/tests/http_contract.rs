@@ -59,6 +59,7 @@ impl Call<'_> {
             device_id: self.id.as_deref(),
             body: &self.body,
             client_ip: None,
+            ..ApiRequest::default()
         };
         self.f.service.handle(endpoint, request).await
     }

@@ -217,6 +217,7 @@ async fn an_unreachable_repository_is_storage_unavailable_not_a_panic() {
             device_id: Some(&id),
             body: body.as_bytes(),
             client_ip: None,
+            ..ApiRequest::default()
         };
         let response = service.handle(endpoint, request).await;
         assert_eq!(response.status, 503, "{endpoint:?}");

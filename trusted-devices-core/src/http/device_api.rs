@@ -1,8 +1,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::http::TrustedProxies;
-use crate::service::TrustedDevices;
+use crate::error::{Error, InputError};
+use crate::http::{ApiRequest, ApiResponse, CookieSettings, Endpoint, TrustedProxies};
+use crate::service::{Authenticated, TrustedDevices};
+use crate::token::{TokenPair, Transport};
 
 /// What a web adapter needs: the service and whose forwarding headers to believe. Both the
 /// axum and the actix adapters take their state as this type, so they resolve clients the
@@ -11,6 +13,7 @@ use crate::service::TrustedDevices;
 pub struct DeviceApi {
     service: TrustedDevices,
     proxies: Arc<TrustedProxies>,
+    cookies: Option<Arc<CookieSettings>>,
 }
 
 impl DeviceApi {
@@ -20,6 +23,85 @@ impl DeviceApi {
         Self {
             service,
             proxies: Arc::new(TrustedProxies::none()),
+            cookies: None,
+        }
+    }
+
+    /// Serves browsers too (SPEC §8): tokens in `HttpOnly` cookies on request, behind the
+    /// CSRF guard [default: off, bearer clients only].
+    #[must_use]
+    pub fn cookies(mut self, cookies: CookieSettings) -> Self {
+        self.cookies = Some(Arc::new(cookies));
+        self
+    }
+
+    /// The cookie settings, when the browser transport is on.
+    #[must_use]
+    pub fn cookie_settings(&self) -> Option<&CookieSettings> {
+        self.cookies.as_deref()
+    }
+
+    /// Answers one route of SPEC §6 (and §8 when cookies are on).
+    pub async fn handle(&self, endpoint: Endpoint, request: ApiRequest<'_>) -> ApiResponse {
+        self.service
+            .handle_with_cookies(endpoint, request, self.cookie_settings())
+            .await
+    }
+
+    /// The transport a login asked for with `X-Token-Transport` (`cookie` or `bearer`;
+    /// absent is bearer). Cookies need the browser transport on, and a cookie login passes
+    /// the CSRF guard like any other cookie change.
+    pub fn login_transport(&self, request: &ApiRequest<'_>) -> Result<Transport, Error> {
+        let asked = request.token_transport.map(<[u8]>::trim_ascii);
+        match asked {
+            None => Ok(Transport::Bearer),
+            Some(value) if value.eq_ignore_ascii_case(b"bearer") => Ok(Transport::Bearer),
+            Some(value) if value.eq_ignore_ascii_case(b"cookie") => {
+                let settings = self.cookie_settings().ok_or(InputError::Malformed {
+                    field: "X-Token-Transport",
+                })?;
+                settings.check_origin(request.origin, request.sec_fetch_site)?;
+                Ok(Transport::Cookie)
+            }
+            Some(_) => Err(InputError::Malformed {
+                field: "X-Token-Transport",
+            }
+            .into()),
+        }
+    }
+
+    /// A login's answer on its transport: a JSON token pair, or the two cookies.
+    #[must_use]
+    pub fn token_response(&self, tokens: &TokenPair) -> ApiResponse {
+        self.service.token_response(tokens, self.cookie_settings())
+    }
+
+    /// The acting device of an application's own route: by `Authorization` header, or by
+    /// the access cookie (with cookies on; `changes_state` routes pass the CSRF guard).
+    /// A cookie renewal is not written back here: the library's routes do that.
+    pub async fn authenticate(
+        &self,
+        request: &ApiRequest<'_>,
+        changes_state: bool,
+    ) -> Result<Authenticated, Error> {
+        let cookie = self
+            .cookie_settings()
+            .filter(|_| request.authorization.is_none())
+            .and_then(|settings| Some((settings, settings.access_token(request.cookie)?)));
+        match cookie {
+            Some((settings, token)) => {
+                if changes_state {
+                    settings.check_origin(request.origin, request.sec_fetch_site)?;
+                }
+                self.service
+                    .authenticate_cookie(token, request.client_ip)
+                    .await
+            }
+            None => {
+                self.service
+                    .authenticate_header(request.authorization, request.client_ip)
+                    .await
+            }
         }
     }
 

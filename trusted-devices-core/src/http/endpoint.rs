@@ -57,6 +57,13 @@ impl Endpoint {
         }
     }
 
+    /// Whether the route changes state (and so, authenticated by cookie, passes the CSRF
+    /// guard): every method but `GET`.
+    #[must_use]
+    pub fn changes_state(self) -> bool {
+        self.method() != "GET"
+    }
+
     /// Whether the route needs a bearer access token.
     #[must_use]
     pub fn needs_bearer(self) -> bool {

@@ -1,20 +1,75 @@
-//! Each route of SPEC §6 as a function of the neutral request.
+//! Each route of SPEC §6 as a function of the neutral request, with the browser transport
+//! of SPEC §8 when cookie settings are given.
+
+use std::time::Duration;
+
+use serde::Serialize;
 
 use crate::domain::DeviceId;
 use crate::error::Error;
 use crate::http::body::{self, PatchBody, RefreshBody, VerifyBody};
 use crate::http::views::{DeviceView, RevokedView, VerifiedView};
-use crate::http::{ApiRequest, ApiResponse, Endpoint, bearer_token};
+use crate::http::{ApiRequest, ApiResponse, CookieSettings, Endpoint, bearer_token};
 use crate::service::{Authenticated, TrustedDevices};
+use crate::token::{TokenPair, Transport};
+
+/// What a cookie login or refresh answers instead of a token pair: the tokens are in the
+/// `Set-Cookie` headers, out of script's reach.
+#[derive(Serialize)]
+struct CookieSessionView {
+    token_type: &'static str,
+    expires_in: u64,
+    device_id: DeviceId,
+}
+
+/// The cookies a response sets, and whether its request was authenticated by cookie.
+struct Jar<'s> {
+    settings: Option<&'s CookieSettings>,
+    set: Vec<String>,
+    via_cookie: bool,
+}
+
+impl Jar<'_> {
+    fn clear(&mut self) {
+        if let Some(settings) = self.settings {
+            self.set = settings.clear().to_vec();
+        }
+    }
+}
 
 impl TrustedDevices {
-    /// Answers one route of SPEC §6. Every failure is a problem+json response with the
-    /// error's code; nothing panics.
+    /// Answers one route of SPEC §6 for bearer clients. Every failure is a problem+json
+    /// response with the error's code; nothing panics.
     pub async fn handle(&self, endpoint: Endpoint, request: ApiRequest<'_>) -> ApiResponse {
-        match self.route(endpoint, request).await {
+        self.handle_with_cookies(endpoint, request, None).await
+    }
+
+    /// Answers one route of SPEC §6; with `cookies`, browsers may also authenticate by the
+    /// access cookie and renew by the refresh cookie (SPEC §8), behind the CSRF guard.
+    pub async fn handle_with_cookies(
+        &self,
+        endpoint: Endpoint,
+        request: ApiRequest<'_>,
+        cookies: Option<&CookieSettings>,
+    ) -> ApiResponse {
+        let mut jar = Jar {
+            settings: cookies,
+            set: Vec::new(),
+            via_cookie: false,
+        };
+        let mut response = match self.route(endpoint, request, &mut jar).await {
             Ok(response) => response,
-            Err(error) => ApiResponse::error(&error),
+            Err(error) => {
+                if jar.via_cookie && ends_the_cookie_session(&error) {
+                    jar.clear();
+                }
+                ApiResponse::error(&error)
+            }
+        };
+        for cookie in jar.set {
+            response.headers.push(("set-cookie", cookie));
         }
+        response
     }
 
     /// Authenticates a request from its raw `Authorization` header: for adapters'
@@ -28,17 +83,50 @@ impl TrustedDevices {
             .await
     }
 
+    /// A login's answer on its transport: the token pair as JSON, or for cookie tokens the
+    /// two cookies and a body without tokens.
+    #[must_use]
+    pub fn token_response(
+        &self,
+        tokens: &TokenPair,
+        cookies: Option<&CookieSettings>,
+    ) -> ApiResponse {
+        match (tokens.refresh_token.transport(), cookies) {
+            (Transport::Cookie, Some(settings)) => {
+                let mut response = ApiResponse::json(
+                    200,
+                    &CookieSessionView {
+                        token_type: "Cookie",
+                        expires_in: tokens.expires_in,
+                        device_id: tokens.device_id,
+                    },
+                );
+                response.headers.push((
+                    "set-cookie",
+                    settings
+                        .set_access(&tokens.access_token, Duration::from_secs(tokens.expires_in)),
+                ));
+                response.headers.push((
+                    "set-cookie",
+                    settings.set_refresh(
+                        tokens.refresh_token.expose(),
+                        self.policy().refresh_idle_timeout(),
+                    ),
+                ));
+                response
+            }
+            _ => ApiResponse::token_pair(tokens),
+        }
+    }
+
     async fn route(
         &self,
         endpoint: Endpoint,
         request: ApiRequest<'_>,
+        jar: &mut Jar<'_>,
     ) -> Result<ApiResponse, Error> {
         match endpoint {
-            Endpoint::Refresh => {
-                let body: RefreshBody = body::parse_body(request.body)?;
-                let tokens = self.refresh(&body.refresh_token, request.client_ip).await?;
-                Ok(ApiResponse::token_pair(&tokens))
-            }
+            Endpoint::Refresh => self.refresh_route(request, jar).await,
             Endpoint::Verify => {
                 let body: VerifyBody = body::parse_body(request.body)?;
                 let verified = self.verify(&body.token).await?;
@@ -51,7 +139,7 @@ impl TrustedDevices {
                 Ok(ApiResponse::json(200, &view))
             }
             Endpoint::ListDevices => {
-                let acting = self.acting(request).await?;
+                let acting = self.acting(endpoint, request, jar).await?;
                 let devices = self.list(&acting).await?;
                 let views: Vec<DeviceView<'_>> = devices
                     .iter()
@@ -60,7 +148,7 @@ impl TrustedDevices {
                 Ok(ApiResponse::json(200, &views))
             }
             Endpoint::GetDevice => {
-                let acting = self.acting(request).await?;
+                let acting = self.acting(endpoint, request, jar).await?;
                 let device = self.get(&acting, path_id(request)?).await?;
                 Ok(ApiResponse::json(
                     200,
@@ -68,7 +156,7 @@ impl TrustedDevices {
                 ))
             }
             Endpoint::UpdateDevice => {
-                let acting = self.acting(request).await?;
+                let acting = self.acting(endpoint, request, jar).await?;
                 let id = path_id(request)?;
                 let patch = body::parse_body::<PatchBody>(request.body)?.into_patch()?;
                 let device = self.update(&acting, id, &patch).await?;
@@ -78,26 +166,98 @@ impl TrustedDevices {
                 ))
             }
             Endpoint::DeleteDevice => {
-                let acting = self.acting(request).await?;
-                self.delete(&acting, path_id(request)?).await?;
+                let acting = self.acting(endpoint, request, jar).await?;
+                let id = path_id(request)?;
+                self.delete(&acting, id).await?;
+                if jar.via_cookie && id == acting.device.id {
+                    jar.clear();
+                }
                 Ok(ApiResponse::empty(204))
             }
             Endpoint::Logout => {
-                self.logout(&self.acting(request).await?).await?;
+                self.logout(&self.acting(endpoint, request, jar).await?)
+                    .await?;
+                if jar.via_cookie {
+                    jar.clear();
+                }
                 Ok(ApiResponse::empty(204))
             }
             Endpoint::RevokeOthers => {
-                let revoked = self.revoke_others(&self.acting(request).await?).await?;
+                let acting = self.acting(endpoint, request, jar).await?;
+                let revoked = self.revoke_others(&acting).await?;
                 Ok(ApiResponse::json(200, &RevokedView { revoked }))
             }
         }
     }
 
-    /// The acting device; authentication comes before any other check of the request.
-    async fn acting(&self, request: ApiRequest<'_>) -> Result<Authenticated, Error> {
-        self.authenticate_header(request.authorization, request.client_ip)
-            .await
+    /// A body names a bearer refresh token; with cookies on, an empty body and the refresh
+    /// cookie renew a browser session (behind the CSRF guard) and set both cookies again.
+    async fn refresh_route(
+        &self,
+        request: ApiRequest<'_>,
+        jar: &mut Jar<'_>,
+    ) -> Result<ApiResponse, Error> {
+        let from_cookie = jar.settings.and_then(|settings| {
+            let empty = request.body.iter().all(u8::is_ascii_whitespace);
+            let token = settings.refresh_token(request.cookie)?;
+            empty.then_some((settings, token))
+        });
+        if let Some((settings, token)) = from_cookie {
+            jar.via_cookie = true;
+            settings.check_origin(request.origin, request.sec_fetch_site)?;
+            let tokens = self
+                .refresh_for(token, Transport::Cookie, request.client_ip)
+                .await?;
+            return Ok(self.token_response(&tokens, Some(settings)));
+        }
+        let body: RefreshBody = body::parse_body(request.body)?;
+        let tokens = self.refresh(&body.refresh_token, request.client_ip).await?;
+        Ok(ApiResponse::token_pair(&tokens))
     }
+
+    /// The acting device; authentication comes before any other check of the request. An
+    /// `Authorization` header wins; without one, the access cookie (with cookies on), whose
+    /// state-changing requests pass the CSRF guard first.
+    async fn acting(
+        &self,
+        endpoint: Endpoint,
+        request: ApiRequest<'_>,
+        jar: &mut Jar<'_>,
+    ) -> Result<Authenticated, Error> {
+        let cookie = jar
+            .settings
+            .filter(|_| request.authorization.is_none())
+            .and_then(|settings| Some((settings, settings.access_token(request.cookie)?)));
+        let Some((settings, token)) = cookie else {
+            return self
+                .authenticate_header(request.authorization, request.client_ip)
+                .await;
+        };
+        jar.via_cookie = true;
+        if endpoint.changes_state() {
+            settings.check_origin(request.origin, request.sec_fetch_site)?;
+        }
+        let acting = self.authenticate_cookie(token, request.client_ip).await?;
+        if let Some(renewal) = &acting.renewal {
+            jar.set.push(settings.set_access(
+                &renewal.access_token,
+                Duration::from_secs(renewal.expires_in),
+            ));
+        }
+        Ok(acting)
+    }
+}
+
+/// Failures after which a browser's cookies are of no more use: the device is gone or the
+/// refresh cookie is refused.
+fn ends_the_cookie_session(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::DeviceRevoked
+            | Error::RefreshTokenInvalid
+            | Error::RefreshTokenExpired
+            | Error::RefreshTokenReused
+    )
 }
 
 /// A malformed id names no device.

@@ -20,6 +20,7 @@
 
 mod body;
 mod client_ip;
+mod cookies;
 mod device_api;
 mod endpoint;
 mod handle;
@@ -29,6 +30,7 @@ mod views;
 
 pub use body::{MAX_BODY_BYTES, parse_body};
 pub use client_ip::{BadProxy, ForwardedHeader, TrustedProxies};
+pub use cookies::CookieSettings;
 pub use device_api::DeviceApi;
 pub use endpoint::Endpoint;
 pub use request::{ApiRequest, bearer_token};

@@ -14,6 +14,32 @@ pub struct ApiRequest<'a> {
     pub body: &'a [u8],
     /// The client address, as the adapter resolved it.
     pub client_ip: Option<IpAddr>,
+    /// The raw `Cookie` header, if any (SPEC §8).
+    pub cookie: Option<&'a [u8]>,
+    /// The raw `Origin` header, if any.
+    pub origin: Option<&'a [u8]>,
+    /// The raw `Sec-Fetch-Site` header, if any.
+    pub sec_fetch_site: Option<&'a [u8]>,
+    /// The raw `X-Token-Transport` header, if any: `cookie` asks a login for cookies.
+    pub token_transport: Option<&'a [u8]>,
+}
+
+impl<'a> ApiRequest<'a> {
+    /// The header names besides `Authorization` that an adapter copies into a request, with
+    /// the field each fills: adapters loop over this instead of naming each header.
+    pub const HEADERS: [&'static str; 4] =
+        ["cookie", "origin", "sec-fetch-site", "x-token-transport"];
+
+    /// Sets the field for `name` (one of [`HEADERS`](Self::HEADERS)) to `value`.
+    pub fn set_header(&mut self, name: &str, value: &'a [u8]) {
+        match name {
+            "cookie" => self.cookie = Some(value),
+            "origin" => self.origin = Some(value),
+            "sec-fetch-site" => self.sec_fetch_site = Some(value),
+            "x-token-transport" => self.token_transport = Some(value),
+            _ => {}
+        }
+    }
 }
 
 impl fmt::Debug for ApiRequest<'_> {
@@ -23,6 +49,16 @@ impl fmt::Debug for ApiRequest<'_> {
             .field("device_id", &self.device_id)
             .field("body_len", &self.body.len())
             .field("client_ip", &self.client_ip)
+            .field("cookie", &self.cookie.map(|_| "<redacted>"))
+            .field("origin", &self.origin.map(String::from_utf8_lossy))
+            .field(
+                "sec_fetch_site",
+                &self.sec_fetch_site.map(String::from_utf8_lossy),
+            )
+            .field(
+                "token_transport",
+                &self.token_transport.map(String::from_utf8_lossy),
+            )
             .finish()
     }
 }

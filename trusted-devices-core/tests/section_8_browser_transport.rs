@@ -1,0 +1,265 @@
+//! SPEC §8 through the neutral HTTP layer: cookie login, cookie requests behind the CSRF
+//! guard, renewal through the refresh cookie, and logout clearing both cookies.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::Fixture;
+use trusted_devices_core::http::{ApiRequest, ApiResponse, CookieSettings, DeviceApi, Endpoint};
+use trusted_devices_core::{DeviceInfo, UserId};
+
+const ORIGIN: &str = "http://127.0.0.1:3000";
+
+fn api(f: &Fixture) -> DeviceApi {
+    DeviceApi::new(f.service.clone()).cookies(CookieSettings::development(vec![ORIGIN.into()]))
+}
+
+/// The `name=value` pairs a response sets, as a browser would send them back.
+fn cookie_header(response: &ApiResponse) -> String {
+    response
+        .headers
+        .iter()
+        .filter(|(name, _)| *name == "set-cookie")
+        .filter_map(|(_, value)| value.split(';').next())
+        .filter(|pair| !pair.ends_with('='))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn set_cookies(response: &ApiResponse) -> Vec<&str> {
+    response
+        .headers
+        .iter()
+        .filter(|(name, _)| *name == "set-cookie")
+        .map(|(_, value)| value.as_str())
+        .collect()
+}
+
+async fn cookie_login(api: &DeviceApi) -> String {
+    let request = ApiRequest {
+        token_transport: Some(b"cookie"),
+        origin: Some(ORIGIN.as_bytes()),
+        ..ApiRequest::default()
+    };
+    let transport = api.login_transport(&request).unwrap();
+    let login = api
+        .service()
+        .login_for(UserId::new("alice").unwrap(), DeviceInfo::new(), transport)
+        .await
+        .unwrap();
+    let response = api.token_response(&login.tokens);
+    assert_eq!(response.status, 200);
+    let body = String::from_utf8(response.body.clone()).unwrap();
+    assert!(
+        !body.contains("tdr_") && !body.contains("access_token"),
+        "{body}"
+    );
+    cookie_header(&response)
+}
+
+async fn send(
+    api: &DeviceApi,
+    endpoint: Endpoint,
+    cookies: &str,
+    origin: Option<&str>,
+    id: Option<&str>,
+    body: &[u8],
+) -> ApiResponse {
+    let request = ApiRequest {
+        cookie: Some(cookies.as_bytes()),
+        origin: origin.map(str::as_bytes),
+        device_id: id,
+        body,
+        ..ApiRequest::default()
+    };
+    api.handle(endpoint, request).await
+}
+
+#[tokio::test]
+async fn section_8_a_browser_session_lives_in_cookies() {
+    let f = Fixture::defaults();
+    let api = api(&f);
+    let cookies = cookie_login(&api).await;
+    assert!(
+        cookies.contains("td_access=") && cookies.contains("td_refresh="),
+        "{cookies}"
+    );
+    let list = send(&api, Endpoint::ListDevices, &cookies, None, None, b"").await;
+    assert_eq!(list.status, 200, "a GET needs no origin");
+    let list: serde_json::Value = serde_json::from_slice(&list.body).unwrap();
+    assert_eq!(list[0]["current"], true);
+}
+
+#[tokio::test]
+async fn section_8_csrf_guard_refuses_changes_from_other_origins() {
+    let f = Fixture::defaults();
+    let api = api(&f);
+    let cookies = cookie_login(&api).await;
+    let device = f
+        .service
+        .devices()
+        .list(&UserId::new("alice").unwrap())
+        .await
+        .unwrap()[0]
+        .clone();
+    let id = device.id.to_string();
+    let rename = br#"{"name":"Renamed"}"#;
+    for origin in [None, Some("http://127.0.0.1:4000"), Some("null")] {
+        let refused = send(
+            &api,
+            Endpoint::UpdateDevice,
+            &cookies,
+            origin,
+            Some(&id),
+            rename,
+        )
+        .await;
+        assert_eq!(refused.status, 403, "{origin:?}");
+        assert!(String::from_utf8_lossy(&refused.body).contains("csrf_rejected"));
+    }
+    let logout = send(
+        &api,
+        Endpoint::Logout,
+        &cookies,
+        Some("http://evil.test"),
+        None,
+        b"",
+    )
+    .await;
+    assert_eq!(logout.status, 403);
+    let unchanged = f.service.devices().get(device.id).await.unwrap().unwrap();
+    assert_eq!(unchanged.name, device.name, "nothing changed");
+    let allowed = send(
+        &api,
+        Endpoint::UpdateDevice,
+        &cookies,
+        Some(ORIGIN),
+        Some(&id),
+        rename,
+    )
+    .await;
+    assert_eq!(allowed.status, 200);
+    let same_origin = ApiRequest {
+        cookie: Some(cookies.as_bytes()),
+        sec_fetch_site: Some(b"same-origin"),
+        device_id: Some(&id),
+        body: rename,
+        ..ApiRequest::default()
+    };
+    assert_eq!(
+        api.handle(Endpoint::UpdateDevice, same_origin).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn section_8_transports_are_kept_apart_over_http() {
+    let f = Fixture::defaults();
+    let api = api(&f);
+    let cookies = cookie_login(&api).await;
+    let access = cookies
+        .split("; ")
+        .find_map(|pair| pair.strip_prefix("td_access="))
+        .unwrap();
+    let in_header = format!("Bearer {access}");
+    let request = ApiRequest {
+        authorization: Some(in_header.as_bytes()),
+        ..ApiRequest::default()
+    };
+    let refused = api.handle(Endpoint::ListDevices, request).await;
+    assert_eq!(refused.status, 401);
+    assert!(String::from_utf8_lossy(&refused.body).contains("token_invalid"));
+    let bearer = f.login("alice").await;
+    let as_cookie = format!("td_access={}", bearer.tokens.access_token);
+    let refused = send(&api, Endpoint::ListDevices, &as_cookie, None, None, b"").await;
+    assert_eq!(refused.status, 401);
+    assert!(String::from_utf8_lossy(&refused.body).contains("token_invalid"));
+}
+
+#[tokio::test]
+async fn section_8_tabs_renewing_at_once_converge_and_logout_clears_both_cookies() {
+    let f = Fixture::defaults();
+    let api = Arc::new(api(&f));
+    let cookies = cookie_login(&api).await;
+    let refresh_only: String = cookies
+        .split("; ")
+        .filter(|pair| pair.starts_with("td_refresh="))
+        .collect();
+    let tabs: Vec<_> = (0..8)
+        .map(|_| {
+            let (api, refresh_only) = (Arc::clone(&api), refresh_only.clone());
+            tokio::spawn(async move {
+                send(
+                    &api,
+                    Endpoint::Refresh,
+                    &refresh_only,
+                    Some(ORIGIN),
+                    None,
+                    b"",
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut successors = Vec::new();
+    for tab in tabs {
+        let response = tab.await.unwrap();
+        assert_eq!(
+            response.status,
+            200,
+            "{:?}",
+            String::from_utf8_lossy(&response.body)
+        );
+        assert_eq!(set_cookies(&response).len(), 2);
+        let refreshed = cookie_header(&response);
+        successors.push(
+            refreshed
+                .split("; ")
+                .find(|pair| pair.starts_with("td_refresh="))
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    successors.dedup();
+    assert_eq!(
+        successors.len(),
+        1,
+        "racing tabs converge on one refresh cookie"
+    );
+    let cross = send(
+        &api,
+        Endpoint::Refresh,
+        &refresh_only,
+        Some("http://127.0.0.1:9"),
+        None,
+        b"",
+    )
+    .await;
+    assert_eq!(
+        cross.status, 403,
+        "the refresh cookie passes the CSRF guard too"
+    );
+
+    let logout = send(&api, Endpoint::Logout, &cookies, Some(ORIGIN), None, b"").await;
+    assert_eq!(logout.status, 204);
+    let cleared = set_cookies(&logout);
+    assert_eq!(cleared.len(), 2);
+    assert!(
+        cleared.iter().all(|cookie| cookie.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+    let after = send(&api, Endpoint::ListDevices, &cookies, None, None, b"").await;
+    assert_eq!(after.status, 401);
+    assert_eq!(
+        set_cookies(&after).len(),
+        2,
+        "a revoked device's cookies are cleared"
+    );
+}
