@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Transport {
-    /// `Authorization: Bearer` for access tokens, a JSON body for refresh tokens [default].
+    /// `Authorization: Bearer` for access tokens, a JSON body for refresh tokens (the default).
     #[default]
     Bearer,
     /// `HttpOnly` cookies, for browsers.
