@@ -25,6 +25,33 @@ pub fn client_ip(devices: &Devices, request: &HttpRequest) -> Option<IpAddr> {
     })
 }
 
+/// The core's neutral request for `request` and `body`: the `Authorization` header, the
+/// client address and the headers of [`ApiRequest::HEADERS`] (cookie, origin...), and the
+/// `{id}` path parameter if the route has one.
+#[must_use]
+pub fn api_request<'a>(
+    devices: &Devices,
+    request: &'a HttpRequest,
+    body: &'a [u8],
+) -> ApiRequest<'a> {
+    let mut api_request = ApiRequest {
+        authorization: request
+            .headers()
+            .get(AUTHORIZATION)
+            .map(|value| value.as_bytes()),
+        device_id: request.match_info().get("id"),
+        body,
+        client_ip: client_ip(devices, request),
+        ..ApiRequest::default()
+    };
+    for name in ApiRequest::HEADERS {
+        if let Some(value) = request.headers().get(name) {
+            api_request.set_header(name, value.as_bytes());
+        }
+    }
+    api_request
+}
+
 /// The `Devices` an app registered with [`configure`](crate::configure).
 fn registered(request: &HttpRequest) -> Option<Devices> {
     request

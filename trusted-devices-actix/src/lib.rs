@@ -51,7 +51,7 @@ mod extract;
 mod response;
 mod routes;
 
-pub use extract::{ClientIp, CurrentDevice, LoginDevice, client_ip};
+pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
 pub use response::{ApiError, into_response, read_body};
 pub use routes::configure;
 /// The adapter's state: the service and the trusted proxies (the core's [`DeviceApi`]).

@@ -1,11 +1,10 @@
 use actix_web::http::Method;
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::web::{self, Data, Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
-use trusted_devices_core::http::{ApiRequest, Endpoint};
+use trusted_devices_core::http::Endpoint;
 
 use crate::Devices;
-use crate::extract::client_ip;
+use crate::extract::api_request;
 use crate::response::{into_response, read_body};
 
 /// Mounts every route of SPEC §6 (`/auth/refresh`, `/auth/verify`, `/devices…`) and
@@ -43,20 +42,6 @@ async fn serve(
         Ok(body) => body,
         Err(error) => return actix_web::ResponseError::error_response(&error),
     };
-    let mut api_request = ApiRequest {
-        authorization: request
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|value| value.as_bytes()),
-        device_id: request.match_info().get("id"),
-        body: &body,
-        client_ip: client_ip(&devices, &request),
-        ..ApiRequest::default()
-    };
-    for name in ApiRequest::HEADERS {
-        if let Some(value) = request.headers().get(name) {
-            api_request.set_header(name, value.as_bytes());
-        }
-    }
+    let api_request = api_request(&devices, &request, &body);
     into_response(devices.handle(endpoint, api_request).await)
 }

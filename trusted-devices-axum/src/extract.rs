@@ -29,6 +29,28 @@ pub fn client_ip(devices: &Devices, parts: &Parts) -> Option<IpAddr> {
     })
 }
 
+/// The core's neutral request for these parts and `body`: the `Authorization` header, the
+/// client address and the headers of [`ApiRequest::HEADERS`] (cookie, origin...); the
+/// caller sets `device_id` where its route has one.
+#[must_use]
+pub fn api_request<'a>(devices: &Devices, parts: &'a Parts, body: &'a [u8]) -> ApiRequest<'a> {
+    let mut request = ApiRequest {
+        authorization: parts
+            .headers
+            .get(AUTHORIZATION)
+            .map(|value| value.as_bytes()),
+        body,
+        client_ip: client_ip(devices, parts),
+        ..ApiRequest::default()
+    };
+    for name in ApiRequest::HEADERS {
+        if let Some(value) = parts.headers.get(name) {
+            request.set_header(name, value.as_bytes());
+        }
+    }
+    request
+}
+
 /// The authenticated acting device, by `Authorization: Bearer` or, with cookies on, by the
 /// access cookie (state-changing methods then pass the CSRF guard). Refuses the request
 /// with the core's problem+json (`token_missing`, `token_invalid`, `token_expired`,
@@ -45,19 +67,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let devices = Devices::from_ref(state);
-        let mut request = ApiRequest {
-            authorization: parts
-                .headers
-                .get(AUTHORIZATION)
-                .map(|value| value.as_bytes()),
-            client_ip: client_ip(&devices, parts),
-            ..ApiRequest::default()
-        };
-        for name in ApiRequest::HEADERS {
-            if let Some(value) = parts.headers.get(name) {
-                request.set_header(name, value.as_bytes());
-            }
-        }
+        let request = api_request(&devices, parts, &[]);
         let changes_state = !parts.method.is_safe();
         Ok(Self(devices.authenticate(&request, changes_state).await?))
     }

@@ -52,7 +52,7 @@ mod extract;
 mod response;
 mod router;
 
-pub use extract::{ClientIp, CurrentDevice, LoginDevice, client_ip};
+pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
 pub use response::{ApiError, into_response};
 pub use router::router;
 /// The adapter's state: the service and the trusted proxies (the core's [`DeviceApi`]).

@@ -2,14 +2,13 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::Method;
-use axum::http::header::AUTHORIZATION;
 use axum::response::Response;
 use axum::routing::{MethodFilter, on};
 use trusted_devices_core::http::{ApiRequest, ApiResponse, Endpoint, MAX_BODY_BYTES};
 use trusted_devices_core::{Error, InputError};
 
 use crate::Devices;
-use crate::extract::client_ip;
+use crate::extract::api_request;
 use crate::response::into_response;
 
 /// Every route of SPEC §6 (`/auth/refresh`, `/auth/verify`, `/devices…`), with `devices` as
@@ -36,7 +35,6 @@ fn method_filter(endpoint: Endpoint) -> MethodFilter {
 /// Translates one request for the core and its answer back.
 async fn serve(devices: Devices, endpoint: Endpoint, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
-    let client_ip = client_ip(&devices, &parts);
     let device_id = path_id(&mut parts).await;
     let Some(body) = read_body(body).await else {
         let too_large = Error::from(InputError::BodyTooLarge {
@@ -44,21 +42,10 @@ async fn serve(devices: Devices, endpoint: Endpoint, request: Request) -> Respon
         });
         return into_response(ApiResponse::error(&too_large));
     };
-    let mut request = ApiRequest {
-        authorization: parts
-            .headers
-            .get(AUTHORIZATION)
-            .map(|value| value.as_bytes()),
+    let request = ApiRequest {
         device_id: device_id.as_deref(),
-        body: &body,
-        client_ip,
-        ..ApiRequest::default()
+        ..api_request(&devices, &parts, &body)
     };
-    for name in ApiRequest::HEADERS {
-        if let Some(value) = parts.headers.get(name) {
-            request.set_header(name, value.as_bytes());
-        }
-    }
     into_response(devices.handle(endpoint, request).await)
 }
 

@@ -7,19 +7,29 @@
 use std::process::ExitCode;
 
 use trusted_devices_actix::actix_web::web::{self, Data, Payload};
-use trusted_devices_actix::actix_web::{App, HttpResponse, HttpServer};
+use trusted_devices_actix::actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use trusted_devices_actix::{
-    ApiError, CurrentDevice, Devices, LoginDevice, into_response, read_body,
+    ApiError, CurrentDevice, Devices, LoginDevice, api_request, into_response, read_body,
 };
-use trusted_devices_example_common::{DemoApp, announce, shutdown_signal, start};
+use trusted_devices_core::http::ApiResponse;
+use trusted_devices_example_common::{DemoApp, announce, device_api, page, shutdown_signal, start};
 
 async fn login(
     demo: Data<DemoApp>,
+    devices: Data<Devices>,
     LoginDevice(info): LoginDevice,
+    request: HttpRequest,
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_body(payload).await?;
-    Ok(into_response(demo.login(&body, info).await))
+    let api = api_request(&devices, &request, &body);
+    Ok(into_response(demo.login(&devices, &api, info).await))
+}
+
+/// The "Your devices" page's files.
+async fn page(request: HttpRequest) -> HttpResponse {
+    let missing = || ApiResponse::problem(404, "not_found", "no such page");
+    into_response(page::asset(request.path()).unwrap_or_else(missing))
 }
 
 async fn me(CurrentDevice(acting): CurrentDevice) -> HttpResponse {
@@ -40,18 +50,29 @@ async fn main() -> ExitCode {
     let Some(started) = start().await else {
         return ExitCode::from(2);
     };
-    let devices = Devices::new(started.app.service.clone())
-        .trusted_proxies(started.settings.trusted_proxies.clone());
+    let addr = started.settings.addr;
+    let listener = match std::net::TcpListener::bind(addr) {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("error: TD_ADDR: cannot listen on {addr}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let bound_addr = listener.local_addr().unwrap_or(addr);
+    let devices = device_api(started.app.service.clone(), &started.settings, bound_addr);
     let started_limits = started.settings.limits;
     let demo = Data::new(started.app);
-    let addr = started.settings.addr;
     let server = HttpServer::new(move || {
-        App::new()
+        let mut app = App::new()
             .app_data(demo.clone())
             .configure(|config| trusted_devices_actix::configure(&devices, config))
             .route("/auth/login", web::post().to(login))
             .route("/me", web::get().to(me))
-            .route("/health", web::get().to(health))
+            .route("/health", web::get().to(health));
+        for path in page::paths() {
+            app = app.route(path, web::get().to(page));
+        }
+        app
     })
     // A client slower than this to send its request head is disconnected.
     .client_request_timeout(started_limits.header_read_timeout)
@@ -59,7 +80,7 @@ async fn main() -> ExitCode {
     .shutdown_timeout(whole_seconds_up(started_limits.shutdown_timeout))
     // Our own handlers, installed before the announcement, as in the axum server.
     .disable_signals();
-    let server = match server.bind(addr) {
+    let server = match server.listen(listener) {
         Ok(server) => server,
         Err(error) => {
             eprintln!("error: TD_ADDR: cannot listen on {addr}: {error}");

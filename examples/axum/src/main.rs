@@ -10,10 +10,13 @@ use std::process::ExitCode;
 use trusted_devices_axum::axum::Router;
 use trusted_devices_axum::axum::body::Bytes;
 use trusted_devices_axum::axum::extract::{FromRef, State};
+use trusted_devices_axum::axum::http::Uri;
+use trusted_devices_axum::axum::http::request::Parts;
 use trusted_devices_axum::axum::response::Response;
 use trusted_devices_axum::axum::routing::{get, post};
-use trusted_devices_axum::{CurrentDevice, Devices, LoginDevice, into_response};
-use trusted_devices_example_common::{DemoApp, announce, shutdown_signal, start};
+use trusted_devices_axum::{CurrentDevice, Devices, LoginDevice, api_request, into_response};
+use trusted_devices_core::http::ApiResponse;
+use trusted_devices_example_common::{DemoApp, announce, device_api, page, shutdown_signal, start};
 
 #[derive(Clone)]
 struct AppState {
@@ -30,9 +33,17 @@ impl FromRef<AppState> for Devices {
 async fn login(
     State(state): State<AppState>,
     LoginDevice(info): LoginDevice,
+    parts: Parts,
     body: Bytes,
 ) -> Response {
-    into_response(state.demo.login(&body, info).await)
+    let request = api_request(&state.devices, &parts, &body);
+    into_response(state.demo.login(&state.devices, &request, info).await)
+}
+
+/// The "Your devices" page's files.
+async fn page(uri: Uri) -> Response {
+    let missing = || ApiResponse::problem(404, "not_found", "no such page");
+    into_response(page::asset(uri.path()).unwrap_or_else(missing))
 }
 
 async fn me(CurrentDevice(acting): CurrentDevice) -> Response {
@@ -48,7 +59,11 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
         devices: devices.clone(),
         demo,
     };
-    Router::new()
+    let mut router = Router::new();
+    for path in page::paths() {
+        router = router.route(path, get(page));
+    }
+    router
         .route("/auth/login", post(login))
         .route("/me", get(me))
         .route("/health", get(health))
@@ -61,8 +76,6 @@ async fn main() -> ExitCode {
     let Some(started) = start().await else {
         return ExitCode::from(2);
     };
-    let devices = Devices::new(started.app.service.clone())
-        .trusted_proxies(started.settings.trusted_proxies.clone());
     let addr = started.settings.addr;
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
@@ -71,10 +84,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let bound = listener.local_addr().unwrap_or(addr);
+    let devices = device_api(started.app.service.clone(), &started.settings, bound);
     let shutdown = shutdown_signal();
-    if let Ok(bound) = listener.local_addr() {
-        announce(bound);
-    }
+    announce(bound);
     let limits = started.settings.limits;
     serve::serve(listener, app(devices, started.app), limits, shutdown).await;
     ExitCode::SUCCESS

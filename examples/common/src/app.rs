@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use trusted_devices_core::http::{ApiResponse, parse_body};
+use trusted_devices_core::http::{ApiRequest, ApiResponse, DeviceApi, parse_body};
 use trusted_devices_core::{
     Authenticated, DeviceId, DeviceInfo, Error, InputError, TrustedDevices, UserId,
 };
@@ -47,17 +47,29 @@ impl DemoApp {
         }
     }
 
-    /// `POST /auth/login {username, password}`: a token pair, or 401 `invalid_credentials`
-    /// for a wrong name or password alike.
-    pub async fn login(&self, body: &[u8], info: DeviceInfo) -> ApiResponse {
-        match self.try_login(body, info).await {
+    /// `POST /auth/login {username, password}`: a token pair (or, with
+    /// `X-Token-Transport: cookie`, the two cookies), or 401 `invalid_credentials` for a
+    /// wrong name or password alike.
+    pub async fn login(
+        &self,
+        api: &DeviceApi,
+        request: &ApiRequest<'_>,
+        info: DeviceInfo,
+    ) -> ApiResponse {
+        match self.try_login(api, request, info).await {
             Ok(response) => response,
             Err(error) => ApiResponse::error(&error),
         }
     }
 
-    async fn try_login(&self, body: &[u8], info: DeviceInfo) -> Result<ApiResponse, Error> {
-        let LoginBody { username, password } = parse_body(body)?;
+    async fn try_login(
+        &self,
+        api: &DeviceApi,
+        request: &ApiRequest<'_>,
+        info: DeviceInfo,
+    ) -> Result<ApiResponse, Error> {
+        let transport = api.login_transport(request)?;
+        let LoginBody { username, password } = parse_body(request.body)?;
         let user_id = UserId::new(username.clone())?;
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(InputError::TooLong {
@@ -78,8 +90,8 @@ impl DemoApp {
                 "wrong username or password",
             ));
         }
-        let login = self.service.login(user_id, info).await?;
-        Ok(ApiResponse::token_pair(&login.tokens))
+        let login = self.service.login_for(user_id, info, transport).await?;
+        Ok(api.token_response(&login.tokens))
     }
 
     /// `GET /me`: the acting device's user and id.

@@ -7,6 +7,7 @@
 
 mod app;
 pub mod duration;
+pub mod page;
 mod password_gate;
 pub mod settings;
 mod stores;
@@ -21,6 +22,7 @@ pub use password_gate::PasswordGate;
 pub use settings::{Flags, ServerLimits, SettingError, Settings};
 pub use stores::{error_chain, open_service, redact};
 use trusted_devices_core::TrustedDevices;
+use trusted_devices_core::http::{CookieSettings, DeviceApi};
 pub use users::DemoUsers;
 
 /// A started application: its settings and state.
@@ -132,6 +134,32 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
     }
+}
+
+/// The adapters' state for a server listening on `bound`: the service, the trusted
+/// proxies, and the browser transport (SPEC §8) with the configured origins, or the
+/// server's own; development cookies on loopback unless `TD_COOKIE_MODE` says otherwise.
+pub fn device_api(
+    service: TrustedDevices,
+    settings: &Settings,
+    bound: std::net::SocketAddr,
+) -> DeviceApi {
+    let mut origins = settings.allowed_origins.clone();
+    if origins.is_empty() {
+        origins.push(format!("http://{bound}"));
+        if bound.ip().is_loopback() {
+            origins.push(format!("http://localhost:{}", bound.port()));
+        }
+    }
+    let secure = settings.secure_cookies.unwrap_or(!bound.ip().is_loopback());
+    let cookies = if secure {
+        CookieSettings::new(origins)
+    } else {
+        CookieSettings::development(origins)
+    };
+    DeviceApi::new(service)
+        .trusted_proxies(settings.trusted_proxies.clone())
+        .cookies(cookies)
 }
 
 /// The line a server prints once it listens, which tests and scripts wait for.

@@ -49,6 +49,14 @@ pub struct Flags {
         default_value = "x-forwarded-for"
     )]
     pub trusted_proxy_header: String,
+    /// Origins whose cookie-authenticated changes are accepted, comma-separated
+    /// (default: the server's own origin).
+    #[arg(long, env = "TD_ALLOWED_ORIGINS", default_value = "")]
+    pub allowed_origins: String,
+    /// Cookies for browsers: secure (HTTPS, __Host- names) or development (plain HTTP on
+    /// loopback). Default: development when listening on loopback, secure otherwise.
+    #[arg(long, env = "TD_COOKIE_MODE", default_value = "")]
+    pub cookie_mode: String,
     /// How often expired devices are cleaned up.
     #[arg(long, env = "TD_CLEANUP_INTERVAL", default_value = "1h")]
     pub cleanup_interval: String,
@@ -161,6 +169,10 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// How often cleanup runs.
     pub cleanup_interval: std::time::Duration,
+    /// Origins allowed to send cookie-authenticated changes; empty: the server's own.
+    pub allowed_origins: Vec<String>,
+    /// Secure cookies (`Some(true)`), development cookies (`Some(false)`), or by address.
+    pub secure_cookies: Option<bool>,
     /// The bounds of the server itself.
     pub limits: ServerLimits,
     /// The policy.
@@ -197,6 +209,8 @@ impl fmt::Debug for Settings {
             .field("demo_users", &users)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cleanup_interval", &self.cleanup_interval)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("secure_cookies", &self.secure_cookies)
             .field("limits", &self.limits)
             .field("policy", &self.policy)
             .finish()
@@ -270,9 +284,43 @@ impl Flags {
             demo_users: self.demo_users()?,
             trusted_proxies: self.trusted_proxies()?,
             cleanup_interval: duration("TD_CLEANUP_INTERVAL", &self.cleanup_interval)?,
+            allowed_origins: self.allowed_origins()?,
+            secure_cookies: self.secure_cookies()?,
             limits: self.limits()?,
             policy: self.policy()?,
         })
+    }
+
+    fn allowed_origins(&self) -> Result<Vec<String>, SettingError> {
+        self.allowed_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(|origin| {
+                let (scheme, host) = origin.split_once("://").unwrap_or_default();
+                let bare = !host.is_empty() && !host.trim_end_matches('/').contains('/');
+                if matches!(scheme, "http" | "https") && bare {
+                    Ok(origin.trim_end_matches('/').to_owned())
+                } else {
+                    Err(SettingError::new(
+                        "TD_ALLOWED_ORIGINS",
+                        format!("{origin:?} is not an origin like https://app.example.com"),
+                    ))
+                }
+            })
+            .collect()
+    }
+
+    fn secure_cookies(&self) -> Result<Option<bool>, SettingError> {
+        match self.cookie_mode.trim() {
+            "" => Ok(None),
+            "secure" => Ok(Some(true)),
+            "development" => Ok(Some(false)),
+            other => Err(SettingError::new(
+                "TD_COOKIE_MODE",
+                format!("{other:?} is neither secure nor development"),
+            )),
+        }
     }
 
     fn limits(&self) -> Result<ServerLimits, SettingError> {
