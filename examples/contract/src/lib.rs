@@ -12,6 +12,7 @@
     clippy::indexing_slicing
 )]
 
+mod browser;
 mod cases;
 mod client;
 mod hardening;
@@ -19,6 +20,7 @@ mod proxy;
 mod server;
 mod suite;
 
+pub use browser::your_devices_page;
 pub use cases::{
     bad_settings, postgres_walkthrough, readme_walkthrough, routes_and_codes,
     rule_a_readme_asymmetry, server_url,

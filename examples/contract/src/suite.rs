@@ -92,6 +92,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn your_devices_page_in_a_real_browser() {
+            $crate::your_devices_page(BINARY);
+        }
+
+        #[test]
         fn readme_walkthrough_works_as_written() {
             $crate::readme_walkthrough(BINARY);
         }

@@ -1,0 +1,355 @@
+//! The "Your devices" page in a real headless Chromium, driven through chromedriver
+//! (WebDriver): what a person does, step by step. Without Chromium the test says loudly
+//! that it was skipped, and fails when `CI` is set. On failure a screenshot is saved next
+//! to the test binary's target folder and named in the panic.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::{ALICE, Client, Server};
+
+/// How long any one step may wait for the page.
+const STEP: Duration = Duration::from_secs(10);
+/// The delete delay the page's server runs with: long enough to see the refusal, short
+/// enough to wait out.
+const DELETE_DELAY_SECONDS: u64 = 3;
+
+type Step<T> = Result<T, String>;
+
+fn fail<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |error| format!("{what}: {error}")
+}
+
+/// chromedriver on a free loopback port; killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Option<Self> {
+        let program = ["chromedriver", "/usr/bin/chromedriver"]
+            .into_iter()
+            .find(|program| Command::new(program).arg("--version").output().is_ok())?;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = Command::new(program)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + STEP;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Self { child, url })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromium_available() -> bool {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .any(|program| Command::new(program).arg("--version").output().is_ok())
+}
+
+/// A page on another loopback port that posts a form to the devices API at once: what a
+/// malicious site open in the same browser would do.
+fn start_foreign_site(target: &str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let page = format!(
+        "<!doctype html><form id=f method=post action=\"{target}/devices/revoke-others\">\
+         </form><script>document.getElementById('f').submit()</script>"
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4).flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut stream = &stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+/// Runs the page test against `binary`.
+pub fn your_devices_page(binary: &str) {
+    if !chromium_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI requires Chromium and chromedriver for the page test"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED your_devices_page: no chromium / chromedriver (apt-get install chromium chromium-driver) ***"
+        );
+        return;
+    }
+    let driver = Driver::start().expect("chromedriver starts");
+    let delay = format!("{DELETE_DELAY_SECONDS}s");
+    let server = Server::start(binary, &[("TD_DELETE_DELAY", &delay)]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let browser = connect(&driver.url).await;
+        let outcome = walk_through_the_page(&browser, &server).await;
+        if let Err(problem) = outcome {
+            let shot = screenshot(&browser, binary).await;
+            let _ = browser.close().await;
+            panic!("the page test failed: {problem}\nscreenshot: {shot}");
+        }
+        let _ = browser.close().await;
+    });
+}
+
+async fn connect(driver: &str) -> Browser {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                        "--disable-dev-shm-usage", "--window-size=1000,1200"]}),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(driver)
+        .await
+        .expect("a WebDriver session")
+}
+
+async fn screenshot(browser: &Browser, binary: &str) -> String {
+    let name = std::path::Path::new(binary)
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let path = std::env::temp_dir().join(format!("page-test-failure-{name}.png"));
+    match browser.screenshot().await {
+        Ok(png) if std::fs::write(&path, &png).is_ok() => path.display().to_string(),
+        _ => "none could be taken".into(),
+    }
+}
+
+/// Waits until `check` holds of the page, polling.
+async fn until<F, Fut>(what: &str, mut check: F) -> Step<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + STEP;
+    while !check().await {
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+async fn text_of(browser: &Browser, css: &str) -> String {
+    match browser.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn device_items(browser: &Browser) -> Vec<String> {
+    let Ok(items) = browser.find_all(Locator::Css("#device-list > li")).await else {
+        return Vec::new();
+    };
+    let mut texts = Vec::new();
+    for item in items {
+        texts.push(item.text().await.unwrap_or_default());
+    }
+    texts
+}
+
+async fn visible(browser: &Browser, css: &str) -> bool {
+    match browser.find(Locator::Css(css)).await {
+        Ok(element) => element.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+async fn click(browser: &Browser, css: &str) -> Step<()> {
+    browser
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(fail(css))?
+        .click()
+        .await
+        .map_err(fail(css))
+}
+
+async fn type_into(browser: &Browser, css: &str, text: &str) -> Step<()> {
+    let field = browser
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(fail(css))?;
+    field.clear().await.map_err(fail(css))?;
+    field.send_keys(text).await.map_err(fail(css))
+}
+
+async fn walk_through_the_page(browser: &Browser, server: &Server) -> Step<()> {
+    let api = Client::new(&server.base);
+    // Another device of alice's, whose name any client may choose: markup must show as text.
+    let hostile = "<img src=x onerror=alert(1)> Phone";
+    let phone = api.login(ALICE, &[("X-Device-Name", hostile)]);
+    let phone_id = phone.text("device_id");
+
+    browser
+        .goto(&server.base)
+        .await
+        .map_err(fail("open the page"))?;
+    until("the sign-in form", || visible(browser, "#sign-in")).await?;
+    type_into(browser, "#username", ALICE.0).await?;
+    type_into(browser, "#password", ALICE.1).await?;
+    type_into(browser, "#device-name", "Test laptop").await?;
+    click(browser, "#sign-in-form button[type=submit]").await?;
+    let signed_in_at = Instant::now();
+    until("two devices", || async {
+        device_items(browser).await.len() == 2
+    })
+    .await?;
+    let items = device_items(browser).await;
+    let current: Vec<&String> = items
+        .iter()
+        .filter(|text| text.contains("This device"))
+        .collect();
+    if current.len() != 1 || !current[0].contains("Test laptop") {
+        return Err(format!("the current device is not marked once: {items:?}"));
+    }
+    if !items.iter().any(|text| text.contains(hostile)) {
+        return Err(format!("the hostile name is not shown as text: {items:?}"));
+    }
+    let alerts = browser
+        .execute("return document.images.length", vec![])
+        .await;
+    if alerts.ok() != Some(json!(0)) {
+        return Err("a device name became markup".into());
+    }
+
+    // Rename this device.
+    let current_id = browser
+        .find(Locator::Css("#device-list > li:has(.current)"))
+        .await
+        .map_err(fail("the current item"))?
+        .attr("data-device-id")
+        .await
+        .map_err(fail("its id"))?
+        .unwrap_or_default();
+    type_into(browser, &format!("#rename-{current_id}"), "Renamed laptop").await?;
+    click(
+        browser,
+        &format!("li[data-device-id='{current_id}'] .rename button"),
+    )
+    .await?;
+    until("the new name", || async {
+        text_of(browser, "#device-list > li:has(.current) h3")
+            .await
+            .contains("Renamed laptop")
+    })
+    .await?;
+
+    // Too young to remove the phone: the refusal in words.
+    let phone_item = format!("li[data-device-id='{phone_id}']");
+    click(browser, &format!("{phone_item} > button")).await?;
+    until("the refusal", || async {
+        text_of(browser, &format!("{phone_item} .refusal"))
+            .await
+            .contains("can remove other devices in")
+    })
+    .await?;
+
+    // `TD_PAGE_SCREENSHOT=file.png` keeps a picture of this moment (the README's).
+    if let Some(path) = std::env::var_os("TD_PAGE_SCREENSHOT") {
+        let png = browser.screenshot().await.map_err(fail("screenshot"))?;
+        std::fs::write(path, png).map_err(fail("write the screenshot"))?;
+    }
+
+    // Once this device is old enough, the phone goes.
+    let old_enough = Duration::from_secs(DELETE_DELAY_SECONDS) + Duration::from_millis(300);
+    tokio::time::sleep(old_enough.saturating_sub(signed_in_at.elapsed())).await;
+    click(browser, &format!("{phone_item} > button")).await?;
+    until("one device left", || async {
+        device_items(browser).await.len() == 1
+    })
+    .await?;
+
+    // A page on another origin posts to the devices API with this browser's cookies.
+    let tablet = api.login(ALICE, &[("X-Device-Name", "Tablet")]);
+    let tablet_access = tablet.text("access_token");
+    browser
+        .goto(&start_foreign_site(&server.base))
+        .await
+        .map_err(fail("open the foreign page"))?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let listed = api.get("/devices", Some(&tablet_access));
+    if listed.status != 200 || listed.body.as_array().map(Vec::len) != Some(2) {
+        return Err(format!(
+            "the foreign page's post changed something: {listed:?}"
+        ));
+    }
+
+    // Back on the page: sign out every other device, then sign out.
+    browser
+        .goto(&server.base)
+        .await
+        .map_err(fail("reopen the page"))?;
+    until("two devices again", || async {
+        device_items(browser).await.len() == 2
+    })
+    .await?;
+    click(browser, "#revoke-others").await?;
+    until("only this device", || async {
+        device_items(browser).await.len() == 1
+    })
+    .await?;
+    let tablet_after = api.get("/devices", Some(&tablet_access));
+    if tablet_after.status != 401 {
+        return Err(format!("the tablet is still signed in: {tablet_after:?}"));
+    }
+    click(browser, "#sign-out").await?;
+    until("the sign-in form after signing out", || {
+        visible(browser, "#sign-in")
+    })
+    .await?;
+    browser.refresh().await.map_err(fail("reload"))?;
+    until("the sign-in form after a reload", || {
+        visible(browser, "#sign-in")
+    })
+    .await?;
+    Ok(())
+}
