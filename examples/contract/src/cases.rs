@@ -312,3 +312,106 @@ pub fn rule_a_readme_asymmetry(binary: &str) {
         "the older laptop removes the newcomer at once"
     );
 }
+
+/// The `name=value` pairs of a reply's `Set-Cookie`s, as a browser sends them back; a
+/// cleared cookie (empty value) is left out.
+fn cookies_of(reply: &Reply) -> String {
+    reply
+        .headers_named("set-cookie")
+        .iter()
+        .filter_map(|cookie| cookie.split(';').next())
+        .filter(|pair| !pair.ends_with('='))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// SPEC §8 over real HTTP: a cookie login, cookie requests behind the CSRF guard, renewal
+/// through the refresh cookie, and logout clearing both cookies.
+pub fn cookie_transport(binary: &str) {
+    let server = Server::start(binary, &[]);
+    let client = Client::new(&server.base);
+    let origin = server.base.as_str();
+    let body = br#"{"username":"alice","password":"alice-password"}"#;
+    let login = client.send(
+        "POST",
+        "/auth/login",
+        &[("X-Token-Transport", "cookie"), ("Origin", origin)],
+        Some(body),
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    assert!(login.body.get("access_token").is_none(), "{login:?}");
+    let set = login.headers_named("set-cookie");
+    assert_eq!(set.len(), 2, "{set:?}");
+    assert!(
+        set.iter().all(|cookie| cookie.contains("HttpOnly")),
+        "{set:?}"
+    );
+    assert!(
+        set.iter()
+            .any(|cookie| cookie.contains("Path=/auth/refresh")),
+        "{set:?}"
+    );
+    let cookies = cookies_of(&login);
+    let device = login.text("device_id");
+
+    let foreign = client.send(
+        "POST",
+        "/auth/login",
+        &[
+            ("X-Token-Transport", "cookie"),
+            ("Origin", "http://127.0.0.1:1"),
+        ],
+        Some(body),
+    );
+    problem(&foreign, 403, "csrf_rejected");
+
+    let list = client.send("GET", "/devices", &[("Cookie", &cookies)], None);
+    assert_eq!(list.status, 200, "{list:?}");
+    let rename = br#"{"name":"Browser"}"#;
+    let path = format!("/devices/{device}");
+    let no_origin = client.send("PATCH", &path, &[("Cookie", &cookies)], Some(rename));
+    problem(&no_origin, 403, "csrf_rejected");
+    let renamed = client.send(
+        "PATCH",
+        &path,
+        &[("Cookie", &cookies), ("Origin", origin)],
+        Some(rename),
+    );
+    assert_eq!(renamed.status, 200, "{renamed:?}");
+
+    let access = cookies
+        .split("; ")
+        .find_map(|pair| {
+            pair.split_once('=')
+                .filter(|(name, _)| name.ends_with("td_access"))
+        })
+        .map(|(_, value)| value.to_owned())
+        .unwrap();
+    problem(&client.get("/devices", Some(&access)), 401, "token_invalid");
+
+    let renewed = client.send(
+        "POST",
+        "/auth/refresh",
+        &[("Cookie", &cookies), ("Origin", origin)],
+        None,
+    );
+    assert_eq!(renewed.status, 200, "{renewed:?}");
+    assert_eq!(renewed.headers_named("set-cookie").len(), 2);
+    let cookies = cookies_of(&renewed);
+
+    let logout = client.send(
+        "POST",
+        "/devices/logout",
+        &[("Cookie", &cookies), ("Origin", origin)],
+        None,
+    );
+    assert_eq!(logout.status, 204, "{logout:?}");
+    let cleared = logout.headers_named("set-cookie");
+    assert_eq!(cleared.len(), 2, "{cleared:?}");
+    assert!(
+        cleared.iter().all(|cookie| cookie.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+    let after = client.send("GET", "/devices", &[("Cookie", &cookies)], None);
+    problem(&after, 401, "device_revoked");
+}

@@ -26,6 +26,15 @@ impl Reply {
             .map(|(_, value)| value.clone())
     }
 
+    /// Every value of a header (`set-cookie` comes once per cookie).
+    pub fn headers_named(&self, name: &str) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+            .collect()
+    }
+
     /// A string field of the body.
     pub fn text(&self, field: &str) -> String {
         self.body[field]
@@ -82,6 +91,26 @@ impl Client {
     pub fn post_raw(&self, path: &str, body: &[u8]) -> Reply {
         let request = self.agent.post(format!("{}{path}", self.base));
         reply(request.content_type("application/json").send(body))
+    }
+
+    /// Any request with these headers and, if given, a raw JSON body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let mut request = ureq::http::Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request.body(body.unwrap_or_default().to_vec()).unwrap();
+        reply(self.agent.run(request))
     }
 
     /// `POST /auth/login` with extra headers.

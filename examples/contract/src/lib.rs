@@ -22,7 +22,7 @@ mod suite;
 
 pub use browser::your_devices_page;
 pub use cases::{
-    bad_settings, postgres_walkthrough, readme_walkthrough, routes_and_codes,
+    bad_settings, cookie_transport, postgres_walkthrough, readme_walkthrough, routes_and_codes,
     rule_a_readme_asymmetry, server_url,
 };
 pub use client::{Client, Reply};

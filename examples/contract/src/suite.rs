@@ -92,6 +92,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn cookie_transport_over_http() {
+            $crate::cookie_transport(BINARY);
+        }
+
+        #[test]
         fn your_devices_page_in_a_real_browser() {
             $crate::your_devices_page(BINARY);
         }
