@@ -21,6 +21,12 @@ pub enum RevokeReason {
     RefreshReuse,
     /// Its idle or absolute deadline passed.
     Expired,
+    /// The application revoked it (rule U: a password change, a reset, an administrator's
+    /// decision), with the application's own short label for why (`"password_changed"`).
+    RevokedByApplication {
+        /// The application's label.
+        reason: &'static str,
+    },
 }
 
 /// Why a login was refused.

@@ -21,6 +21,10 @@ struct State {
     records: HashMap<RefreshTokenHash, RefreshRecord>,
     by_device: HashMap<DeviceId, HashSet<RefreshTokenHash>>,
     by_expiry: BTreeSet<(DateTime<Utc>, RefreshTokenHash)>,
+    /// Consumed records still holding a sealed successor, by device, with when they were
+    /// consumed: the only records a seal sweep visits, so a rotation's cost does not grow
+    /// with the consumed records a device keeps for reuse detection.
+    sealed: HashMap<DeviceId, Vec<(DateTime<Utc>, RefreshTokenHash)>>,
 }
 
 impl State {
@@ -49,20 +53,36 @@ impl State {
 }
 
 impl State {
-    fn forget_sealed_of(&mut self, device: DeviceId, consumed_before: DateTime<Utc>) {
-        let Some(hashes) = self.by_device.get(&device) else {
-            return;
+    /// Forgets the seals of `device`'s records consumed before `consumed_before`; returns
+    /// how many, at most `limit`.
+    fn forget_sealed_of(
+        &mut self,
+        device: DeviceId,
+        consumed_before: DateTime<Utc>,
+        limit: usize,
+    ) -> usize {
+        let Some(entries) = self.sealed.get_mut(&device) else {
+            return 0;
         };
-        for hash in hashes {
-            if let Some(rotated) = self
-                .records
-                .get_mut(hash)
-                .and_then(|record| record.rotated.as_mut())
-                .filter(|rotated| rotated.at < consumed_before)
-            {
-                rotated.sealed_successor = None;
+        let mut forgotten = 0;
+        let records = &mut self.records;
+        entries.retain(|(at, hash)| {
+            if *at >= consumed_before || forgotten >= limit {
+                return true;
             }
+            let rotated = records
+                .get_mut(hash)
+                .and_then(|record| record.rotated.as_mut());
+            if let Some(rotated) = rotated.filter(|rotated| rotated.sealed_successor.is_some()) {
+                rotated.sealed_successor = None;
+                forgotten += 1;
+            }
+            false
+        });
+        if entries.is_empty() {
+            self.sealed.remove(&device);
         }
+        forgotten
     }
 }
 
@@ -113,7 +133,16 @@ impl TokenStore for MemoryTokenStore {
         if let Some(record) = stored {
             record.rotated = Some(rotation.rotated());
         }
-        state.forget_sealed_of(rotation.device_id, rotation.forget_sealed_before());
+        state
+            .sealed
+            .entry(rotation.device_id)
+            .or_default()
+            .push((rotation.now, rotation.presented));
+        state.forget_sealed_of(
+            rotation.device_id,
+            rotation.forget_sealed_before(),
+            usize::MAX,
+        );
         state.insert(rotation.successor);
         Ok(RotateOutcome::Rotated)
     }
@@ -124,15 +153,17 @@ impl TokenStore for MemoryTokenStore {
         batch: NonZeroU32,
     ) -> Result<u64, StorageError> {
         let mut state = self.lock();
-        let batch = usize::try_from(batch.get()).unwrap_or(usize::MAX);
-        let forgotten = state
-            .records
-            .values_mut()
-            .filter_map(|record| record.rotated.as_mut())
-            .filter(|rotated| rotated.sealed_successor.is_some() && rotated.at < consumed_before)
-            .take(batch)
-            .map(|rotated| rotated.sealed_successor = None)
-            .count();
+        let mut room = usize::try_from(batch.get()).unwrap_or(usize::MAX);
+        let devices: Vec<DeviceId> = state.sealed.keys().copied().collect();
+        let mut forgotten = 0;
+        for device in devices {
+            if room == 0 {
+                break;
+            }
+            let done = state.forget_sealed_of(device, consumed_before, room);
+            forgotten += done;
+            room -= done;
+        }
         Ok(u64::try_from(forgotten).unwrap_or(u64::MAX))
     }
 

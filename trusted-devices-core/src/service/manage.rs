@@ -1,6 +1,6 @@
 //! Rule A applied: listing, reading, changing and revoking a user's devices.
 
-use crate::domain::{Device, DeviceId, DevicePatch};
+use crate::domain::{Device, DeviceId, DevicePatch, UserId};
 use crate::error::Error;
 use crate::events::RevokeReason;
 use crate::service::{Authenticated, TrustedDevices};
@@ -77,6 +77,34 @@ impl TrustedDevices {
             .await?;
         let count = u64::try_from(revoked.len()).unwrap_or(u64::MAX);
         self.finish_revocation(revoked, RevokeReason::RevokedBy(acting.device.id))
+            .await;
+        Ok(count)
+    }
+
+    /// Rule U: revokes every device of `user`, or every one but `keep`, on the
+    /// application's word: after a password change or reset, or an administrator's
+    /// decision. No device acts, so rule A does not apply. The events carry
+    /// `RevokedByApplication { reason: "application" }`; name your own reason with
+    /// [`revoke_all_because`](Self::revoke_all_because). Returns how many devices went.
+    pub async fn revoke_all(&self, user: &UserId, keep: Option<DeviceId>) -> Result<u64, Error> {
+        self.revoke_all_because(user, keep, "application").await
+    }
+
+    /// [`revoke_all`](Self::revoke_all) with the application's own short label for why
+    /// (`"password_changed"`, `"administrator"`), carried by every revocation event and
+    /// audit entry. The label is shown to people and written to logs: never a secret.
+    pub async fn revoke_all_because(
+        &self,
+        user: &UserId,
+        keep: Option<DeviceId>,
+        reason: &'static str,
+    ) -> Result<u64, Error> {
+        let revoked = match keep {
+            Some(keep) => self.inner.devices.delete_others(user, keep).await?,
+            None => self.inner.devices.delete_all(user).await?,
+        };
+        let count = u64::try_from(revoked.len()).unwrap_or(u64::MAX);
+        self.finish_revocation(revoked, RevokeReason::RevokedByApplication { reason })
             .await;
         Ok(count)
     }

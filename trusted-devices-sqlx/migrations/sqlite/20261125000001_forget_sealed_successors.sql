@@ -24,6 +24,10 @@ ALTER TABLE td_refresh_tokens_v2 RENAME TO td_refresh_tokens;
 
 CREATE INDEX td_refresh_tokens_device ON td_refresh_tokens (device_id);
 CREATE INDEX td_refresh_tokens_expires ON td_refresh_tokens (expires_at);
--- Cleanup finds the seals to forget through this index, never the table.
+-- Seals to forget are found through these small indexes (only records that still hold a
+-- seal), never through the table nor all of a device's consumed records: by consumption
+-- time for cleanup, by device for the sweep that comes with each rotation.
 CREATE INDEX td_refresh_tokens_sealed ON td_refresh_tokens (rotated_at)
+    WHERE sealed_successor IS NOT NULL;
+CREATE INDEX td_refresh_tokens_sealed_device ON td_refresh_tokens (device_id)
     WHERE sealed_successor IS NOT NULL;
