@@ -1,11 +1,11 @@
 use std::net::IpAddr;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{AUTHORIZATION, USER_AGENT};
+use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use trusted_devices_core::http::ApiRequest;
-use trusted_devices_core::{Authenticated, DeviceInfo, Error, StorageError};
+use trusted_devices_core::{Authenticated, DeviceInfo};
 
 use actix_web::web::Data;
 
@@ -59,12 +59,14 @@ fn registered(request: &HttpRequest) -> Option<Devices> {
         .map(|data| Devices::clone(data))
 }
 
-/// An app that never called `Devices::configure` has no device state: a server
-/// misconfiguration, answered 503 rather than with a panic.
-fn unconfigured() -> ApiError {
-    ApiError(Error::from(StorageError::corrupt(
-        "trusted_devices_actix::Devices is not registered: call trusted_devices_actix::configure",
-    )))
+/// An app that never called [`configure`](crate::configure) has no device state: a
+/// programming error, answered 500 with the fix rather than with a panic (and not as a
+/// storage failure, which would send the operator looking at the database).
+fn unconfigured() -> actix_web::Error {
+    actix_web::error::ErrorInternalServerError(
+        "trusted_devices_actix::Devices is not registered: call \
+         trusted_devices_actix::configure(&devices, cfg) in App::configure",
+    )
 }
 
 /// The authenticated acting device, by `Authorization: Bearer` or, with cookies on, by the
@@ -75,8 +77,8 @@ fn unconfigured() -> ApiError {
 pub struct CurrentDevice(pub Authenticated);
 
 impl FromRequest for CurrentDevice {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let devices = registered(request);
@@ -103,34 +105,28 @@ impl FromRequest for CurrentDevice {
             for (name, value) in &headers {
                 api_request.set_header(name, value);
             }
-            Ok(Self(
-                devices.authenticate(&api_request, changes_state).await?,
-            ))
+            let acting = devices.authenticate(&api_request, changes_state).await;
+            Ok(Self(acting.map_err(ApiError)?))
         })
     }
 }
 
 /// What a login knows of the client: the User-Agent, the client IP (through the trusted
-/// proxies) and the `X-Device-Name` header. Never refuses a request.
+/// proxies) and the `X-Device-Name` header. Refuses only an app that never called
+/// [`configure`](crate::configure) (500).
 #[derive(Debug, Clone)]
 pub struct LoginDevice(pub DeviceInfo);
 
 impl FromRequest for LoginDevice {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let text = |name: &str| {
-            request
-                .headers()
-                .get(name)
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        };
-        let mut info = DeviceInfo::new();
-        info.user_agent = text(USER_AGENT.as_str());
-        info.requested_name = text("x-device-name");
-        info.ip = registered(request).and_then(|devices| client_ip(&devices, request));
-        ready(Ok(Self(info)))
+        ready(registered(request).ok_or_else(unconfigured).map(|devices| {
+            let ip = client_ip(&devices, request);
+            let header = |name| request.headers().get(name).map(|value| value.as_bytes());
+            Self(devices.login_info(ip, header))
+        }))
     }
 }
 
@@ -139,12 +135,14 @@ impl FromRequest for LoginDevice {
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl FromRequest for ClientIp {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self(
-            registered(request).and_then(|devices| client_ip(&devices, request)),
-        )))
+        ready(
+            registered(request)
+                .ok_or_else(unconfigured)
+                .map(|devices| Self(client_ip(&devices, request))),
+        )
     }
 }

@@ -12,7 +12,13 @@
 //! - [`CurrentDevice`]: an extractor for the authenticated acting device.
 //! - [`LoginDevice`]: what a login knows of the client (User-Agent, client IP,
 //!   `X-Device-Name`), for the application's own login handler.
-//! - [`ApiError`]: any core error as an RFC 9457 problem+json response.
+//! - [`JsonBody`]: a JSON body refused exactly as the library's routes refuse theirs.
+//! - [`Tokens`]: a token pair as the JSON answer of a login.
+//! - [`ApiError`]: any core error as an RFC 9457 problem+json response; `?` works on the
+//!   core's `Error` and `InputError` in handlers.
+//!
+//! An app that uses the extractors without calling [`configure`] gets 500 with a message
+//! naming the fix: a programming error, not a storage failure.
 //!
 //! The client IP is the socket peer, and comes from `X-Forwarded-For` / `Forwarded` only when
 //! that peer is one of the configured [`TrustedProxies`]. Bodies are limited to
@@ -41,18 +47,80 @@
 //! # }
 //! ```
 //!
+//! ## Your login handler
+//!
+//! The library never sees a password: the application checks it, then calls
+//! [`TrustedDevices::login`] and answers the pair. A wrong name and a wrong password get the
+//! same `invalid_credentials`.
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use serde::Deserialize;
+//! use trusted_devices_actix::{ApiError, Devices, JsonBody, LoginDevice, Tokens};
+//! use trusted_devices_core::{Error, KeyRing, SigningKey, TrustedDevices, UserId};
+//!
+//! #[derive(Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Credentials {
+//!     username: String,
+//!     password: String,
+//! }
+//!
+//! async fn login(
+//!     devices: web::Data<Devices>,
+//!     LoginDevice(info): LoginDevice,
+//!     JsonBody(credentials): JsonBody<Credentials>,
+//! ) -> Result<Tokens, ApiError> {
+//!     let user = UserId::new(credentials.username)?;
+//!     // Your password check (argon2, bounded in concurrency: see the example server).
+//!     if !(user.as_str() == "alice" && credentials.password == "alice-password") {
+//!         return Err(Error::InvalidCredentials.into());
+//!     }
+//!     Ok(devices.service().login(user, info).await?.into())
+//! }
+//!
+//! # #[actix_web::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!")?;
+//! let devices = Devices::new(TrustedDevices::builder(KeyRing::new(key)).build());
+//! let app = test::init_service(
+//!     App::new()
+//!         .configure(|cfg| trusted_devices_actix::configure(&devices, cfg))
+//!         .route("/auth/login", web::post().to(login)),
+//! )
+//! .await;
+//!
+//! let post_login = |body: &'static str| {
+//!     test::TestRequest::post().uri("/auth/login").set_payload(body).to_request()
+//! };
+//! let ok = test::call_service(&app, post_login(r#"{"username":"alice","password":"alice-password"}"#)).await;
+//! assert_eq!(ok.status(), 200);
+//! assert_eq!(ok.headers().get("cache-control").unwrap(), "no-store");
+//! let pair: serde_json::Value = test::read_body_json(ok).await;
+//! assert_eq!(pair["token_type"], "Bearer");
+//!
+//! let wrong = test::call_service(&app, post_login(r#"{"username":"alice","password":"guess"}"#)).await;
+//! assert_eq!(wrong.status(), 401);
+//! let array = test::call_service(&app, post_login(r#"["alice","alice-password"]"#)).await;
+//! assert_eq!(array.status(), 422);
+//! # Ok(()) }
+//! ```
+//!
 //! [`TrustedDevices::handle`]: trusted_devices_core::TrustedDevices::handle
+//! [`TrustedDevices::login`]: trusted_devices_core::TrustedDevices::login
 //! [`TrustedProxies`]: trusted_devices_core::http::TrustedProxies
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod extract;
+mod json;
 mod response;
 mod routes;
 
 pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
-pub use response::{ApiError, into_response, read_body};
+pub use json::JsonBody;
+pub use response::{ApiError, Tokens, into_response, read_body};
 pub use routes::configure;
 /// The adapter's state: the service and the trusted proxies (the core's [`DeviceApi`]).
 ///

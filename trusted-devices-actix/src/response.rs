@@ -1,12 +1,13 @@
 use std::fmt;
 
+use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::web::{Bytes, BytesMut, Payload};
-use actix_web::{HttpResponse, ResponseError};
-use futures_util::StreamExt as _;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
+use futures_util::{Stream, StreamExt as _};
 use trusted_devices_core::http::{ApiResponse, MAX_BODY_BYTES};
-use trusted_devices_core::{Error, InputError};
+use trusted_devices_core::{Error, InputError, LoginOutcome, TokenPair};
 
 /// Writes the core's neutral response as an actix response, as it is.
 #[must_use]
@@ -22,7 +23,8 @@ pub fn into_response(api: ApiResponse) -> HttpResponse {
 }
 
 /// Any core error as its RFC 9457 problem+json response (status, `code`, `Retry-After`,
-/// `WWW-Authenticate`), for handlers and extractors.
+/// `WWW-Authenticate`), for handlers and extractors: `?` works on the core's [`Error`] and
+/// [`InputError`] in a handler returning `Result<_, ApiError>`.
 #[derive(Debug)]
 pub struct ApiError(pub Error);
 
@@ -38,6 +40,12 @@ impl From<Error> for ApiError {
     }
 }
 
+impl From<InputError> for ApiError {
+    fn from(error: InputError) -> Self {
+        Self(error.into())
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
@@ -48,9 +56,41 @@ impl ResponseError for ApiError {
     }
 }
 
+/// A token pair as the 200 JSON answer of SPEC §6 (`Cache-Control: no-store`), for the
+/// application's own login handler: return `Tokens::from(outcome)` after
+/// [`TrustedDevices::login`](trusted_devices_core::TrustedDevices::login).
+///
+/// A newtype because neither `TokenPair` nor actix's `Responder` belongs to this crate, and
+/// the core depends on no web framework.
+#[derive(Debug)]
+pub struct Tokens(pub TokenPair);
+
+impl From<TokenPair> for Tokens {
+    fn from(tokens: TokenPair) -> Self {
+        Self(tokens)
+    }
+}
+
+impl From<LoginOutcome> for Tokens {
+    fn from(outcome: LoginOutcome) -> Self {
+        Self(outcome.tokens)
+    }
+}
+
+impl Responder for Tokens {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        into_response(ApiResponse::token_pair(&self.0))
+    }
+}
+
 /// Reads a body up to [`MAX_BODY_BYTES`]; a larger one (or one that breaks off) is
 /// `invalid_request`, as problem+json.
-pub async fn read_body(mut payload: Payload) -> Result<Bytes, ApiError> {
+/// Takes `web::Payload` or the `dev::Payload` of an extractor alike.
+pub async fn read_body<E>(
+    mut payload: impl Stream<Item = Result<Bytes, E>> + Unpin,
+) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError(Error::from(InputError::BodyTooLarge {
             max: MAX_BODY_BYTES,

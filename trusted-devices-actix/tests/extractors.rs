@@ -122,10 +122,25 @@ async fn refusals_are_problem_json_with_their_headers() {
 }
 
 #[actix_web::test]
-async fn an_app_without_configure_gets_503_not_a_panic() {
-    let app = init_service(App::new().route("/whoami", web::get().to(whoami))).await;
-    let response = call_service(&app, TestRequest::get().uri("/whoami").to_request()).await;
-    assert_eq!(response.status().as_u16(), 503);
+async fn an_app_without_configure_gets_500_naming_the_fix_not_a_panic() {
+    async fn login_info(LoginDevice(info): LoginDevice) -> String {
+        format!("{:?}", info.ip)
+    }
+    let app = init_service(
+        App::new()
+            .route("/whoami", web::get().to(whoami))
+            .route("/login-info", web::get().to(login_info)),
+    )
+    .await;
+    for uri in ["/whoami", "/login-info"] {
+        let response = call_service(&app, TestRequest::get().uri(uri).to_request()).await;
+        assert_eq!(response.status().as_u16(), 500, "{uri}");
+        let message = String::from_utf8(read_body(response).await.to_vec()).unwrap();
+        assert!(
+            message.contains("call trusted_devices_actix::configure"),
+            "{uri}: {message}"
+        );
+    }
 }
 
 #[actix_web::test]

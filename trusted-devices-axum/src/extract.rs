@@ -1,7 +1,7 @@
 use std::net::IpAddr;
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use trusted_devices_core::http::ApiRequest;
 use trusted_devices_core::{Authenticated, DeviceInfo};
@@ -87,17 +87,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let devices = Devices::from_ref(state);
-        let text = |name| {
-            parts
-                .headers
-                .get(name)
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        };
-        let mut info = DeviceInfo::new();
-        info.user_agent = text(USER_AGENT.as_str());
-        info.requested_name = text("x-device-name");
-        info.ip = client_ip(&devices, parts);
-        Ok(Self(info))
+        let ip = client_ip(&devices, parts);
+        let header = |name| parts.headers.get(name).map(|value| value.as_bytes());
+        Ok(Self(devices.login_info(ip, header)))
     }
 }
 

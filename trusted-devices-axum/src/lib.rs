@@ -12,7 +12,10 @@
 //!   whose state gives a [`Devices`] through `FromRef`.
 //! - [`LoginDevice`]: an extractor of what a login knows of the client (User-Agent, client
 //!   IP, `X-Device-Name`), for the application's own login handler.
-//! - [`ApiError`]: any core error as an RFC 9457 problem+json response.
+//! - [`JsonBody`]: a JSON body refused exactly as the library's routes refuse theirs.
+//! - [`Tokens`]: a token pair as the JSON answer of a login.
+//! - [`ApiError`]: any core error as an RFC 9457 problem+json response; `?` works on the
+//!   core's `Error` and `InputError` in handlers.
 //!
 //! The client IP is the socket peer (serve with
 //! `into_make_service_with_connect_info::<SocketAddr>()`), and comes from
@@ -42,18 +45,81 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Your login handler
+//!
+//! The library never sees a password: the application checks it, then calls
+//! [`TrustedDevices::login`] and answers the pair. A wrong name and a wrong password get the
+//! same `invalid_credentials`.
+//!
+//! ```
+//! use axum::{Router, extract::State, routing::post};
+//! use serde::Deserialize;
+//! use trusted_devices_axum::{ApiError, Devices, JsonBody, LoginDevice, Tokens};
+//! use trusted_devices_core::{Error, KeyRing, SigningKey, TrustedDevices, UserId};
+//!
+//! #[derive(Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Credentials {
+//!     username: String,
+//!     password: String,
+//! }
+//!
+//! async fn login(
+//!     State(devices): State<Devices>,
+//!     LoginDevice(info): LoginDevice,
+//!     JsonBody(credentials): JsonBody<Credentials>,
+//! ) -> Result<Tokens, ApiError> {
+//!     let user = UserId::new(credentials.username)?;
+//!     // Your password check (argon2, bounded in concurrency: see the example server).
+//!     if !(user.as_str() == "alice" && credentials.password == "alice-password") {
+//!         return Err(Error::InvalidCredentials.into());
+//!     }
+//!     Ok(devices.service().login(user, info).await?.into())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # use axum::body::{Body, to_bytes};
+//! # use axum::http::Request;
+//! # use tower::ServiceExt;
+//! let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!")?;
+//! let devices = Devices::new(TrustedDevices::builder(KeyRing::new(key)).build());
+//! let app = Router::new()
+//!     .route("/auth/login", post(login))
+//!     .with_state(devices.clone())
+//!     .merge(trusted_devices_axum::router(&devices));
+//!
+//! let post_login = |body: &'static str| {
+//!     Request::post("/auth/login").body(Body::from(body))
+//! };
+//! let ok = app.clone().oneshot(post_login(r#"{"username":"alice","password":"alice-password"}"#)?).await?;
+//! assert_eq!(ok.status(), 200);
+//! assert_eq!(ok.headers()["cache-control"], "no-store");
+//! let pair: serde_json::Value = serde_json::from_slice(&to_bytes(ok.into_body(), 4096).await?)?;
+//! assert_eq!(pair["token_type"], "Bearer");
+//!
+//! let wrong = app.clone().oneshot(post_login(r#"{"username":"alice","password":"guess"}"#)?).await?;
+//! assert_eq!(wrong.status(), 401);
+//! let array = app.oneshot(post_login(r#"["alice","alice-password"]"#)?).await?;
+//! assert_eq!(array.status(), 422);
+//! # Ok(()) }
+//! ```
+//!
 //! [`TrustedDevices::handle`]: trusted_devices_core::TrustedDevices::handle
+//! [`TrustedDevices::login`]: trusted_devices_core::TrustedDevices::login
 //! [`TrustedProxies`]: trusted_devices_core::http::TrustedProxies
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod extract;
+mod json;
 mod response;
 mod router;
 
 pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
-pub use response::{ApiError, into_response};
+pub use json::JsonBody;
+pub use response::{ApiError, Tokens, into_response};
 pub use router::router;
 /// The adapter's state: the service and the trusted proxies (the core's [`DeviceApi`]).
 ///

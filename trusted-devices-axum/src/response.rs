@@ -1,8 +1,8 @@
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use trusted_devices_core::Error;
 use trusted_devices_core::http::ApiResponse;
+use trusted_devices_core::{Error, InputError, LoginOutcome, TokenPair};
 
 /// Writes the core's neutral response as an axum response, as it is.
 #[must_use]
@@ -21,7 +21,8 @@ pub fn into_response(api: ApiResponse) -> Response {
 }
 
 /// Any core error as its RFC 9457 problem+json response (status, `code`, `Retry-After`,
-/// `WWW-Authenticate`), for handlers and extractors.
+/// `WWW-Authenticate`), for handlers and extractors: `?` works on the core's [`Error`] and
+/// [`InputError`] in a handler returning `Result<_, ApiError>`.
 #[derive(Debug)]
 pub struct ApiError(pub Error);
 
@@ -31,8 +32,41 @@ impl From<Error> for ApiError {
     }
 }
 
+impl From<InputError> for ApiError {
+    fn from(error: InputError) -> Self {
+        Self(error.into())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         into_response(ApiResponse::error(&self.0))
+    }
+}
+
+/// A token pair as the 200 JSON answer of SPEC §6 (`Cache-Control: no-store`), for the
+/// application's own login handler: return `Tokens::from(outcome)` after
+/// [`TrustedDevices::login`](trusted_devices_core::TrustedDevices::login).
+///
+/// A newtype because neither `TokenPair` nor axum's `IntoResponse` belongs to this crate,
+/// and the core depends on no web framework.
+#[derive(Debug)]
+pub struct Tokens(pub TokenPair);
+
+impl From<TokenPair> for Tokens {
+    fn from(tokens: TokenPair) -> Self {
+        Self(tokens)
+    }
+}
+
+impl From<LoginOutcome> for Tokens {
+    fn from(outcome: LoginOutcome) -> Self {
+        Self(outcome.tokens)
+    }
+}
+
+impl IntoResponse for Tokens {
+    fn into_response(self) -> Response {
+        into_response(ApiResponse::token_pair(&self.0))
     }
 }

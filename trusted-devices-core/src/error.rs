@@ -72,6 +72,11 @@ pub enum Error {
     /// allowed (`csrf_rejected`, 403): nothing changed.
     #[error("this request did not come from an allowed origin")]
     CsrfRejected,
+    /// The application's login refused the user name or the password; the same answer for
+    /// both, so that it reveals neither (`invalid_credentials`, 401). The library never
+    /// checks passwords: this is for the application's own login handler.
+    #[error("wrong user name or password")]
+    InvalidCredentials,
     /// Too many requests of this kind: a limit or a bounded queue is full (`rate_limited`,
     /// 429). Nothing was done, nothing is revoked.
     #[error("too many requests; retry in {retry_after} s")]
@@ -106,6 +111,7 @@ impl Error {
             Self::PermissionDenied => "permission_denied",
             Self::DeviceNotFound => "device_not_found",
             Self::TooManyDevices => "too_many_devices",
+            Self::InvalidCredentials => "invalid_credentials",
             Self::RateLimited { .. } => "rate_limited",
             Self::CsrfRejected => "csrf_rejected",
             Self::InvalidRequest(_) => "invalid_request",
@@ -123,7 +129,8 @@ impl Error {
             | Self::DeviceRevoked
             | Self::RefreshTokenInvalid
             | Self::RefreshTokenExpired
-            | Self::RefreshTokenReused => 401,
+            | Self::RefreshTokenReused
+            | Self::InvalidCredentials => 401,
             Self::DeleteTooSoon { .. }
             | Self::UpdateTooSoon { .. }
             | Self::GlobalDeleteDisabled

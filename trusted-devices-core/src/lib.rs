@@ -59,6 +59,7 @@
 mod clock;
 mod domain;
 mod error;
+mod event_log;
 mod events;
 mod geolocation;
 pub mod http;
@@ -77,6 +78,7 @@ pub use domain::{
     USER_AGENT_MAX_BYTES, UserId, name_from_user_agent, truncate_user_agent,
 };
 pub use error::{BoxError, Error, InputError, StorageError};
+pub use event_log::TARGET as TRACING_TARGET;
 pub use events::{Event, EventHook, HookErrorReporter, LoginRejection, RevokeReason};
 pub use geolocation::{Geolocator, Sleep, Timer};
 pub use policy::{Eviction, Policy, PolicyBuilder, PolicyError, UnknownEviction};

@@ -84,11 +84,7 @@ impl DemoApp {
             .verify(Arc::clone(&self.users), username, password)
             .await?;
         if !verified {
-            return Ok(ApiResponse::problem(
-                401,
-                "invalid_credentials",
-                "wrong username or password",
-            ));
+            return Err(Error::InvalidCredentials);
         }
         let login = self.service.login_for(user_id, info, transport).await?;
         Ok(api.token_response(&login.tokens))

@@ -1,6 +1,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::domain::DeviceInfo;
 use crate::error::{Error, InputError};
 use crate::http::{ApiRequest, ApiResponse, CookieSettings, Endpoint, TrustedProxies};
 use crate::service::{Authenticated, TrustedDevices};
@@ -136,5 +137,23 @@ impl DeviceApi {
         }
         let header = self.proxies.forwarded_header().name();
         Some(self.proxies.client_ip(peer, lines(header)))
+    }
+
+    /// What a login knows of the client, for the application's login handler: the
+    /// `User-Agent`, the `X-Device-Name` the client asked for (trimmed and cut later, by
+    /// [`DeviceName`](crate::DeviceName)) and the client IP as [`client_ip`](Self::client_ip)
+    /// resolved it. `header` gives a header's first value by lower-case name. Bytes that are
+    /// not UTF-8 are replaced, never refused: a login does not fail on a device's name.
+    pub fn login_info<'h>(
+        &self,
+        client_ip: Option<IpAddr>,
+        header: impl Fn(&'static str) -> Option<&'h [u8]>,
+    ) -> DeviceInfo {
+        let text = |name| header(name).map(|value| String::from_utf8_lossy(value).into_owned());
+        let mut info = DeviceInfo::new();
+        info.user_agent = text("user-agent");
+        info.requested_name = text("x-device-name");
+        info.ip = client_ip;
+        info
     }
 }

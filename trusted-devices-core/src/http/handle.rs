@@ -132,7 +132,7 @@ impl TrustedDevices {
                 let verified = self.verify(&body.token).await?;
                 let view = VerifiedView {
                     valid: true,
-                    user_id: &verified.user_id,
+                    user_id: verified.user_id.as_str(),
                     device_id: verified.device_id,
                     expires_at: verified.expires_at,
                 };

@@ -35,4 +35,4 @@ pub use device_api::DeviceApi;
 pub use endpoint::Endpoint;
 pub use request::{ApiRequest, bearer_token};
 pub use response::ApiResponse;
-pub use views::{DeviceView, TokenPairView};
+pub use views::DeviceView;

@@ -6,7 +6,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::domain::{Device, DeviceId, Location};
-use crate::token::TokenPair;
 
 fn rfc3339<S: Serializer>(instant: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
@@ -60,9 +59,6 @@ impl<'a> DeviceView<'a> {
         }
     }
 }
-
-/// `{access_token, refresh_token, token_type, expires_in, device_id}`.
-pub type TokenPairView = TokenPair;
 
 #[derive(Serialize)]
 pub(crate) struct VerifiedView<'a> {

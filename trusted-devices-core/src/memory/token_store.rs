@@ -1,4 +1,4 @@
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -21,10 +21,11 @@ struct State {
     records: HashMap<RefreshTokenHash, RefreshRecord>,
     by_device: HashMap<DeviceId, HashSet<RefreshTokenHash>>,
     by_expiry: BTreeSet<(DateTime<Utc>, RefreshTokenHash)>,
-    /// Consumed records still holding a sealed successor, by device, with when they were
-    /// consumed: the only records a seal sweep visits, so a rotation's cost does not grow
-    /// with the consumed records a device keeps for reuse detection.
-    sealed: HashMap<DeviceId, Vec<(DateTime<Utc>, RefreshTokenHash)>>,
+    /// Consumed records still holding a sealed successor, by device, oldest consumption
+    /// first: a seal sweep pops only what has aged past the grace, so a rotation's cost
+    /// grows neither with the consumed records a device keeps for reuse detection nor
+    /// with the seals still inside the grace.
+    sealed: HashMap<DeviceId, VecDeque<(DateTime<Utc>, RefreshTokenHash)>>,
 }
 
 impl State {
@@ -64,21 +65,27 @@ impl State {
         let Some(entries) = self.sealed.get_mut(&device) else {
             return 0;
         };
+        // Rotations append in consumption order; a clock stepping back only delays a seal's
+        // forgetting until the ones before it age out.
         let mut forgotten = 0;
-        let records = &mut self.records;
-        entries.retain(|(at, hash)| {
-            if *at >= consumed_before || forgotten >= limit {
-                return true;
+        while forgotten < limit {
+            let Some(&(at, hash)) = entries.front() else {
+                break;
+            };
+            if at >= consumed_before {
+                break;
             }
-            let rotated = records
-                .get_mut(hash)
-                .and_then(|record| record.rotated.as_mut());
-            if let Some(rotated) = rotated.filter(|rotated| rotated.sealed_successor.is_some()) {
+            entries.pop_front();
+            if let Some(rotated) = self
+                .records
+                .get_mut(&hash)
+                .and_then(|record| record.rotated.as_mut())
+                .filter(|rotated| rotated.sealed_successor.is_some())
+            {
                 rotated.sealed_successor = None;
                 forgotten += 1;
             }
-            false
-        });
+        }
         if entries.is_empty() {
             self.sealed.remove(&device);
         }
@@ -137,7 +144,7 @@ impl TokenStore for MemoryTokenStore {
             .sealed
             .entry(rotation.device_id)
             .or_default()
-            .push((rotation.now, rotation.presented));
+            .push_back((rotation.now, rotation.presented));
         state.forget_sealed_of(
             rotation.device_id,
             rotation.forget_sealed_before(),

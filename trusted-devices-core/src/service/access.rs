@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Device, DeviceId};
+use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
 use crate::service::TrustedDevices;
 use crate::token::{AccessClaims, Transport};
@@ -42,8 +42,8 @@ impl std::fmt::Debug for Renewal {
 /// What [`TrustedDevices::verify`] says of a valid token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// The token's user.
-    pub user_id: String,
+    /// The token's user (its `sub`, which owns the device).
+    pub user_id: UserId,
     /// The token's device.
     pub device_id: DeviceId,
     /// When the token expires.
@@ -134,7 +134,7 @@ impl TrustedDevices {
         let (claims, device) = self.check_access(access_token, None, self.now()).await?;
         Ok(Verified {
             expires_at: expiry(&claims)?,
-            user_id: claims.sub,
+            user_id: device.user_id,
             device_id: device.id,
         })
     }

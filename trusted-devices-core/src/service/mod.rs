@@ -174,6 +174,7 @@ impl TrustedDevices {
     }
 
     async fn emit(&self, event: Event) {
+        crate::event_log::trace(&event);
         if let Some(hook) = &self.inner.hook
             && let Err(error) = hook.on_event(&event).await
         {

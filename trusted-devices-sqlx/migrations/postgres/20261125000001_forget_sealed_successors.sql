@@ -11,5 +11,5 @@ ALTER TABLE td_refresh_tokens ADD CONSTRAINT td_refresh_tokens_rotation
 -- time for cleanup, by device for the sweep that comes with each rotation.
 CREATE INDEX td_refresh_tokens_sealed ON td_refresh_tokens (rotated_at)
     WHERE sealed_successor IS NOT NULL;
-CREATE INDEX td_refresh_tokens_sealed_device ON td_refresh_tokens (device_id)
+CREATE INDEX td_refresh_tokens_sealed_device ON td_refresh_tokens (device_id, rotated_at)
     WHERE sealed_successor IS NOT NULL;

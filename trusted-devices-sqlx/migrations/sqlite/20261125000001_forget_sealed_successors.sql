@@ -29,5 +29,5 @@ CREATE INDEX td_refresh_tokens_expires ON td_refresh_tokens (expires_at);
 -- time for cleanup, by device for the sweep that comes with each rotation.
 CREATE INDEX td_refresh_tokens_sealed ON td_refresh_tokens (rotated_at)
     WHERE sealed_successor IS NOT NULL;
-CREATE INDEX td_refresh_tokens_sealed_device ON td_refresh_tokens (device_id)
+CREATE INDEX td_refresh_tokens_sealed_device ON td_refresh_tokens (device_id, rotated_at)
     WHERE sealed_successor IS NOT NULL;

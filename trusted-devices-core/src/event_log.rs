@@ -1,0 +1,52 @@
+//! Rule E: every event is also a `tracing` event (target `trusted_devices`), so security
+//! events show in an application's logs without a hook. Fields: the user, the device, the
+//! client address the device was last seen from; never a token or secret (events hold none).
+//!
+//! Levels: a reused refresh token (likely theft) is `warn`; everything else is `info`.
+
+use crate::events::Event;
+
+/// The `tracing` target of every security event.
+pub const TARGET: &str = "trusted_devices";
+
+pub(crate) fn trace(event: &Event) {
+    match event {
+        Event::DeviceCreated {
+            device,
+            new_ip,
+            new_user_agent,
+        } => tracing::info!(
+            target: TARGET,
+            event = "device_created",
+            user = %device.user_id,
+            device = %device.id,
+            client_ip = ?device.ip,
+            new_ip,
+            new_user_agent,
+            "login created a device"
+        ),
+        Event::DeviceRevoked { device, reason } => tracing::info!(
+            target: TARGET,
+            event = "device_revoked",
+            user = %device.user_id,
+            device = %device.id,
+            client_ip = ?device.last_ip,
+            ?reason,
+            "device revoked"
+        ),
+        Event::RefreshReuseDetected { user_id, device_id } => tracing::warn!(
+            target: TARGET,
+            event = "refresh_reuse_detected",
+            user = %user_id,
+            device = %device_id,
+            "a consumed refresh token was presented again; revoking the device"
+        ),
+        Event::LoginRejected { user_id, reason } => tracing::info!(
+            target: TARGET,
+            event = "login_rejected",
+            user = %user_id,
+            ?reason,
+            "login refused"
+        ),
+    }
+}
