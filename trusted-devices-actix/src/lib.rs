@@ -14,6 +14,8 @@
 //!   `X-Device-Name`), for the application's own login handler.
 //! - [`JsonBody`]: a JSON body refused exactly as the library's routes refuse theirs.
 //! - [`Tokens`]: a token pair as the JSON answer of a login.
+//! - [`spawn_cleanup`]: rule C every so often, with a stop handle. Nothing expires in
+//!   storage by itself: run it (or call `cleanup` from your own scheduler).
 //! - [`ApiError`]: any core error as an RFC 9457 problem+json response; `?` works on the
 //!   core's `Error` and `InputError` in handlers.
 //!
@@ -113,11 +115,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod cleanup;
 mod extract;
 mod json;
 mod response;
 mod routes;
 
+pub use cleanup::{CleanupTask, spawn_cleanup};
 pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
 pub use json::JsonBody;
 pub use response::{ApiError, Tokens, into_response, read_body};

@@ -13,17 +13,14 @@ use std::time::Duration;
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{Method, Request, StatusCode};
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Router, extract::FromRef};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 use std::str::FromStr;
 use tower::ServiceExt;
-use trusted_devices_axum::{
-    ApiError, ClientIp, CurrentDevice, Devices, LoginDevice, into_response,
-};
-use trusted_devices_core::http::{ApiResponse, ForwardedHeader, TrustedProxies};
+use trusted_devices_axum::{ApiError, ClientIp, CurrentDevice, Devices, LoginDevice, Tokens};
+use trusted_devices_core::http::{ForwardedHeader, TrustedProxies};
 use trusted_devices_core::{
     KeyRing, ManualClock, Policy, PolicyBuilder, SigningKey, TrustedDevices, UserId,
 };
@@ -42,15 +39,9 @@ async fn login(
     State(AppState(devices)): State<AppState>,
     Path(user): Path<String>,
     LoginDevice(info): LoginDevice,
-) -> Result<Response, ApiError> {
-    let login = devices
-        .service()
-        .login(
-            UserId::new(user).map_err(trusted_devices_core::Error::from)?,
-            info,
-        )
-        .await?;
-    Ok(into_response(ApiResponse::token_pair(&login.tokens)))
+) -> Result<Tokens, ApiError> {
+    let login = devices.service().login(UserId::new(user)?, info).await?;
+    Ok(login.into())
 }
 
 async fn whoami(CurrentDevice(acting): CurrentDevice, ClientIp(ip): ClientIp) -> String {

@@ -84,8 +84,8 @@ pub use geolocation::{Geolocator, Sleep, Timer};
 pub use policy::{Eviction, Policy, PolicyBuilder, PolicyError, UnknownEviction};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{
-    Authenticated, CleanupReport, LoginOutcome, Renewal, TrustedDevices, TrustedDevicesBuilder,
-    Verified,
+    Authenticated, CLEANUP_BATCH, CleanupReport, LoginOutcome, Renewal, TrustedDevices,
+    TrustedDevicesBuilder, Verified,
 };
 pub use store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, RefreshRecord,

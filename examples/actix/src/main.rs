@@ -9,10 +9,13 @@ use std::process::ExitCode;
 use trusted_devices_actix::actix_web::web::{self, Data, Payload};
 use trusted_devices_actix::actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use trusted_devices_actix::{
-    ApiError, CurrentDevice, Devices, LoginDevice, api_request, into_response, read_body,
+    ApiError, CleanupTask, CurrentDevice, Devices, LoginDevice, api_request, into_response,
+    read_body,
 };
 use trusted_devices_core::http::ApiResponse;
-use trusted_devices_example_common::{DemoApp, announce, device_api, page, shutdown_signal, start};
+use trusted_devices_example_common::{
+    DemoApp, Started, announce, device_api, page, shutdown_signal, start,
+};
 
 async fn login(
     demo: Data<DemoApp>,
@@ -45,6 +48,20 @@ fn whole_seconds_up(duration: std::time::Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
+/// Rule C every `TD_CLEANUP_INTERVAL` (`0s`: never).
+fn start_cleanup(started: &Started) -> Option<CleanupTask> {
+    let interval = started.settings.cleanup_interval;
+    let service = started.app.service.clone();
+    (!interval.is_zero()).then(|| trusted_devices_actix::spawn_cleanup(service, interval))
+}
+
+/// Lets a cleanup run in progress finish, within the shutdown deadline.
+async fn stop_cleanup(cleanup: Option<CleanupTask>, deadline: std::time::Duration) {
+    if let Some(cleanup) = cleanup {
+        let _ = tokio::time::timeout(deadline, cleanup.stop()).await;
+    }
+}
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     let Some(started) = start().await else {
@@ -61,6 +78,7 @@ async fn main() -> ExitCode {
     let bound_addr = listener.local_addr().unwrap_or(addr);
     let devices = device_api(started.app.service.clone(), &started.settings, bound_addr);
     let started_limits = started.settings.limits;
+    let cleanup = start_cleanup(&started);
     let demo = Data::new(started.app);
     let server = HttpServer::new(move || {
         let mut app = App::new()
@@ -98,7 +116,9 @@ async fn main() -> ExitCode {
     if let Some(bound) = bound.first() {
         announce(*bound);
     }
-    match running.await {
+    let served = running.await;
+    stop_cleanup(cleanup, started_limits.shutdown_timeout).await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: server failed: {error}");

@@ -89,6 +89,14 @@ async fn main() -> ExitCode {
     let shutdown = shutdown_signal();
     announce(bound);
     let limits = started.settings.limits;
+    let interval = started.settings.cleanup_interval;
+    // Rule C every `TD_CLEANUP_INTERVAL` (`0s`: never).
+    let cleanup = (!interval.is_zero())
+        .then(|| trusted_devices_axum::spawn_cleanup(started.app.service.clone(), interval));
     serve::serve(listener, app(devices, started.app), limits, shutdown).await;
+    if let Some(cleanup) = cleanup {
+        // A run in progress may finish, within the shutdown deadline.
+        let _ = tokio::time::timeout(limits.shutdown_timeout, cleanup.stop()).await;
+    }
     ExitCode::SUCCESS
 }

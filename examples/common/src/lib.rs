@@ -13,9 +13,6 @@ pub mod settings;
 mod stores;
 mod users;
 
-use std::num::NonZeroU32;
-use std::time::Duration;
-
 pub use app::DemoApp;
 use clap::Parser;
 pub use password_gate::PasswordGate;
@@ -63,7 +60,6 @@ async fn try_start() -> Result<Started, SettingError> {
     let settings = Flags::parse().settings()?;
     let service = open_service(&settings).await?;
     let users = DemoUsers::new(&settings.demo_users)?;
-    spawn_cleanup(service.clone(), settings.cleanup_interval);
     let gate = PasswordGate::new(
         settings.limits.password_hash_concurrency,
         settings.limits.password_hash_queue,
@@ -72,27 +68,6 @@ async fn try_start() -> Result<Started, SettingError> {
         app: DemoApp::new(service, users, gate),
         settings,
     })
-}
-
-/// Deletes expired devices every `interval` (rule C), in batches of 1,000.
-fn spawn_cleanup(service: TrustedDevices, interval: Duration) {
-    if interval.is_zero() {
-        return;
-    }
-    tokio::spawn(async move {
-        let batch = NonZeroU32::new(1_000).unwrap_or(NonZeroU32::MIN);
-        let mut ticks = tokio::time::interval(interval);
-        loop {
-            ticks.tick().await;
-            match service.cleanup(service.now(), batch).await {
-                Ok(report) if report.devices > 0 => {
-                    tracing::info!(devices = report.devices, tokens = report.tokens, "cleanup");
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(error = %error_chain(&error), "cleanup failed"),
-            }
-        }
-    });
 }
 
 /// Resolves on Ctrl-C or SIGTERM, for graceful shutdown.

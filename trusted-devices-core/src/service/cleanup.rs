@@ -1,12 +1,25 @@
 //! Rule C: expired devices and tokens are deleted in batches, never silently elsewhere.
 
+use std::future::Future;
 use std::num::NonZeroU32;
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::error::Error;
+use crate::event_log::TARGET;
 use crate::events::RevokeReason;
+use crate::geolocation::Timer;
 use crate::service::TrustedDevices;
+
+/// The batch of each storage call a periodic cleanup makes: small enough that no call
+/// holds a lock for long, large enough that a backlog clears in few calls.
+pub const CLEANUP_BATCH: NonZeroU32 = match NonZeroU32::new(1_000) {
+    Some(batch) => batch,
+    None => NonZeroU32::MIN,
+};
 
 /// What [`TrustedDevices::cleanup`] deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,6 +37,10 @@ impl TrustedDevices {
     /// so that no storage operation grows with the table, then forgets the sealed
     /// successors past the reuse grace, then deletes the expired token records.
     /// Emits `DeviceRevoked { reason: Expired }` for each device.
+    ///
+    /// Nothing calls this for you, and nothing expires in storage by itself: run
+    /// [`run_cleanup`](Self::run_cleanup), or the web adapter's `spawn_cleanup`, or call
+    /// this from your own scheduler.
     pub async fn cleanup(
         &self,
         now: DateTime<Utc>,
@@ -59,5 +76,47 @@ impl TrustedDevices {
             }
         }
         Ok(report)
+    }
+
+    /// Rule C, periodically: runs [`cleanup`](Self::cleanup) now and then every
+    /// `interval` (in batches of [`CLEANUP_BATCH`]) until `stop` completes. A run in
+    /// progress finishes first, so stopping never interrupts a batch. Each run that
+    /// deleted something is logged at `info`, a failed one at `warn` (target
+    /// `trusted_devices`); a failure never ends the loop: the next run tries again.
+    ///
+    /// Nothing expires in storage by itself, so an application runs this (or calls
+    /// `cleanup` from its own scheduler). The web adapters' `spawn_cleanup` runs it on
+    /// their runtime with a stop handle; `timer` is the runtime's sleep.
+    pub async fn run_cleanup(
+        &self,
+        interval: Duration,
+        timer: &dyn Timer,
+        stop: impl Future<Output = ()>,
+    ) {
+        let mut stop = pin!(stop);
+        loop {
+            match self.cleanup(self.now(), CLEANUP_BATCH).await {
+                Ok(report) if report != CleanupReport::default() => tracing::info!(
+                    target: TARGET,
+                    devices = report.devices,
+                    tokens = report.tokens,
+                    seals = report.seals,
+                    "cleanup"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(target: TARGET, %error, "cleanup failed"),
+            }
+            let mut pause = timer.sleep(interval);
+            let stopped = std::future::poll_fn(|cx| {
+                if stop.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(true);
+                }
+                pause.as_mut().poll(cx).map(|()| false)
+            })
+            .await;
+            if stopped {
+                return;
+            }
+        }
     }
 }
