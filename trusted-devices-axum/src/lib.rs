@@ -130,5 +130,9 @@ pub use router::router;
 /// [`DeviceApi`]: trusted_devices_core::http::DeviceApi
 pub use trusted_devices_core::http::DeviceApi as Devices;
 
-/// The web framework, re-exported so that applications use the same version.
+/// The web framework, re-exported so that applications use the same version, with its
+/// `macros` feature. axum's derive and attribute macros (`#[derive(FromRef)]`,
+/// `#[debug_handler]`) expand to `::axum::…` paths, which a re-export cannot provide: to use
+/// them, also depend on `axum = "0.8"` directly (cargo unifies the two into one crate), as
+/// the example server does.
 pub use axum;

@@ -68,7 +68,7 @@ mod policy;
 mod random;
 mod service;
 mod store;
-#[cfg(feature = "testing")]
+#[cfg(feature = "fixtures")]
 pub mod testing;
 mod token;
 
@@ -81,7 +81,10 @@ pub use error::{BoxError, Error, InputError, StorageError};
 pub use event_log::TARGET as TRACING_TARGET;
 pub use events::{Event, EventHook, HookErrorReporter, LoginRejection, RevokeReason};
 pub use geolocation::{Geolocator, Sleep, Timer};
-pub use policy::{Eviction, Policy, PolicyBuilder, PolicyError, UnknownEviction};
+pub use policy::{
+    Eviction, Policy, PolicyBuilder, PolicyError, SETTINGS, Setting, UnknownEviction,
+    parse_duration,
+};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{
     Authenticated, CLEANUP_BATCH, CleanupReport, LoginOutcome, Renewal, TrustedDevices,

@@ -18,16 +18,11 @@ use trusted_devices_axum::{CurrentDevice, Devices, LoginDevice, api_request, int
 use trusted_devices_core::http::ApiResponse;
 use trusted_devices_example_common::{DemoApp, announce, device_api, page, shutdown_signal, start};
 
-#[derive(Clone)]
+/// `FromRef` gives each handler the part it names (`State<Devices>`, the extractors).
+#[derive(Clone, FromRef)]
 struct AppState {
     devices: Devices,
     demo: DemoApp,
-}
-
-impl FromRef<AppState> for Devices {
-    fn from_ref(state: &AppState) -> Self {
-        state.devices.clone()
-    }
 }
 
 async fn login(

@@ -6,7 +6,6 @@
 #![deny(missing_docs)]
 
 mod app;
-pub mod duration;
 pub mod page;
 mod password_gate;
 pub mod settings;
@@ -14,7 +13,7 @@ mod stores;
 mod users;
 
 pub use app::DemoApp;
-use clap::Parser;
+
 pub use password_gate::PasswordGate;
 pub use settings::{Flags, ServerLimits, SettingError, Settings};
 pub use stores::{error_chain, open_service, redact};
@@ -57,7 +56,7 @@ pub async fn start() -> Option<Started> {
 }
 
 async fn try_start() -> Result<Started, SettingError> {
-    let settings = Flags::parse().settings()?;
+    let settings = Flags::from_command_line().settings()?;
     let service = open_service(&settings).await?;
     let users = DemoUsers::new(&settings.demo_users)?;
     let gate = PasswordGate::new(

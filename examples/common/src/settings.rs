@@ -4,11 +4,9 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use trusted_devices_core::http::TrustedProxies;
-use trusted_devices_core::{Eviction, Policy, PolicyBuilder};
-
-use crate::duration::parse_duration;
+use trusted_devices_core::{Policy, PolicyError, SETTINGS, parse_duration};
 
 /// Command-line flags; each also reads the `TD_…` variable named in its help. No `Debug`:
 /// it holds the secret and the demo passwords.
@@ -78,67 +76,26 @@ pub struct Flags {
     /// How many logins may wait for a password check; more are 429 rate_limited.
     #[arg(long, env = "TD_PASSWORD_HASH_QUEUE", default_value = "32")]
     pub password_hash_queue: String,
-    /// Access-token lifetime (default 15m).
-    #[arg(long, env = "TD_ACCESS_TOKEN_TTL")]
-    pub access_token_ttl: Option<String>,
-    /// Sliding idle timeout (default 30d).
-    #[arg(long, env = "TD_REFRESH_IDLE_TIMEOUT")]
-    pub refresh_idle_timeout: Option<String>,
-    /// Absolute session cap (default none).
-    #[arg(long, env = "TD_SESSION_MAX_LIFETIME")]
-    pub session_max_lifetime: Option<String>,
-    /// Age a device needs to delete others (default 24h).
-    #[arg(long, env = "TD_DELETE_DELAY")]
-    pub delete_delay: Option<String>,
-    /// Age a device needs to change others (default 1h).
-    #[arg(long, env = "TD_UPDATE_DELAY")]
-    pub update_delay: Option<String>,
-    /// true or false (default true).
-    #[arg(long, env = "TD_ALLOW_GLOBAL_DELETE")]
-    pub allow_global_delete: Option<String>,
-    /// true or false (default true).
-    #[arg(long, env = "TD_ALLOW_GLOBAL_UPDATE")]
-    pub allow_global_update: Option<String>,
-    /// true or false (default true).
-    #[arg(long, env = "TD_DEFAULT_CAN_DELETE_OTHER_DEVICES")]
-    pub default_can_delete_other_devices: Option<String>,
-    /// true or false (default true).
-    #[arg(long, env = "TD_DEFAULT_CAN_UPDATE_OTHER_DEVICES")]
-    pub default_can_update_other_devices: Option<String>,
-    /// true or false (default false).
-    #[arg(long, env = "TD_SINGLE_LOGIN")]
-    pub single_login: Option<String>,
-    /// A whole number of at least 1 (default: no limit).
-    #[arg(long, env = "TD_MAX_DEVICES")]
-    pub max_devices: Option<String>,
-    /// reject, evict-least-recently-used or evict-oldest (default reject).
-    #[arg(long, env = "TD_EVICTION")]
-    pub eviction: Option<String>,
-    /// Minimum gap between last-seen writes (default 5m).
-    #[arg(long, env = "TD_TOUCH_INTERVAL")]
-    pub touch_interval: Option<String>,
-    /// Refresh-token reuse grace (default 10s).
-    #[arg(long, env = "TD_REFRESH_REUSE_GRACE")]
-    pub refresh_reuse_grace: Option<String>,
-    /// Clock-skew allowance on exp (default 5s).
-    #[arg(long, env = "TD_LEEWAY")]
-    pub leeway: Option<String>,
+    /// The policy settings given, by SPEC §3 name: one flag and one `TD_…` variable per
+    /// row of the core's `SETTINGS`, added to the command by [`Flags::try_parse_from`].
+    #[arg(skip)]
+    pub policy: Vec<(&'static str, String)>,
 }
 
 /// A setting that cannot be used: which one, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingError {
     /// The environment variable's name.
-    pub setting: &'static str,
+    pub setting: String,
     /// What is wrong.
     pub problem: String,
 }
 
 impl SettingError {
     /// An error of `setting`.
-    pub fn new(setting: &'static str, problem: impl Into<String>) -> Self {
+    pub fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
         Self {
-            setting,
+            setting: setting.into(),
             problem: problem.into(),
         }
     }
@@ -230,45 +187,6 @@ fn count(setting: &'static str, text: &str, min: usize) -> Result<usize, Setting
         .ok_or_else(|| {
             SettingError::new(setting, format!("{text:?} is not a whole number >= {min}"))
         })
-}
-
-fn boolean(setting: &'static str, value: &str) -> Result<bool, SettingError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(SettingError::new(
-            setting,
-            format!("{value:?} is not true or false"),
-        )),
-    }
-}
-
-/// Applies `value`, parsed by `parse`, to the builder with `set`, when given.
-fn apply<T>(
-    builder: PolicyBuilder,
-    setting: &'static str,
-    value: Option<&String>,
-    parse: fn(&'static str, &str) -> Result<T, SettingError>,
-    set: fn(PolicyBuilder, T) -> PolicyBuilder,
-) -> Result<PolicyBuilder, SettingError> {
-    match value {
-        Some(value) => Ok(set(builder, parse(setting, value)?)),
-        None => Ok(builder),
-    }
-}
-
-fn max_devices(setting: &'static str, value: &str) -> Result<u32, SettingError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| SettingError::new(setting, format!("{value:?} is not a whole number")))
-}
-
-fn eviction(setting: &'static str, value: &str) -> Result<Eviction, SettingError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|error| SettingError::new(setting, format!("{error}")))
 }
 
 impl Flags {
@@ -385,136 +303,71 @@ impl Flags {
     }
 
     fn policy(&self) -> Result<Policy, SettingError> {
-        let mut b = Policy::builder();
-        b = apply(
-            b,
-            "TD_ACCESS_TOKEN_TTL",
-            self.access_token_ttl.as_ref(),
-            duration,
-            PolicyBuilder::access_token_ttl,
-        )?;
-        b = apply(
-            b,
-            "TD_REFRESH_IDLE_TIMEOUT",
-            self.refresh_idle_timeout.as_ref(),
-            duration,
-            PolicyBuilder::refresh_idle_timeout,
-        )?;
-        b = apply(
-            b,
-            "TD_SESSION_MAX_LIFETIME",
-            self.session_max_lifetime.as_ref(),
-            duration,
-            |b, d| b.session_max_lifetime(Some(d)),
-        )?;
-        b = apply(
-            b,
-            "TD_DELETE_DELAY",
-            self.delete_delay.as_ref(),
-            duration,
-            PolicyBuilder::delete_delay,
-        )?;
-        b = apply(
-            b,
-            "TD_UPDATE_DELAY",
-            self.update_delay.as_ref(),
-            duration,
-            PolicyBuilder::update_delay,
-        )?;
-        b = apply(
-            b,
-            "TD_ALLOW_GLOBAL_DELETE",
-            self.allow_global_delete.as_ref(),
-            boolean,
-            PolicyBuilder::allow_global_delete,
-        )?;
-        b = apply(
-            b,
-            "TD_ALLOW_GLOBAL_UPDATE",
-            self.allow_global_update.as_ref(),
-            boolean,
-            PolicyBuilder::allow_global_update,
-        )?;
-        b = apply(
-            b,
-            "TD_DEFAULT_CAN_DELETE_OTHER_DEVICES",
-            self.default_can_delete_other_devices.as_ref(),
-            boolean,
-            PolicyBuilder::default_can_delete_other_devices,
-        )?;
-        b = apply(
-            b,
-            "TD_DEFAULT_CAN_UPDATE_OTHER_DEVICES",
-            self.default_can_update_other_devices.as_ref(),
-            boolean,
-            PolicyBuilder::default_can_update_other_devices,
-        )?;
-        b = apply(
-            b,
-            "TD_SINGLE_LOGIN",
-            self.single_login.as_ref(),
-            boolean,
-            PolicyBuilder::single_login,
-        )?;
-        b = apply(
-            b,
-            "TD_MAX_DEVICES",
-            self.max_devices.as_ref(),
-            max_devices,
-            |b, n| b.max_devices(Some(n)),
-        )?;
-        b = apply(
-            b,
-            "TD_EVICTION",
-            self.eviction.as_ref(),
-            eviction,
-            PolicyBuilder::eviction,
-        )?;
-        b = apply(
-            b,
-            "TD_TOUCH_INTERVAL",
-            self.touch_interval.as_ref(),
-            duration,
-            PolicyBuilder::touch_interval,
-        )?;
-        b = apply(
-            b,
-            "TD_REFRESH_REUSE_GRACE",
-            self.refresh_reuse_grace.as_ref(),
-            duration,
-            PolicyBuilder::refresh_reuse_grace,
-        )?;
-        b = apply(
-            b,
-            "TD_LEEWAY",
-            self.leeway.as_ref(),
-            duration,
-            PolicyBuilder::leeway,
-        )?;
-        b.build()
-            .map_err(|error| SettingError::new(policy_setting(&error), error.to_string()))
+        let mut builder = Policy::builder();
+        for (setting, value) in &self.policy {
+            builder = builder.set(setting, value).map_err(policy_error)?;
+        }
+        builder.build().map_err(policy_error)
+    }
+
+    /// Reads the command line and the environment: the server's own flags, then one flag
+    /// (`--delete-delay`) and one variable (`TD_DELETE_DELAY`) per policy setting of the
+    /// core's table, so a new setting needs no change here. A true-or-false setting may be
+    /// given bare (`--single-login`). Help and errors are clap's.
+    pub fn try_parse_from<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = with_policy_flags(Self::command()).try_get_matches_from(args)?;
+        let mut flags = Self::from_arg_matches(&matches)?;
+        flags.policy = SETTINGS
+            .iter()
+            .filter_map(|setting| {
+                let value = matches.get_one::<String>(setting.name)?;
+                Some((setting.name, value.clone()))
+            })
+            .collect();
+        Ok(flags)
+    }
+
+    /// [`try_parse_from`](Self::try_parse_from) on this process's arguments; `--help` and
+    /// bad flags exit as clap does.
+    pub fn from_command_line() -> Self {
+        Self::try_parse_from(std::env::args_os()).unwrap_or_else(|error| error.exit())
     }
 }
 
-/// The setting a policy error is about, for the one-line message.
-fn policy_setting(error: &trusted_devices_core::PolicyError) -> &'static str {
-    use trusted_devices_core::PolicyError;
-    match error {
-        PolicyError::Zero(field) | PolicyError::TooLong(field) => match *field {
-            "access_token_ttl" => "TD_ACCESS_TOKEN_TTL",
-            "refresh_idle_timeout" => "TD_REFRESH_IDLE_TIMEOUT",
-            "session_max_lifetime" => "TD_SESSION_MAX_LIFETIME",
-            "delete_delay" => "TD_DELETE_DELAY",
-            "update_delay" => "TD_UPDATE_DELAY",
-            "touch_interval" => "TD_TOUCH_INTERVAL",
-            "leeway" => "TD_LEEWAY",
-            _ => "TD_REFRESH_REUSE_GRACE",
-        },
-        PolicyError::AccessTokenTtlUnderOneSecond => "TD_ACCESS_TOKEN_TTL",
-        PolicyError::GraceLongerThanIdleTimeout => "TD_REFRESH_REUSE_GRACE",
-        PolicyError::ZeroMaxDevices => "TD_MAX_DEVICES",
-        _ => "TD_*",
-    }
+/// `TD_` and the setting's name in upper case: `TD_DELETE_DELAY`.
+fn variable(setting: &str) -> String {
+    format!("TD_{}", setting.to_ascii_uppercase())
+}
+
+fn with_policy_flags(command: clap::Command) -> clap::Command {
+    command.args(SETTINGS.iter().map(|setting| {
+        let help = format!(
+            "{} Expects {} [default: {}]",
+            setting.doc.trim(),
+            setting.spelling,
+            setting.default
+        );
+        let arg = clap::Arg::new(setting.name)
+            .long(setting.name.replace('_', "-"))
+            .env(variable(setting.name))
+            .value_name("VALUE")
+            .help(help);
+        if setting.is_flag {
+            arg.num_args(0..=1).default_missing_value("true")
+        } else {
+            arg
+        }
+    }))
+}
+
+/// A policy refusal as one line naming its variable.
+fn policy_error(error: PolicyError) -> SettingError {
+    let setting = error.setting().map_or_else(|| "TD_*".to_owned(), variable);
+    SettingError::new(setting, error.to_string())
 }
 
 #[cfg(test)]
@@ -585,15 +438,45 @@ mod tests {
         assert!(!p.allow_global_delete() && !p.allow_global_update());
         assert!(!p.default_can_delete_other_devices() && !p.default_can_update_other_devices());
         assert!(p.single_login());
-        assert_eq!(p.max_devices().map(|n| n.get()), Some(3));
-        assert_eq!(p.eviction(), Eviction::EvictOldest);
+        assert_eq!(p.max_devices(), Some(3));
+        assert_eq!(p.eviction(), trusted_devices_core::Eviction::EvictOldest);
         assert!(p.touch_interval().is_zero() && p.leeway().is_zero());
         assert_eq!(p.refresh_reuse_grace().as_secs(), 5);
     }
 
     #[test]
+    fn true_or_false_settings_may_be_given_bare() {
+        let bare = flags(&["--single-login", "--allow-global-delete", "false"]);
+        let policy = bare.settings().unwrap().policy;
+        assert!(policy.single_login());
+        assert!(!policy.allow_global_delete());
+        assert!(flags(&[]).settings().unwrap().policy == Policy::default());
+    }
+
+    #[test]
+    fn every_row_of_the_core_table_is_a_flag_and_a_variable() {
+        let command = with_policy_flags(Flags::command());
+        for setting in SETTINGS {
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_id() == setting.name)
+                .unwrap_or_else(|| panic!("no flag for {}", setting.name));
+            assert_eq!(
+                arg.get_long(),
+                Some(setting.name.replace('_', "-").as_str())
+            );
+            let env = arg.get_env().and_then(|env| env.to_str()).unwrap();
+            assert_eq!(env, variable(setting.name));
+        }
+    }
+
+    #[test]
     fn bad_values_name_their_setting() {
-        let cases: [(&[&str], &str); 8] = [
+        let cases: [(&[&str], &str); 9] = [
+            (
+                &["--session-max-lifetime=forever"],
+                "TD_SESSION_MAX_LIFETIME",
+            ),
             (&["--delete-delay=5x"], "TD_DELETE_DELAY"),
             (&["--eviction=newest"], "TD_EVICTION"),
             (&["--max-devices=0"], "TD_MAX_DEVICES"),

@@ -85,7 +85,7 @@ impl TrustedDevices {
         if now.timestamp() < claims.iat + half_life {
             return self.seen(claims, device, client_ip, now).await;
         }
-        let idle_expires_at = now + self.inner.policy.refresh_idle_timeout_delta();
+        let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
         let sighting = self.sighting(now, client_ip);
         let device = self
             .inner
@@ -145,7 +145,7 @@ impl TrustedDevices {
         transport: Option<Transport>,
         now: DateTime<Utc>,
     ) -> Result<(AccessClaims, Device), Error> {
-        let leeway = self.inner.policy.leeway_delta();
+        let leeway = self.inner.policy.leeway;
         let claims = self.inner.codec.verify(access_token, now, leeway)?;
         if transport.is_some_and(|expected| expected != claims.transport) {
             return Err(Error::TokenInvalid);

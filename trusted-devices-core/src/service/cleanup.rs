@@ -56,7 +56,7 @@ impl TrustedDevices {
                 break;
             }
         }
-        let consumed_before = now - self.inner.policy.refresh_reuse_grace_delta();
+        let consumed_before = now - self.inner.policy.refresh_reuse_grace;
         loop {
             let count = self
                 .inner

@@ -90,23 +90,16 @@ impl TrustedDevices {
         location: Option<Location>,
         now: DateTime<Utc>,
     ) -> Device {
-        let policy = &self.inner.policy;
+        let id = DeviceId::generate(now, self.inner.random.as_ref());
+        let user_agent = info.user_agent.as_deref().unwrap_or_default();
         Device {
-            id: DeviceId::generate(now, self.inner.random.as_ref()),
-            user_id,
             name: info.device_name(),
-            user_agent: truncate_user_agent(info.user_agent.as_deref().unwrap_or_default())
-                .to_owned(),
+            user_agent: truncate_user_agent(user_agent).to_owned(),
             ip: info.ip,
             last_ip: info.ip,
             location,
-            created_at: now,
-            last_seen_at: now,
-            can_delete_other_devices: policy.default_can_delete_other_devices(),
-            can_update_other_devices: policy.default_can_update_other_devices(),
             metadata: info.metadata.clone(),
-            idle_expires_at: now + policy.refresh_idle_timeout_delta(),
-            session_expires_at: policy.session_max_lifetime_delta().map(|life| now + life),
+            ..self.inner.policy.new_device(id, user_id, now)
         }
     }
 

@@ -126,7 +126,7 @@ impl TrustedDevices {
         now: DateTime<Utc>,
     ) -> (String, DateTime<Utc>) {
         let policy = &self.inner.policy;
-        let expires = device.within_session(now + policy.access_token_ttl_delta());
+        let expires = device.within_session(now + policy.access_token_ttl);
         let jti: [u8; 16] = random::bytes(self.inner.random.as_ref());
         let claims = AccessClaims {
             sub: device.user_id.as_str().to_owned(),
@@ -163,7 +163,7 @@ impl TrustedDevices {
         Sighting {
             at: now,
             ip,
-            stale_before: now - self.inner.policy.touch_interval_delta(),
+            stale_before: now - self.inner.policy.touch_interval,
         }
     }
 

@@ -46,14 +46,14 @@ impl TrustedDevices {
             .ok_or(Error::RefreshTokenInvalid)?;
         let successor =
             RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
-        let idle_expires_at = now + self.inner.policy.refresh_idle_timeout_delta();
+        let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
         let rotation = Rotation {
             presented: presented.hash(),
             device_id: device.id,
             successor: successor_record(&device, &successor, idle_expires_at, now),
             sealed_successor: presented.seal(&successor),
             now,
-            grace: self.inner.policy.refresh_reuse_grace_delta(),
+            grace: self.inner.policy.refresh_reuse_grace,
         };
         // The store is asked before the device's state is told: a forged token (a real
         // device id with a random secret) learns nothing but `refresh_token_invalid`.

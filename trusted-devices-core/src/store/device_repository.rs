@@ -32,7 +32,7 @@ impl DeviceLimit {
     pub fn from_policy(policy: &Policy) -> Self {
         Self {
             single_login: policy.single_login(),
-            max_devices: policy.max_devices(),
+            max_devices: policy.max_devices,
             eviction: policy.eviction(),
         }
     }

@@ -48,6 +48,7 @@ pub fn sample_device(user: &UserId, created_at: DateTime<Utc>) -> Device {
 
 /// The suite's reference time: far in the future, so nothing it writes is expired by a
 /// cleanup at the present time, with a random offset of up to a year in microseconds.
+#[cfg(feature = "testing")]
 pub(crate) fn base_time() -> DateTime<Utc> {
     let offset: [u8; 8] = random::bytes(&OsRandom);
     let micros = i64::try_from(u64::from_le_bytes(offset) % 31_536_000_000_000).unwrap_or(0);
@@ -57,6 +58,7 @@ pub(crate) fn base_time() -> DateTime<Utc> {
 
 /// The reference time of the expiry checks: before every `base_time`, so a cleanup at it
 /// only reaches devices that the expiry checks made.
+#[cfg(feature = "testing")]
 pub(crate) fn expiry_base_time() -> DateTime<Utc> {
     base_time() - TimeDelta::days(365 * 100)
 }

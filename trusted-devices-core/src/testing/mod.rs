@@ -1,5 +1,7 @@
-//! The public conformance suite (feature `testing`): every storage rule, checked against any
-//! [`DeviceRepository`] and [`TokenStore`], yours included, in one call.
+//! Test support. With feature `fixtures` (no runtime): [`sample_device`] and
+//! [`unique_user`]; for a device of your own, `Policy::new_device`. With feature `testing`
+//! (which adds tokio): the public conformance suite, every storage rule checked against
+//! any `DeviceRepository` and `TokenStore`, yours included, in one call.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -30,24 +32,34 @@
     clippy::indexing_slicing
 )]
 
+#[cfg(feature = "testing")]
 pub mod device_repository;
 mod fixtures;
+#[cfg(feature = "testing")]
 pub mod service;
+#[cfg(feature = "testing")]
 pub mod token_store;
 
+#[cfg(feature = "testing")]
 use std::sync::Arc;
 
+#[cfg(feature = "testing")]
 use crate::store::{DeviceRepository, TokenStore};
 
+#[cfg(feature = "testing")]
 pub use device_repository::run_device_repository_suite;
 pub use fixtures::{sample_device, unique_user};
+#[cfg(feature = "testing")]
 pub use service::run_service_suite;
+#[cfg(feature = "testing")]
 pub use token_store::run_token_store_suite;
 
 /// How many concurrent tasks the concurrency checks run.
+#[cfg(feature = "testing")]
 pub const CONCURRENT_TASKS: usize = 50;
 
 /// The stores under test: one or more handles (pools, clients) on the same backing storage.
+#[cfg(feature = "testing")]
 #[derive(Clone)]
 pub struct Stores {
     /// Handles on one device storage.
@@ -56,6 +68,7 @@ pub struct Stores {
     pub tokens: Vec<Arc<dyn TokenStore>>,
 }
 
+#[cfg(feature = "testing")]
 impl Stores {
     /// Stores from their handles; an empty list is filled with nothing and fails the suite.
     #[must_use]
@@ -66,6 +79,7 @@ impl Stores {
 
 /// Runs every check: the device repository, the token store, and the service's rules over
 /// both together.
+#[cfg(feature = "testing")]
 pub async fn run_conformance(stores: Stores) {
     run_device_repository_suite(&stores.devices).await;
     run_token_store_suite(&stores.tokens).await;
@@ -73,6 +87,7 @@ pub async fn run_conformance(stores: Stores) {
 }
 
 /// The handle for task `index`, round-robin.
+#[cfg(feature = "testing")]
 fn pick<T: ?Sized>(handles: &[Arc<T>], index: usize) -> Arc<T> {
     assert!(
         !handles.is_empty(),
@@ -82,6 +97,7 @@ fn pick<T: ?Sized>(handles: &[Arc<T>], index: usize) -> Arc<T> {
 }
 
 /// Awaits spawned tasks; a panicking task fails the check with its panic.
+#[cfg(feature = "testing")]
 async fn join_all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
     let mut results = Vec::with_capacity(tasks.len());
     for task in tasks {

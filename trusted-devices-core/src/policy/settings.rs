@@ -1,0 +1,50 @@
+//! Every setting of SPEC §3, in one table: its documentation, the type its builder setter
+//! takes and its getter returns, its kind (how it is checked, stored and spelled; see
+//! `kind.rs`) and its default, in code and as shown in the docs.
+//!
+//! Adding a setting is adding a row here. The `Policy` field, getter, builder field,
+//! default, setter, check, settings spelling and the example servers' flag all come from
+//! the row. Checks across settings live in [`PolicyBuilder::build`].
+
+use std::time::Duration;
+
+use crate::policy::kind::{Flag, Limit, Mode, OptionalSpan, PositiveSpan, Span};
+use crate::policy::{Eviction, PolicyError, Setting};
+
+const MINUTE: u64 = 60;
+const HOUR: u64 = 60 * MINUTE;
+const DAY: u64 = 24 * HOUR;
+
+define_policy! {
+    /// Lifetime of an access token; at least one second.
+    access_token_ttl: Duration as PositiveSpan = Duration::from_secs(15 * MINUTE), "15m";
+    /// Sliding idle timeout of a session; each refresh moves it.
+    refresh_idle_timeout: Duration as PositiveSpan = Duration::from_secs(30 * DAY), "30d";
+    /// Absolute cap of a session, never moved by refresh.
+    session_max_lifetime: Option<Duration> as OptionalSpan = None, "none";
+    /// Age an acting device needs before it may delete other devices (rule A); zero allowed.
+    delete_delay: Duration as Span = Duration::from_secs(DAY), "24h";
+    /// Age an acting device needs before it may change other devices (rule A); zero allowed.
+    update_delay: Duration as Span = Duration::from_secs(HOUR), "1h";
+    /// Whether any device may delete other devices at all.
+    allow_global_delete: bool as Flag = true, "true";
+    /// Whether any device may change other devices at all.
+    allow_global_update: bool as Flag = true, "true";
+    /// `can_delete_other_devices` of a new device.
+    default_can_delete_other_devices: bool as Flag = true, "true";
+    /// `can_update_other_devices` of a new device.
+    default_can_update_other_devices: bool as Flag = true, "true";
+    /// Whether a login revokes every other device of the user.
+    single_login: bool as Flag = false, "false";
+    /// The most devices a user may hold (rule L); at least 1.
+    max_devices: Option<u32> as Limit = None, "none";
+    /// What a login does when the user already holds `max_devices` devices.
+    eviction: Eviction as Mode = Eviction::Reject, "reject";
+    /// Minimum gap between two `last_seen_at` writes of one device; zero allowed.
+    touch_interval: Duration as Span = Duration::from_secs(5 * MINUTE), "5m";
+    /// How long a consumed refresh token still yields its successor (rule R); zero allowed,
+    /// never longer than `refresh_idle_timeout`.
+    refresh_reuse_grace: Duration as Span = Duration::from_secs(10), "10s";
+    /// Clock-skew allowance when checking `exp`; zero allowed.
+    leeway: Duration as Span = Duration::from_secs(5), "5s";
+}
