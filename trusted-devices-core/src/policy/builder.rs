@@ -86,15 +86,25 @@ mod tests {
         assert!(policy.default_can_update_other_devices());
         assert!(!policy.single_login());
         assert_eq!(policy.max_devices(), None);
-        assert_eq!(
-            SETTINGS.len(),
-            15,
-            "every setting of SPEC §3 is in the table"
-        );
         assert_eq!(policy.eviction(), Eviction::Reject);
         assert_eq!(policy.touch_interval(), Duration::from_secs(300));
         assert_eq!(policy.refresh_reuse_grace(), Duration::from_secs(10));
         assert_eq!(policy.leeway(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn every_setting_reads_its_documented_default_back_from_its_spelling() {
+        for setting in SETTINGS {
+            let read = Policy::builder().set(setting.name, setting.default);
+            let policy = read.and_then(PolicyBuilder::build);
+            assert_eq!(policy, Ok(Policy::default()), "{}", setting.name);
+        }
+        assert_eq!(
+            Policy::builder().set("no_such_setting", "1s").err(),
+            Some(PolicyError::UnknownSetting("no_such_setting".to_owned()))
+        );
+        let unreadable = Policy::builder().set("leeway", "soon").err();
+        assert_eq!(unreadable.and_then(|error| error.setting()), Some("leeway"));
     }
 
     #[test]
