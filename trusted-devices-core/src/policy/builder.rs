@@ -90,6 +90,7 @@ mod tests {
         assert_eq!(policy.touch_interval(), Duration::from_secs(300));
         assert_eq!(policy.refresh_reuse_grace(), Duration::from_secs(10));
         assert_eq!(policy.leeway(), Duration::from_secs(5));
+        assert_eq!(policy.device_cache_ttl(), Duration::from_secs(1));
     }
 
     #[test]

@@ -47,4 +47,6 @@ define_policy! {
     refresh_reuse_grace: Duration as Span = Duration::from_secs(10), "10s";
     /// Clock-skew allowance when checking `exp`; zero allowed.
     leeway: Duration as Span = Duration::from_secs(5), "5s";
+    /// The longest a cached device may be served (rule T); zero: no cache.
+    device_cache_ttl: Duration as Span = Duration::from_secs(1), "1s";
 }
