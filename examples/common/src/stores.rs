@@ -50,6 +50,8 @@ async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingEr
             format!("cannot open {}: {}", redact(url), error_chain(&error)),
         )
     };
+    // Said before the wait, so that a slow or unreachable database is not silence.
+    tracing::info!(database = %redact(url), ?timeout, "opening the database");
     if url.starts_with("sqlite:") {
         let store = SqliteStore::connect_with_timeout(url, timeout)
             .await
@@ -74,6 +76,7 @@ async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingEr
 
 /// Refresh tokens in Redis instead of the database.
 async fn open_redis(url: &str, timeout: Duration) -> Result<Arc<dyn TokenStore>, SettingError> {
+    tracing::info!(redis = %redact(url), ?timeout, "connecting to Redis");
     let store = RedisStore::connect_with_timeout(url, timeout)
         .await
         .map_err(|error| {

@@ -199,6 +199,42 @@ pub fn routes_and_codes(binary: &str) {
     );
 }
 
+/// An unreachable store at start: a log line says what the server waits for, then it stops
+/// with one line naming the setting, within a few storage timeouts rather than 5-10 s.
+pub fn unreachable_store_at_start(binary: &str) {
+    let cases = [
+        (
+            "TD_DATABASE_URL",
+            "postgres://td:secret@127.0.0.1:1/td",
+            "opening the database",
+        ),
+        ("TD_REDIS_URL", "redis://127.0.0.1:1", "connecting to Redis"),
+    ];
+    for (setting, value, waiting) in cases {
+        let started = std::time::Instant::now();
+        // The default level, as an operator starting the server sees it.
+        let env = [(setting, value), ("RUST_LOG", "info")];
+        let (status, stderr) = start_failure(binary, &env);
+        let took = started.elapsed();
+        assert_eq!(status.code(), Some(2), "{setting}: {stderr}");
+        assert!(
+            stderr.contains(waiting),
+            "{setting}: no {waiting:?} in {stderr}"
+        );
+        assert!(
+            !stderr.contains("secret"),
+            "the password reached the log: {stderr}"
+        );
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{setting}: {stderr}");
+        assert!(errors[0].contains(setting), "{}", errors[0]);
+        assert!(
+            took < std::time::Duration::from_secs(4),
+            "{setting}: took {took:?}"
+        );
+    }
+}
+
 /// Bad settings stop the server with exit status 2 and one line naming the setting.
 pub fn bad_settings(binary: &str) {
     let cases = [

@@ -23,7 +23,7 @@ mod suite;
 pub use browser::your_devices_page;
 pub use cases::{
     bad_settings, cookie_transport, postgres_walkthrough, readme_walkthrough, routes_and_codes,
-    rule_a_readme_asymmetry, server_url,
+    rule_a_readme_asymmetry, server_url, unreachable_store_at_start,
 };
 pub use client::{Client, Reply};
 pub use hardening::{

@@ -35,6 +35,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn says_what_it_waits_for_and_fails_fast_on_an_unreachable_store() {
+            $crate::unreachable_store_at_start(BINARY);
+        }
+
+        #[test]
         fn tokens_in_redis_walkthrough_over_http() {
             if let Some(url) =
                 $crate::server_url("TD_TEST_REDIS_URL", "tokens_in_redis_walkthrough_over_http")
