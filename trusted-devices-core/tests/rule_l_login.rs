@@ -334,3 +334,12 @@ async fn rule_l_a_geolocation_timeout_never_fails_login() {
         .unwrap();
     assert_eq!(login.device.location, Some(paris));
 }
+
+/// The core's rule L decision against the shared table the conformance suite also runs on
+/// every store (the Redis script mirrors this function).
+#[test]
+fn rule_l_admission_matches_the_shared_table() {
+    for case in trusted_devices_core::testing::RULE_L_CASES {
+        assert_eq!(case.limit.admission(case.held), case.expected, "{case:?}");
+    }
+}

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use redis::aio::ConnectionLike;
 use redis::{AsyncCommands, Value};
 use trusted_devices_core::{
-    CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository, Eviction,
-    Sighting, StorageError, UserId,
+    Admission, CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository,
+    EvictionOrder, Sighting, StorageError, UserId,
 };
 
 use crate::error::storage_error;
@@ -183,6 +183,30 @@ where
     }
 }
 
+/// What `create_device.lua` does, as the core decides it: the script alone can count the
+/// user's devices atomically, so it is given `DeviceLimit::admission`'s answer for a user at
+/// the limit (`admit` with no limit, `replace_all` under single login) and the limit, and it
+/// only compares and counts (`held - max + 1` evicted, as `admission` does). The shared
+/// table `testing::RULE_L_CASES` checks the two agree, through the conformance suite.
+fn script_limit(limit: &DeviceLimit) -> (&'static str, u32) {
+    let max = limit.max_devices.map_or(0, NonZeroU32::get);
+    let at_limit = usize::try_from(max).unwrap_or(usize::MAX);
+    let mode = match limit.admission(at_limit) {
+        Admission::Admit => "admit",
+        Admission::ReplaceAll => "replace_all",
+        Admission::Reject => "reject",
+        Admission::Evict {
+            order: EvictionOrder::LeastRecentlyUsed,
+            ..
+        } => "lru",
+        Admission::Evict {
+            order: EvictionOrder::Oldest,
+            ..
+        } => "oldest",
+    };
+    (mode, max)
+}
+
 #[async_trait]
 impl<C> DeviceRepository for RedisStore<C>
 where
@@ -194,11 +218,7 @@ where
         limit: DeviceLimit,
     ) -> Result<CreateOutcome, StorageError> {
         let user = &device.user_id;
-        let eviction = match limit.eviction {
-            Eviction::EvictLeastRecentlyUsed => "lru",
-            Eviction::EvictOldest => "oldest",
-            _ => "reject",
-        };
+        let (at_limit, max) = script_limit(&limit);
         let answer = self
             .with_declared_keys(|| async {
                 let mut connection = self.connection.clone();
@@ -214,9 +234,8 @@ where
                     .arg(device.id.to_string())
                     .arg(micros(device.created_at))
                     .arg(micros(device.last_seen_at))
-                    .arg(u8::from(limit.single_login))
-                    .arg(limit.max_devices.map_or(0, NonZeroU32::get))
-                    .arg(eviction)
+                    .arg(at_limit)
+                    .arg(max)
                     .arg(self.keys.device_prefix(user))
                     .arg(self.expire_at(device.deadline()));
                 for field in device_fields(&device) {

@@ -7,8 +7,9 @@ use chrono::TimeDelta;
 
 use crate::domain::{DeviceName, DevicePatch};
 use crate::policy::Eviction;
-use crate::store::{CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
+use crate::store::{Admission, CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
 use crate::testing::fixtures::{base_time, expiry_base_time};
+use crate::testing::rule_l_cases::RULE_L_CASES;
 use crate::testing::{CONCURRENT_TASKS, join_all, pick, sample_device, unique_user};
 
 type Handles = [Arc<dyn DeviceRepository>];
@@ -28,6 +29,7 @@ pub async fn run_device_repository_suite(handles: &Handles) {
     rule_l_eviction_picks_oldest(handles).await;
     rule_l_eviction_limit_holds_under_concurrent_logins(handles).await;
     rule_l_single_login_leaves_one_device_under_concurrent_logins(handles).await;
+    rule_l_every_case_of_the_shared_table(handles).await;
     rule_c_delete_expired_works_in_batches_at_the_boundary(handles).await;
 }
 
@@ -415,6 +417,68 @@ pub async fn rule_l_reject_limit_holds_under_concurrent_logins(handles: &Handles
         3,
         "rule L: max_devices exceeded"
     );
+}
+
+/// Rule L: every case of [`RULE_L_CASES`], the table that also checks the core's
+/// `DeviceLimit::admission`: a store that decides inside its own atomic step (a script)
+/// must agree with the core on each. Devices are created one second apart and last seen in
+/// the reverse order, so evicting the oldest and the least recently used differ.
+pub async fn rule_l_every_case_of_the_shared_table(handles: &Handles) {
+    for (index, case) in RULE_L_CASES.iter().enumerate() {
+        let repo = pick(handles, index);
+        let user = unique_user("rule-l-table");
+        let base = base_time();
+        let mut held = Vec::new();
+        for i in 0..case.held {
+            let offset = i64::try_from(i).unwrap();
+            let mut device = sample_device(&user, base + TimeDelta::seconds(offset));
+            device.last_seen_at = base + TimeDelta::seconds(100 - offset);
+            repo.create(device.clone(), DeviceLimit::NONE)
+                .await
+                .unwrap();
+            held.push(device);
+        }
+        let newcomer = sample_device(&user, base + TimeDelta::seconds(200));
+        let outcome = repo.create(newcomer, case.limit).await.unwrap();
+        let mut expected_gone: Vec<_> = match case.expected {
+            Admission::Admit | Admission::Reject => Vec::new(),
+            Admission::ReplaceAll => held.clone(),
+            Admission::Evict { count, order } => {
+                let mut ordered = held.clone();
+                order.sort(&mut ordered);
+                ordered.into_iter().take(count).collect()
+            }
+        };
+        let remaining = repo.list(&user).await.unwrap().len();
+        if case.expected == Admission::Reject {
+            assert_eq!(
+                outcome,
+                CreateOutcome::LimitReached,
+                "rule L table, {case:?}: refused"
+            );
+            assert_eq!(
+                remaining, case.held,
+                "rule L table, {case:?}: nothing written"
+            );
+            continue;
+        }
+        let mut gone = created(outcome);
+        gone.sort_by_key(|device| device.id);
+        expected_gone.sort_by_key(|device| device.id);
+        let ids = |devices: &[crate::domain::Device]| -> Vec<_> {
+            devices.iter().map(|device| device.id).collect()
+        };
+        assert_eq!(
+            ids(&gone),
+            ids(&expected_gone),
+            "rule L table, {case:?}: the devices removed"
+        );
+        assert_eq!(
+            remaining,
+            case.held - expected_gone.len() + 1,
+            "rule L table, {case:?}: devices afterwards"
+        );
+    }
 }
 
 /// Rule L: `EvictLeastRecentlyUsed` removes the device seen longest ago.

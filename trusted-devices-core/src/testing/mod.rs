@@ -19,8 +19,11 @@
 //! ```
 //!
 //! Each check panics with the rule it broke, like an assertion. Checks use fresh random user
-//! ids and times far from the present, so they may share a database with other data and
-//! with earlier runs; expiry checks only count what they created themselves. The
+//! ids and times around the year 2100 and 2200, so they may share a database with earlier
+//! runs, and their counts only include what they created themselves. **Give the suite a
+//! database of its own**, though: cleanup takes no user, so the expiry checks delete every
+//! record of any user that expires before their reference time (about the year 2100),
+//! which is every present-day record. The
 //! concurrency checks run 50 tokio tasks spread over every handle given, so the test must
 //! run inside a tokio runtime (multi-threaded for real parallelism).
 
@@ -35,6 +38,7 @@
 #[cfg(feature = "testing")]
 pub mod device_repository;
 mod fixtures;
+pub mod rule_l_cases;
 #[cfg(feature = "testing")]
 pub mod service;
 #[cfg(feature = "testing")]
@@ -49,6 +53,7 @@ use crate::store::{DeviceRepository, TokenStore};
 #[cfg(feature = "testing")]
 pub use device_repository::run_device_repository_suite;
 pub use fixtures::{sample_device, unique_user};
+pub use rule_l_cases::{RULE_L_CASES, RuleLCase};
 #[cfg(feature = "testing")]
 pub use service::run_service_suite;
 #[cfg(feature = "testing")]

@@ -2,15 +2,18 @@
 -- insert. KEYS: 1 the user's created-at index, 2 last-seen index, 3 the new device's hash,
 -- then (4...) the hash of every device the created-at index named when the caller read it:
 -- every key the script touches is declared.
--- ARGV: 1 device id, 2 created_at, 3 last_seen, 4 single login (0/1), 5 max devices (0 =
--- none), 6 eviction (reject | lru | oldest), 7 device-key prefix, 8 expire-at ms, then
--- field/value pairs of the new device's hash from 9 on.
+-- ARGV: 1 device id, 2 created_at, 3 last_seen, 4 what the core's DeviceLimit::admission
+-- answers for a user at the limit (admit | replace_all | reject | lru | oldest), 5 the limit
+-- (0 = none), 6 device-key prefix, 7 expire-at ms, then field/value pairs of the new
+-- device's hash from 8 on. This script mirrors DeviceLimit::admission only where it must
+-- (the count of held devices is known here alone); the shared table
+-- trusted_devices_core::testing::RULE_L_CASES checks that they agree.
 -- Returns {-1} when the script would have to touch a device the caller did not declare (one
 -- created since the caller read the index: read again and retry), {0} when the limit
 -- refuses, else {1, displaced device hashes...}. Nothing is written before a refusal or a
 -- retry.
 local created, seen, key = KEYS[1], KEYS[2], KEYS[3]
-local id, prefix = ARGV[1], ARGV[7]
+local id, prefix = ARGV[1], ARGV[6]
 
 local declared = {}
 for i = 4, #KEYS do declared[KEYS[i]] = true end
@@ -27,15 +30,16 @@ for _, member in ipairs(redis.call('ZRANGE', created, 0, -1)) do
 end
 
 local victims = {}
-if ARGV[4] == '1' then
+local at_limit, max = ARGV[4], tonumber(ARGV[5])
+if at_limit == 'replace_all' then
   victims = redis.call('ZRANGE', created, 0, -1)
-else
-  local max = tonumber(ARGV[5])
+elseif at_limit ~= 'admit' then
   local held = redis.call('ZCARD', created)
-  if max > 0 and held >= max then
-    if ARGV[6] == 'reject' then return {0} end
+  if held >= max then
+    if at_limit == 'reject' then return {0} end
     local order = created
-    if ARGV[6] == 'lru' then order = seen end
+    if at_limit == 'lru' then order = seen end
+    -- held - max + 1 devices, as admission() counts them.
     victims = redis.call('ZRANGE', order, 0, held - max)
   end
 end
@@ -53,15 +57,15 @@ for _, victim in ipairs(victims) do
 end
 
 local fields = {}
-for i = 9, #ARGV do table.insert(fields, ARGV[i]) end
+for i = 8, #ARGV do table.insert(fields, ARGV[i]) end
 redis.call('HSET', key, unpack(fields))
-redis.call('PEXPIREAT', key, ARGV[8])
+redis.call('PEXPIREAT', key, ARGV[7])
 redis.call('ZADD', created, ARGV[2], id)
 redis.call('ZADD', seen, ARGV[3], id)
 -- The indexes live as long as their longest-lived device.
 for _, index in ipairs({created, seen}) do
-  if redis.call('PEXPIRETIME', index) < tonumber(ARGV[8]) then
-    redis.call('PEXPIREAT', index, ARGV[8])
+  if redis.call('PEXPIRETIME', index) < tonumber(ARGV[7]) then
+    redis.call('PEXPIREAT', index, ARGV[7])
   end
 end
 local result = {1}
