@@ -12,6 +12,10 @@
 //! - [`SqliteStore`] (feature `sqlite`): every multi-step rule runs in a `BEGIN IMMEDIATE`
 //!   transaction, which takes SQLite's write lock up front; files use WAL and a busy timeout.
 //!
+//! The two share one implementation (`sql_store.rs`: the SQL runs unchanged on both); each
+//! database's module holds only what it does its own way: how instants are stored, how a
+//! login locks its user, refresh rotation and token revocation, and `SKIP LOCKED`.
+//!
 //! Both implement both traits: one store serves devices and tokens, or either can be paired
 //! with another backend. Times are always the application's clock passed in, never the
 //! database's `now()`. Driver errors become [`StorageError`]s that keep the driver error as
@@ -47,6 +51,8 @@ mod eviction;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod row;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod sql_store;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 

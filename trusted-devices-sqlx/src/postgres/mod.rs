@@ -1,18 +1,12 @@
 //! PostgreSQL: devices and refresh tokens.
 
-mod devices;
-mod tokens;
+mod dialect;
 
-use std::fmt;
-
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::types::Json;
-use sqlx::{Decode, Postgres, Row, Type};
-use trusted_devices_core::{Device, StorageError};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use trusted_devices_core::StorageError;
 
 use crate::MIGRATIONS_TABLE;
 use crate::error::storage_error;
-use crate::row::DeviceRow;
 
 /// Both stores on one PostgreSQL pool. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -20,11 +14,7 @@ pub struct PostgresStore {
     pool: PgPool,
 }
 
-impl fmt::Debug for PostgresStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PostgresStore").finish_non_exhaustive()
-    }
-}
+crate::sql_store::opaque_debug!(PostgresStore);
 
 impl PostgresStore {
     /// A store over an existing pool.
@@ -81,66 +71,4 @@ impl PostgresStore {
             .await
             .map_err(StorageError::backend)
     }
-}
-
-/// The columns every device query returns, in [`device`]'s order.
-macro_rules! device_columns {
-    () => {
-        "id, user_id, name, user_agent, ip, last_ip, location, created_at, last_seen_at, \
-         can_delete_other_devices, can_update_other_devices, metadata, idle_expires_at, \
-         session_expires_at"
-    };
-}
-pub(crate) use device_columns;
-
-fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T, StorageError>
-where
-    T: Decode<'r, Postgres> + Type<Postgres>,
-{
-    row.try_get(column).map_err(storage_error)
-}
-
-fn device(row: &PgRow) -> Result<Device, StorageError> {
-    DeviceRow {
-        id: get(row, "id")?,
-        user_id: get(row, "user_id")?,
-        name: get(row, "name")?,
-        user_agent: get(row, "user_agent")?,
-        ip: get(row, "ip")?,
-        last_ip: get(row, "last_ip")?,
-        location: get::<Option<Json<serde_json::Value>>>(row, "location")?.map(|json| json.0),
-        created_at: get(row, "created_at")?,
-        last_seen_at: get(row, "last_seen_at")?,
-        can_delete_other_devices: get(row, "can_delete_other_devices")?,
-        can_update_other_devices: get(row, "can_update_other_devices")?,
-        metadata: get::<Json<serde_json::Value>>(row, "metadata")?.0,
-        idle_expires_at: get(row, "idle_expires_at")?,
-        session_expires_at: get(row, "session_expires_at")?,
-    }
-    .into_device()
-}
-
-/// A device query, bound and ready to run.
-type DeviceQuery<'q> = sqlx::query::Query<'q, Postgres, <Postgres as sqlx::Database>::Arguments>;
-
-impl PostgresStore {
-    /// Runs a query that returns at most one device row.
-    async fn one(&self, query: DeviceQuery<'_>) -> Result<Option<Device>, StorageError> {
-        query
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(storage_error)?
-            .as_ref()
-            .map(device)
-            .transpose()
-    }
-
-    /// Runs a query that returns device rows.
-    async fn many(&self, query: DeviceQuery<'_>) -> Result<Vec<Device>, StorageError> {
-        devices(&query.fetch_all(&self.pool).await.map_err(storage_error)?)
-    }
-}
-
-fn devices(rows: &[PgRow]) -> Result<Vec<Device>, StorageError> {
-    rows.iter().map(device).collect()
 }

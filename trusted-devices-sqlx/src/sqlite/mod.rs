@@ -1,24 +1,18 @@
 //! SQLite: devices and refresh tokens, in one file or in memory.
 
-mod devices;
-mod tokens;
+mod dialect;
 
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::types::Json;
-use sqlx::{Decode, Row, Sqlite, Transaction, Type};
-use trusted_devices_core::{Device, StorageError};
+use sqlx::{Sqlite, Transaction};
+use trusted_devices_core::StorageError;
 
 use crate::MIGRATIONS_TABLE;
-use crate::error::{corrupt, storage_error};
-use crate::row::DeviceRow;
+use crate::error::storage_error;
 
 /// How long a connection waits for another one's write lock before giving up as
 /// `Unavailable`.
@@ -33,11 +27,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-impl fmt::Debug for SqliteStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteStore").finish_non_exhaustive()
-    }
-}
+crate::sql_store::opaque_debug!(SqliteStore);
 
 impl SqliteStore {
     /// A store over an existing pool. Multi-step rules take the write lock with
@@ -125,87 +115,4 @@ impl SqliteStore {
             .await
             .map_err(storage_error)
     }
-}
-
-/// The columns every device query returns, in [`device`]'s order.
-macro_rules! device_columns {
-    () => {
-        "id, user_id, name, user_agent, ip, last_ip, location, created_at, last_seen_at, \
-         can_delete_other_devices, can_update_other_devices, metadata, idle_expires_at, \
-         session_expires_at"
-    };
-}
-pub(crate) use device_columns;
-
-/// Times are stored as whole microseconds since the Unix epoch.
-fn micros(instant: DateTime<Utc>) -> i64 {
-    instant.timestamp_micros()
-}
-
-fn instant(micros: i64) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| corrupt("timestamp", format!("{micros} is out of range")))
-}
-
-fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StorageError>
-where
-    T: Decode<'r, Sqlite> + Type<Sqlite>,
-{
-    row.try_get(column).map_err(storage_error)
-}
-
-fn get_instant(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, StorageError> {
-    instant(get(row, column)?)
-}
-
-fn get_optional_instant(
-    row: &SqliteRow,
-    column: &str,
-) -> Result<Option<DateTime<Utc>>, StorageError> {
-    get::<Option<i64>>(row, column)?.map(instant).transpose()
-}
-
-fn device(row: &SqliteRow) -> Result<Device, StorageError> {
-    DeviceRow {
-        id: get(row, "id")?,
-        user_id: get(row, "user_id")?,
-        name: get(row, "name")?,
-        user_agent: get(row, "user_agent")?,
-        ip: get(row, "ip")?,
-        last_ip: get(row, "last_ip")?,
-        location: get::<Option<Json<serde_json::Value>>>(row, "location")?.map(|json| json.0),
-        created_at: get_instant(row, "created_at")?,
-        last_seen_at: get_instant(row, "last_seen_at")?,
-        can_delete_other_devices: get(row, "can_delete_other_devices")?,
-        can_update_other_devices: get(row, "can_update_other_devices")?,
-        metadata: get::<Json<serde_json::Value>>(row, "metadata")?.0,
-        idle_expires_at: get_instant(row, "idle_expires_at")?,
-        session_expires_at: get_optional_instant(row, "session_expires_at")?,
-    }
-    .into_device()
-}
-
-/// A device query, bound and ready to run.
-type DeviceQuery<'q> = sqlx::query::Query<'q, Sqlite, <Sqlite as sqlx::Database>::Arguments>;
-
-impl SqliteStore {
-    /// Runs a query that returns at most one device row.
-    async fn one(&self, query: DeviceQuery<'_>) -> Result<Option<Device>, StorageError> {
-        query
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(storage_error)?
-            .as_ref()
-            .map(device)
-            .transpose()
-    }
-
-    /// Runs a query that returns device rows.
-    async fn many(&self, query: DeviceQuery<'_>) -> Result<Vec<Device>, StorageError> {
-        devices(&query.fetch_all(&self.pool).await.map_err(storage_error)?)
-    }
-}
-
-fn devices(rows: &[SqliteRow]) -> Result<Vec<Device>, StorageError> {
-    rows.iter().map(device).collect()
 }

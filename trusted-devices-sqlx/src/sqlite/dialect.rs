@@ -1,0 +1,119 @@
+//! What SQLite does its own way; everything else is `sql_store!`'s.
+
+use std::num::NonZeroU32;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, Transaction};
+use trusted_devices_core::{
+    CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository, EvictionOrder,
+    RefreshRecord, RefreshTokenHash, RotateOutcome, Rotation, Sighting, StorageError, TokenStore,
+    UserId,
+};
+
+use super::SqliteStore;
+use crate::error::{corrupt, storage_error};
+use crate::sql_store::{device_columns, sql_store, token_columns};
+
+/// Matches only a live, unconsumed token of that device.
+const CONSUME: &str = "UPDATE td_refresh_tokens \
+     SET rotated_at = $3, successor_hash = $4, sealed_successor = $5 \
+     WHERE hash = $1 AND device_id = $2 AND rotated_at IS NULL AND expires_at > $3";
+
+/// Rule R: the seals of a device's tokens consumed before the grace are forgotten with
+/// each rotation of that device.
+const FORGET_DEVICE_SEALS: &str = "UPDATE td_refresh_tokens SET sealed_successor = NULL \
+     WHERE device_id = $1 AND rotated_at < $2 AND sealed_successor IS NOT NULL";
+
+impl SqliteStore {
+    /// Instants are whole microseconds since the Unix epoch.
+    fn time(at: DateTime<Utc>) -> i64 {
+        at.timestamp_micros()
+    }
+
+    fn instant(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, StorageError> {
+        let micros: i64 = sqlx::Row::try_get(row, column).map_err(storage_error)?;
+        from_micros(micros)
+    }
+
+    fn optional_instant(
+        row: &SqliteRow,
+        column: &str,
+    ) -> Result<Option<DateTime<Utc>>, StorageError> {
+        let micros: Option<i64> = sqlx::Row::try_get(row, column).map_err(storage_error)?;
+        micros.map(from_micros).transpose()
+    }
+
+    /// A transaction holding SQLite's write lock from its first statement (`BEGIN
+    /// IMMEDIATE`): no other login can count or insert meanwhile, on any user.
+    async fn begin_for_user(
+        &self,
+        _user: &str,
+    ) -> Result<Transaction<'static, Sqlite>, StorageError> {
+        self.write_transaction().await
+    }
+
+    /// Looks first without a lock, then consumes, inserts and forgets under the write lock.
+    async fn rotate_token(&self, rotation: Rotation) -> Result<RotateOutcome, StorageError> {
+        // An unknown (forged), expired or consumed token is answered from a read, so that
+        // a flood of them cannot contend the only write lock.
+        let stored = self.stored_token(&rotation.presented, None).await?;
+        if let Some(outcome) = rotation.refusal(stored.as_ref()) {
+            return Ok(outcome);
+        }
+        let successor = &rotation.successor;
+        // The write lock makes the consume, the insert and the read one atomic step.
+        let mut tx = self.write_transaction().await?;
+        let consumed = sqlx::query(CONSUME)
+            .bind(rotation.presented.as_bytes().as_slice())
+            .bind(rotation.device_id.as_uuid())
+            .bind(Self::time(rotation.now))
+            .bind(successor.hash.as_bytes().as_slice())
+            .bind(rotation.sealed_successor.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(storage_error)?;
+        if consumed.rows_affected() == 1 {
+            self.insert_token(successor, Some(&mut tx)).await?;
+            sqlx::query(FORGET_DEVICE_SEALS)
+                .bind(rotation.device_id.as_uuid())
+                .bind(Self::time(rotation.forget_sealed_before()))
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+            tx.commit().await.map_err(storage_error)?;
+            return Ok(RotateOutcome::Rotated);
+        }
+        // Another rotation won since the look. Rule R decides from what is stored now.
+        let stored = self
+            .stored_token(&rotation.presented, Some(&mut tx))
+            .await?;
+        tx.rollback().await.map_err(storage_error)?;
+        rotation.unconsumed(stored.as_ref())
+    }
+
+    /// One delete per device, in one transaction: SQLite has no arrays to bind.
+    async fn revoke_tokens_of(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {
+        let mut tx = self.write_transaction().await?;
+        let mut removed = 0;
+        for device in devices {
+            let done = sqlx::query("DELETE FROM td_refresh_tokens WHERE device_id = $1")
+                .bind(device.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+            removed += done.rows_affected();
+        }
+        tx.commit().await.map_err(storage_error)?;
+        Ok(removed)
+    }
+}
+
+fn from_micros(micros: i64) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| corrupt("timestamp", format!("{micros} is out of range")))
+}
+
+// One writer holds the whole database: there is nothing to skip.
+sql_store!(SqliteStore, row: SqliteRow, skip_locked: "");
