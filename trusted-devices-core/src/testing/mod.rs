@@ -35,6 +35,7 @@
     clippy::indexing_slicing
 )]
 
+mod cleanup_task;
 #[cfg(feature = "testing")]
 pub mod device_repository;
 mod fixtures;
@@ -50,6 +51,7 @@ use std::sync::Arc;
 #[cfg(feature = "testing")]
 use crate::store::{DeviceRepository, TokenStore};
 
+pub use cleanup_task::periodic_cleanup_runs_and_stops;
 #[cfg(feature = "testing")]
 pub use device_repository::run_device_repository_suite;
 pub use fixtures::{sample_device, unique_user};
