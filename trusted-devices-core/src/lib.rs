@@ -91,8 +91,8 @@ pub use service::{
     TrustedDevicesBuilder, Verified,
 };
 pub use store::{
-    Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, RefreshRecord,
-    RotateOutcome, Rotated, Rotation, Sighting, TokenStore,
+    Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, IdleExtension,
+    RefreshRecord, RotateOutcome, Rotated, Rotation, Sighting, TokenStore,
 };
 pub use token::{
     ACCESS_TOKEN_MAX_BYTES, AccessClaims, AccessTokenCodec, KeyError, KeyRing, RefreshToken,

@@ -18,8 +18,8 @@ use trusted_devices_core::memory::{MemoryDeviceRepository, MemoryTokenStore};
 use trusted_devices_core::testing::device_repository::list_is_per_user_and_ordered_by_creation;
 use trusted_devices_core::testing::token_store::rule_c_cleanup_keeps_consumed_records_until_they_expire;
 use trusted_devices_core::{
-    CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository, RefreshRecord,
-    RotateOutcome, Rotation, Sighting, StorageError, TokenStore, UserId,
+    CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository, IdleExtension,
+    RefreshRecord, RotateOutcome, Rotation, Sighting, StorageError, TokenStore, UserId,
 };
 
 /// Runs a check in its own task and answers whether it panicked.
@@ -70,9 +70,9 @@ impl DeviceRepository for HashOrderedList {
         &self,
         id: DeviceId,
         sighting: Sighting,
-        idle_expires_at: DateTime<Utc>,
+        extension: IdleExtension,
     ) -> Result<Option<Device>, StorageError> {
-        self.0.extend_idle(id, sighting, idle_expires_at).await
+        self.0.extend_idle(id, sighting, extension).await
     }
     async fn delete(&self, user: &UserId, id: DeviceId) -> Result<Option<Device>, StorageError> {
         self.0.delete(user, id).await

@@ -19,8 +19,8 @@ use trusted_devices_core::http::{ApiRequest, Endpoint};
 use trusted_devices_core::memory::{MemoryDeviceRepository, MemoryTokenStore};
 use trusted_devices_core::{
     CreateOutcome, Device, DeviceId, DeviceInfo, DeviceLimit, DevicePatch, DeviceRepository, Error,
-    RefreshRecord, RotateOutcome, Rotation, Sighting, StorageError, TokenStore, TrustedDevices,
-    UserId,
+    IdleExtension, RefreshRecord, RotateOutcome, Rotation, Sighting, StorageError, TokenStore,
+    TrustedDevices, UserId,
 };
 
 fn down() -> StorageError {
@@ -112,10 +112,10 @@ impl DeviceRepository for Switchable {
         &self,
         id: DeviceId,
         s: Sighting,
-        at: DateTime<Utc>,
+        extension: IdleExtension,
     ) -> Result<Option<Device>, StorageError> {
         self.check()?;
-        self.inner.extend_idle(id, s, at).await
+        self.inner.extend_idle(id, s, extension).await
     }
     async fn delete(&self, user: &UserId, id: DeviceId) -> Result<Option<Device>, StorageError> {
         self.check()?;

@@ -6,7 +6,7 @@ use redis::aio::ConnectionLike;
 use redis::{AsyncCommands, Value};
 use trusted_devices_core::{
     Admission, CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository,
-    EvictionOrder, Sighting, StorageError, UserId,
+    EvictionOrder, IdleExtension, Sighting, StorageError, UserId,
 };
 
 use crate::error::storage_error;
@@ -149,12 +149,13 @@ where
         Ok(devices)
     }
 
-    /// Runs the sighting script; `idle` also moves the idle deadline.
+    /// Runs the sighting script; `extension` also writes the core's new deadlines and the
+    /// key expiry that follows from them.
     async fn see(
         &self,
         id: DeviceId,
         sighting: Sighting,
-        idle: Option<DateTime<Utc>>,
+        extension: Option<IdleExtension>,
     ) -> Result<Option<Device>, StorageError> {
         let Some(user) = self.owner(id).await? else {
             return Ok(None);
@@ -169,14 +170,23 @@ where
             .arg(micros(sighting.at))
             .arg(sighting.ip.map(|ip| ip.to_string()).unwrap_or_default())
             .arg(micros(sighting.stale_before))
-            .arg(idle.map(micros).unwrap_or_default())
-            .arg(self.margin_ms());
+            .arg(
+                extension
+                    .map(|e| micros(e.idle_expires_at))
+                    .unwrap_or_default(),
+            )
+            .arg(extension.map(|e| micros(e.deadline)).unwrap_or_default())
+            .arg(
+                extension
+                    .map(|e| self.expire_at(e.deadline))
+                    .unwrap_or_default(),
+            );
         let flat: Vec<String> = invocation
             .invoke_async(&mut connection)
             .await
             .map_err(storage_error)?;
         let device = one_hash(flat)?;
-        if let (Some(device), Some(_)) = (&device, idle) {
+        if let (Some(device), Some(_)) = (&device, extension) {
             self.index(device).await?;
         }
         Ok(device)
@@ -319,9 +329,9 @@ where
         &self,
         id: DeviceId,
         sighting: Sighting,
-        idle_expires_at: DateTime<Utc>,
+        extension: IdleExtension,
     ) -> Result<Option<Device>, StorageError> {
-        self.see(id, sighting, Some(idle_expires_at)).await
+        self.see(id, sighting, Some(extension)).await
     }
 
     async fn delete(&self, user: &UserId, id: DeviceId) -> Result<Option<Device>, StorageError> {

@@ -155,11 +155,6 @@ impl<C> RedisStore<C> {
             "an index kept changing while a script was declaring its keys",
         )))
     }
-
-    /// The margin in milliseconds, for scripts that compute expiries themselves.
-    pub(crate) fn margin_ms(&self) -> i64 {
-        i64::try_from(self.margin.as_millis()).unwrap_or(i64::MAX)
-    }
 }
 
 /// How often a script is tried again when the index it declared its keys from changed.

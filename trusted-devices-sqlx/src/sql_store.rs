@@ -14,7 +14,9 @@
 //!   locked one by one; nothing where a writer holds the whole database).
 //!
 //! A new column is a change to the migrations, `device_columns!`, `INSERT_DEVICE` and
-//! `device()` below: in one place for both databases.
+//! `device()` below: in one place for both databases. Every instant is the core's: the
+//! session's end (`deadline`, which cleanup reads) is written as `Device::deadline()` and
+//! `IdleExtension` give it, never computed here.
 
 /// The columns every device query returns, in `device()`'s order.
 macro_rules! device_columns {
@@ -51,8 +53,8 @@ macro_rules! sql_store {
     ($store:ty, row: $row:ty, skip_locked: $skip_locked:literal) => {
         const INSERT_DEVICE: &str = "INSERT INTO td_devices (id, user_id, name, user_agent, \
              ip, last_ip, location, created_at, last_seen_at, can_delete_other_devices, \
-             can_update_other_devices, metadata, idle_expires_at, session_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+             can_update_other_devices, metadata, idle_expires_at, session_expires_at, deadline) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
         const EVICT_LEAST_RECENTLY_USED: &str = concat!(
             "DELETE FROM td_devices WHERE id IN (SELECT id FROM td_devices WHERE user_id = $1 \
@@ -234,6 +236,7 @@ macro_rules! sql_store {
                     .bind(sqlx::types::Json($crate::row::metadata_json(&new)))
                     .bind(Self::time(new.idle_expires_at))
                     .bind(new.session_expires_at.map(Self::time))
+                    .bind(Self::time(new.deadline()))
                     .execute(&mut *tx)
                     .await
                     .map_err(storage_error)?;
@@ -311,12 +314,12 @@ macro_rules! sql_store {
                 &self,
                 id: DeviceId,
                 sighting: Sighting,
-                idle_expires_at: DateTime<Utc>,
+                extension: IdleExtension,
             ) -> Result<Option<Device>, StorageError> {
                 // SET expressions all read the row as it was, so both CASEs test the old value.
                 self.one(
                     sqlx::query(concat!(
-                        "UPDATE td_devices SET idle_expires_at = $2, \
+                        "UPDATE td_devices SET idle_expires_at = $2, deadline = $6, \
                          last_seen_at = CASE WHEN last_seen_at <= $5 THEN $3 \
                            ELSE last_seen_at END, \
                          last_ip = CASE WHEN last_seen_at <= $5 THEN COALESCE($4, last_ip) \
@@ -325,10 +328,11 @@ macro_rules! sql_store {
                         device_columns!()
                     ))
                     .bind(id.as_uuid())
-                    .bind(Self::time(idle_expires_at))
+                    .bind(Self::time(extension.idle_expires_at))
                     .bind(Self::time(sighting.at))
                     .bind(sighting.ip.map(|ip| ip.to_string()))
-                    .bind(Self::time(sighting.stale_before)),
+                    .bind(Self::time(sighting.stale_before))
+                    .bind(Self::time(extension.deadline)),
                 )
                 .await
             }

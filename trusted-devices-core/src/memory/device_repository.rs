@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Device, DeviceId, DevicePatch, UserId};
 use crate::error::StorageError;
-use crate::store::{Admission, CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
+use crate::store::{
+    Admission, CreateOutcome, DeviceLimit, DeviceRepository, IdleExtension, Sighting,
+};
 
 /// A [`DeviceRepository`] in process memory.
 #[derive(Debug, Default)]
@@ -163,11 +165,12 @@ impl DeviceRepository for MemoryDeviceRepository {
         &self,
         id: DeviceId,
         sighting: Sighting,
-        idle_expires_at: DateTime<Utc>,
+        extension: IdleExtension,
     ) -> Result<Option<Device>, StorageError> {
+        // The deadline is `Device::deadline()` of the fields, as the core computed it.
         Ok(self.write().modify(id, |device| {
             see(device, sighting);
-            device.idle_expires_at = idle_expires_at;
+            device.idle_expires_at = extension.idle_expires_at;
         }))
     }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
 use crate::service::TrustedDevices;
+use crate::store::IdleExtension;
 use crate::token::{AccessClaims, Transport};
 
 /// A request's acting device, as [`TrustedDevices::authenticate`] found it.
@@ -90,7 +91,11 @@ impl TrustedDevices {
         let device = self
             .inner
             .devices
-            .extend_idle(device.id, sighting, idle_expires_at)
+            .extend_idle(
+                device.id,
+                sighting,
+                IdleExtension::of(&device, idle_expires_at),
+            )
             .await?
             .ok_or(Error::DeviceRevoked)?;
         let (access_token, expires_at) = self.sign_access(&device, Transport::Cookie, now);

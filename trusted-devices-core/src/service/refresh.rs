@@ -8,7 +8,7 @@ use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
 use crate::events::{Event, RevokeReason};
 use crate::service::TrustedDevices;
-use crate::store::{RefreshRecord, RotateOutcome, Rotation};
+use crate::store::{IdleExtension, RefreshRecord, RotateOutcome, Rotation};
 use crate::token::{RefreshToken, TokenPair, Transport};
 
 impl TrustedDevices {
@@ -71,7 +71,11 @@ impl TrustedDevices {
                 let extended = self
                     .inner
                     .devices
-                    .extend_idle(device.id, sighting, idle_expires_at)
+                    .extend_idle(
+                        device.id,
+                        sighting,
+                        IdleExtension::of(&device, idle_expires_at),
+                    )
                     .await?;
                 // The device was revoked between the read and the rotation.
                 let Some(device) = extended else {

@@ -74,6 +74,29 @@ impl DeviceLimit {
     }
 }
 
+/// A refresh's new deadlines, decided by the core: the idle deadline moves, the absolute one
+/// never does, and the session ends at the earlier of the two
+/// ([`Device::deadline`]). Stores write both as they are and compute neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IdleExtension {
+    /// The new idle deadline.
+    pub idle_expires_at: DateTime<Utc>,
+    /// The session's end afterwards: what cleanup compares with its `now`.
+    pub deadline: DateTime<Utc>,
+}
+
+impl IdleExtension {
+    /// `device`'s deadlines once its idle deadline has moved to `idle_expires_at`.
+    #[must_use]
+    pub fn of(device: &Device, idle_expires_at: DateTime<Utc>) -> Self {
+        Self {
+            idle_expires_at,
+            deadline: device.within_session(idle_expires_at),
+        }
+    }
+}
+
 /// What a [`DeviceRepository::create`] must do before inserting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
@@ -180,14 +203,15 @@ pub trait DeviceRepository: Send + Sync {
     /// [is due](Sighting::is_due) against the stored `last_seen_at`.
     async fn record_seen(&self, id: DeviceId, sighting: Sighting) -> Result<(), StorageError>;
 
-    /// On refresh: moves the idle deadline to `idle_expires_at`, and records the sighting
-    /// as [`record_seen`](Self::record_seen) does, in one operation. `None` when the device
-    /// is gone.
+    /// On refresh: writes the core's new deadlines as they are (the idle one, and the
+    /// session's end, which stores keep for cleanup), and records the sighting as
+    /// [`record_seen`](Self::record_seen) does, in one operation. `None` when the device is
+    /// gone.
     async fn extend_idle(
         &self,
         id: DeviceId,
         sighting: Sighting,
-        idle_expires_at: DateTime<Utc>,
+        extension: IdleExtension,
     ) -> Result<Option<Device>, StorageError>;
 
     /// Deletes `user`'s device `id`; `None` when `user` has no such device.

@@ -6,6 +6,6 @@ mod device_repository;
 mod token_store;
 
 pub use device_repository::{
-    Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, Sighting,
+    Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, IdleExtension, Sighting,
 };
 pub use token_store::{RefreshRecord, RotateOutcome, Rotated, Rotation, TokenStore};

@@ -7,7 +7,9 @@ use chrono::TimeDelta;
 
 use crate::domain::{DeviceName, DevicePatch};
 use crate::policy::Eviction;
-use crate::store::{Admission, CreateOutcome, DeviceLimit, DeviceRepository, Sighting};
+use crate::store::{
+    Admission, CreateOutcome, DeviceLimit, DeviceRepository, IdleExtension, Sighting,
+};
 use crate::testing::fixtures::{base_time, expiry_base_time};
 use crate::testing::rule_l_cases::RULE_L_CASES;
 use crate::testing::{CONCURRENT_TASKS, join_all, pick, sample_device, unique_user};
@@ -299,7 +301,7 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
         stale_before: base - TimeDelta::microseconds(1),
     };
     let extended = repo
-        .extend_idle(device.id, not_due, deadline)
+        .extend_idle(device.id, not_due, IdleExtension::of(&device, deadline))
         .await
         .unwrap()
         .unwrap();
@@ -318,7 +320,11 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
         stale_before: base,
     };
     let extended = repo
-        .extend_idle(device.id, due, later + TimeDelta::days(30))
+        .extend_idle(
+            device.id,
+            due,
+            IdleExtension::of(&device, later + TimeDelta::days(30)),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -342,9 +348,30 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
     );
     let gone = sample_device(&user, base);
     assert_eq!(
-        repo.extend_idle(gone.id, due, deadline).await.unwrap(),
+        repo.extend_idle(gone.id, due, IdleExtension::of(&gone, deadline))
+            .await
+            .unwrap(),
         None,
         "conformance (rule R, idle deadline): a missing device is not extended"
+    );
+    // Past its absolute end, the session ends there: the written deadline is what cleanup
+    // reads, so the device goes at the session's end and not a microsecond before.
+    let end = device.session_expires_at.unwrap();
+    let beyond = IdleExtension::of(&device, end + TimeDelta::days(30));
+    repo.extend_idle(device.id, due, beyond).await.unwrap();
+    let batch = NonZeroU32::new(1000).unwrap();
+    let early = repo
+        .delete_expired(end - TimeDelta::microseconds(1), batch)
+        .await
+        .unwrap();
+    assert!(
+        early.iter().all(|gone| gone.id != device.id),
+        "conformance (rule C, written deadline): removed before the session's end"
+    );
+    let at_end = repo.delete_expired(end, batch).await.unwrap();
+    assert!(
+        at_end.iter().any(|gone| gone.id == device.id),
+        "conformance (rule C, written deadline): kept past the session's end"
     );
 }
 

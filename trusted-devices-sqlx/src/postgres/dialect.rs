@@ -8,8 +8,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Transaction};
 use trusted_devices_core::{
     CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository, EvictionOrder,
-    RefreshRecord, RefreshTokenHash, RotateOutcome, Rotation, Sighting, StorageError, TokenStore,
-    UserId,
+    IdleExtension, RefreshRecord, RefreshTokenHash, RotateOutcome, Rotation, Sighting,
+    StorageError, TokenStore, UserId,
 };
 
 use super::PostgresStore;
