@@ -18,9 +18,6 @@ use crate::error::storage_error;
 /// `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How often `migrate` runs the migrator before giving up (see there).
-const MIGRATE_ATTEMPTS: u32 = 3;
-
 /// Both stores on one SQLite pool. Cheap to clone; share one per process.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -93,15 +90,17 @@ impl SqliteStore {
     /// sqlx cannot lock an SQLite database for migrating, so two servers may both see a
     /// migration pending; the later one then fails on what the earlier one created. Each
     /// migration commits together with its record, so running the migrator again finds it
-    /// applied: a failed run is retried a few times before its error is returned.
+    /// applied: a run can fail at most once per migration, and is retried that often (plus
+    /// once) before its error is returned.
     pub async fn migrate(&self) -> Result<(), StorageError> {
         let mut migrator = sqlx::migrate!("migrations/sqlite");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        let most_attempts = migrator.iter().count() + 1;
         let mut attempts = 1;
         loop {
             match migrator.run(&self.pool).await {
                 Ok(()) => return Ok(()),
-                Err(_) if attempts < MIGRATE_ATTEMPTS => attempts += 1,
+                Err(_) if attempts < most_attempts => attempts += 1,
                 Err(error) => return Err(StorageError::backend(error)),
             }
         }
