@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
+use trusted_devices_core::cache::LocalFeed;
 use trusted_devices_core::{
     DeviceInfo, DeviceRepository, KeyRing, SigningKey, TokenStore, TrustedDevices, UserId,
 };
@@ -40,7 +41,15 @@ fn backends(rt: &Runtime) -> Vec<(&'static str, TrustedDevices)> {
         store.migrate().await.unwrap();
         Arc::new(store)
     });
-    backends.push(("sqlite", service(sqlite.clone(), sqlite)));
+    backends.push(("sqlite", service(sqlite.clone(), sqlite.clone())));
+    // Rule T's device cache over SQLite, under the in-process feed (one server).
+    let key = SigningKey::new("k1", b"0123456789abcdef0123456789abcdef").unwrap();
+    let cached = TrustedDevices::builder(KeyRing::new(key))
+        .devices(sqlite.clone())
+        .tokens(sqlite)
+        .revocation_feed(Arc::new(LocalFeed::new()))
+        .build();
+    backends.push(("sqlite+cache", cached));
     match std::env::var("TD_TEST_POSTGRES_URL") {
         Ok(url) => {
             let postgres = rt.block_on(async {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use trusted_devices_core::cache::LocalFeed;
 use trusted_devices_core::{
     BoxError, DeviceRepository, Event, KeyRing, OsRandom, SigningKey, TokenStore, TrustedDevices,
 };
@@ -18,12 +19,19 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
     if let Some(url) = &settings.redis_url {
         tokens = open_redis(url, timeout).await?;
     }
-    Ok(TrustedDevices::builder(keys(settings)?)
+    let mut builder = TrustedDevices::builder(keys(settings)?)
         .policy(settings.policy.clone())
         .devices(devices)
         .tokens(tokens)
-        .on_hook_error(log_hook_error)
-        .build())
+        .on_hook_error(log_hook_error);
+    // Rule T's device cache needs a feed from every process that writes the devices. One
+    // process owns an SQLite file, so its own in-process feed is every feed there is (run
+    // several processes on one file only with TD_DEVICE_CACHE_TTL=0s). PostgreSQL has no
+    // feed yet: storage is read on every request.
+    if settings.database_url.starts_with("sqlite:") {
+        builder = builder.revocation_feed(Arc::new(LocalFeed::new()));
+    }
+    Ok(builder.build())
 }
 
 fn keys(settings: &Settings) -> Result<KeyRing, SettingError> {

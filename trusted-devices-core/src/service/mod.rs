@@ -13,8 +13,9 @@ pub use login::LoginOutcome;
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::cache::{CachedDevices, DEFAULT_DEVICE_CACHE_CAPACITY, RevocationFeed};
 use crate::clock::{self, Clock, SystemClock};
 use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
@@ -72,6 +73,8 @@ impl TrustedDevices {
             report_hook_error: report_to_stderr,
             geolocator: None,
             geolocation_timeout: None,
+            feed: None,
+            cache_capacity: DEFAULT_DEVICE_CACHE_CAPACITY,
         }
     }
 
@@ -200,6 +203,8 @@ pub struct TrustedDevicesBuilder {
     report_hook_error: HookErrorReporter,
     geolocator: Option<Arc<dyn Geolocator>>,
     geolocation_timeout: Option<(std::time::Duration, Arc<dyn Timer>)>,
+    feed: Option<Arc<dyn RevocationFeed>>,
+    cache_capacity: usize,
 }
 
 impl TrustedDevicesBuilder {
@@ -256,15 +261,45 @@ impl TrustedDevicesBuilder {
         self
     }
 
+    /// Rule T: keeps recently authenticated devices in memory, each for at most the
+    /// policy's `device_cache_ttl`, kept true across servers by `feed` [default: no feed, no
+    /// cache: storage is read on every request]. Every server sharing a storage must use a
+    /// feed through it (PostgreSQL `LISTEN/NOTIFY`, Redis pub/sub); [`LocalFeed`] serves one
+    /// process. A `device_cache_ttl` of zero turns the cache off whatever the feed.
+    ///
+    /// [`LocalFeed`]: crate::cache::LocalFeed
+    pub fn revocation_feed(mut self, feed: Arc<dyn RevocationFeed>) -> Self {
+        self.feed = Some(feed);
+        self
+    }
+
+    /// The most devices the cache holds [default: `DEFAULT_DEVICE_CACHE_CAPACITY`, 100,000].
+    pub fn device_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
+        self
+    }
+
     /// The service.
     pub fn build(self) -> TrustedDevices {
+        let devices = self
+            .devices
+            .unwrap_or_else(|| Arc::new(MemoryDeviceRepository::new()));
+        let ttl = self.policy.device_cache_ttl;
+        let devices: Arc<dyn DeviceRepository> = match self.feed {
+            Some(feed) if ttl > TimeDelta::zero() => Arc::new(CachedDevices::new(
+                devices,
+                feed,
+                self.clock.clone(),
+                ttl,
+                self.cache_capacity,
+            )),
+            _ => devices,
+        };
         TrustedDevices {
             inner: Arc::new(Inner {
                 policy: self.policy,
                 codec: AccessTokenCodec::new(self.keys),
-                devices: self
-                    .devices
-                    .unwrap_or_else(|| Arc::new(MemoryDeviceRepository::new())),
+                devices,
                 tokens: self
                     .tokens
                     .unwrap_or_else(|| Arc::new(MemoryTokenStore::new())),

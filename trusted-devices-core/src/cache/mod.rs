@@ -1,0 +1,8 @@
+//! Rule T under a revocation feed: a per-server device cache, and the feed that keeps every
+//! server's cache true.
+
+mod device_cache;
+mod feed;
+
+pub use device_cache::{CachedDevices, DEFAULT_DEVICE_CACHE_CAPACITY};
+pub use feed::{FeedListener, LocalFeed, RevocationFeed};
