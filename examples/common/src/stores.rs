@@ -3,19 +3,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use trusted_devices_core::cache::LocalFeed;
+use trusted_devices_core::cache::{LocalFeed, RevocationFeed};
 use trusted_devices_core::{
     BoxError, DeviceRepository, Event, KeyRing, OsRandom, SigningKey, TokenStore, TrustedDevices,
 };
 use trusted_devices_redis::RedisStore;
-use trusted_devices_sqlx::{PostgresStore, SqliteStore};
+use trusted_devices_sqlx::{PostgresFeed, PostgresStore, SqliteStore};
 
 use crate::settings::{SettingError, Settings};
 
 /// The service over the configured database, its tables migrated.
 pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, SettingError> {
     let timeout = settings.limits.storage_timeout;
-    let (devices, mut tokens) = open_database(&settings.database_url, timeout).await?;
+    let (devices, mut tokens, feed) = open_database(&settings.database_url, timeout).await?;
     if let Some(url) = &settings.redis_url {
         tokens = open_redis(url, timeout).await?;
     }
@@ -24,12 +24,8 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
         .devices(devices)
         .tokens(tokens)
         .on_hook_error(log_hook_error);
-    // Rule T's device cache needs a feed from every process that writes the devices. One
-    // process owns an SQLite file, so its own in-process feed is every feed there is (run
-    // several processes on one file only with TD_DEVICE_CACHE_TTL=0s). PostgreSQL has no
-    // feed yet: storage is read on every request.
-    if settings.database_url.starts_with("sqlite:") {
-        builder = builder.revocation_feed(Arc::new(LocalFeed::new()));
+    if settings.policy.device_cache_ttl() > Duration::ZERO {
+        builder = builder.revocation_feed(feed);
     }
     Ok(builder.build())
 }
@@ -49,7 +45,12 @@ fn keys(settings: &Settings) -> Result<KeyRing, SettingError> {
     Ok(KeyRing::new(key))
 }
 
-type Stores = (Arc<dyn DeviceRepository>, Arc<dyn TokenStore>);
+/// The stores, and the revocation feed that keeps device caches true over them (rule T).
+type Stores = (
+    Arc<dyn DeviceRepository>,
+    Arc<dyn TokenStore>,
+    Arc<dyn RevocationFeed>,
+);
 
 async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingError> {
     let fail = |error: trusted_devices_core::StorageError| {
@@ -66,15 +67,19 @@ async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingEr
             .map_err(fail)?;
         store.migrate().await.map_err(fail)?;
         let store = Arc::new(store);
-        return Ok((store.clone(), store));
+        // One process owns an SQLite file, so its own in-process feed is every feed there
+        // is. Several processes on one file: set TD_DEVICE_CACHE_TTL=0s, or use PostgreSQL.
+        return Ok((store.clone(), store, Arc::new(LocalFeed::new())));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = PostgresStore::connect_with_timeout(url, timeout)
             .await
             .map_err(fail)?;
         store.migrate().await.map_err(fail)?;
+        // Every server on the database hears every change through LISTEN/NOTIFY.
+        let feed = PostgresFeed::start(&store).await.map_err(fail)?;
         let store = Arc::new(store);
-        return Ok((store.clone(), store));
+        return Ok((store.clone(), store, Arc::new(feed)));
     }
     Err(SettingError::new(
         "TD_DATABASE_URL",

@@ -1,6 +1,9 @@
 //! PostgreSQL: devices and refresh tokens.
 
 mod dialect;
+mod feed;
+
+pub use feed::PostgresFeed;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use trusted_devices_core::StorageError;

@@ -1,0 +1,168 @@
+//! The revocation feed through PostgreSQL `LISTEN/NOTIFY` (SPEC §4 T): every server that
+//! shares the database hears every change to a device, its own included.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use trusted_devices_core::DeviceId;
+use trusted_devices_core::StorageError;
+use trusted_devices_core::cache::{FeedListener, RevocationFeed};
+
+use super::PostgresStore;
+use crate::error::storage_error;
+
+/// The notification channel.
+pub(crate) const CHANNEL: &str = "trusted_devices";
+
+/// Device ids per notification: PostgreSQL caps a payload at 8,000 bytes, an id takes 37.
+const IDS_PER_NOTIFICATION: usize = 200;
+
+/// The longest wait between two attempts to listen again after the connection was lost.
+const MOST_BACKOFF: Duration = Duration::from_secs(1);
+
+/// [`RevocationFeed`] over PostgreSQL `LISTEN/NOTIFY` on the store's database.
+///
+/// A task on the tokio runtime holds one connection that listens on the channel
+/// `trusted_devices`. While that
+/// connection is down the feed is not live (device caches read storage on every request);
+/// once it listens again every cache is flushed, since what was sent meanwhile is lost.
+/// Dropping the feed stops its task.
+pub struct PostgresFeed {
+    pool: PgPool,
+    state: Arc<FeedState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for PostgresFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresFeed")
+            .field("live", &self.is_live())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct FeedState {
+    live: AtomicBool,
+    listeners: Mutex<Vec<Arc<dyn FeedListener>>>,
+}
+
+impl FeedState {
+    fn listeners(&self) -> Vec<Arc<dyn FeedListener>> {
+        self.listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn deliver(&self, payload: &str) {
+        let ids: Vec<DeviceId> = payload
+            .split(',')
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        for listener in self.listeners() {
+            for id in &ids {
+                listener.changed(*id);
+            }
+        }
+    }
+
+    fn flush(&self) {
+        for listener in self.listeners() {
+            listener.flush();
+        }
+    }
+}
+
+impl PostgresFeed {
+    /// Starts listening on `store`'s database; fails if it cannot (the server should not
+    /// start with a cache it cannot keep true). Call it inside a tokio runtime.
+    pub async fn start(store: &PostgresStore) -> Result<Self, StorageError> {
+        let pool = store.pool().clone();
+        let listener = listen(&pool).await?;
+        let state = Arc::new(FeedState::default());
+        state.live.store(true, Ordering::SeqCst);
+        let task = tokio::spawn(receive(listener, pool.clone(), state.clone()));
+        Ok(Self { pool, state, task })
+    }
+}
+
+impl Drop for PostgresFeed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener, StorageError> {
+    let mut listener = PgListener::connect_with(pool)
+        .await
+        .map_err(storage_error)?;
+    listener.listen(CHANNEL).await.map_err(storage_error)?;
+    Ok(listener)
+}
+
+/// Delivers every notification; on a lost connection, marks the feed down and listens
+/// again, with a backoff of at most [`MOST_BACKOFF`].
+async fn receive(mut listener: PgListener, pool: PgPool, state: Arc<FeedState>) {
+    loop {
+        let lost = match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                state.deliver(notification.payload());
+                continue;
+            }
+            Ok(None) => "connection closed".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        state.live.store(false, Ordering::SeqCst);
+        state.flush();
+        tracing::warn!(%lost, "revocation feed: PostgreSQL listener lost; caches bypassed");
+        listener = listen_again(&pool).await;
+        // What was sent while it was gone is lost: nothing cached before may be trusted.
+        state.flush();
+        state.live.store(true, Ordering::SeqCst);
+        tracing::info!("revocation feed: PostgreSQL listener back");
+    }
+}
+
+async fn listen_again(pool: &PgPool) -> PgListener {
+    let mut backoff = Duration::from_millis(20);
+    loop {
+        if let Ok(listener) = listen(pool).await {
+            return listener;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MOST_BACKOFF);
+    }
+}
+
+#[async_trait]
+impl RevocationFeed for PostgresFeed {
+    async fn publish(&self, devices: &[DeviceId]) -> Result<(), StorageError> {
+        for chunk in devices.chunks(IDS_PER_NOTIFICATION) {
+            let payload: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload.join(","))
+                .execute(&self.pool)
+                .await
+                .map_err(storage_error)?;
+        }
+        Ok(())
+    }
+
+    fn is_live(&self) -> bool {
+        self.state.live.load(Ordering::SeqCst)
+    }
+
+    fn subscribe(&self, listener: Arc<dyn FeedListener>) {
+        self.state
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(listener);
+    }
+}
