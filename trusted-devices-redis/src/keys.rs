@@ -44,6 +44,11 @@ impl Keys {
         format!("{}:seen", self.user(user))
     }
 
+    /// The revocation feed's channel (not a key: pub/sub channels are global).
+    pub(crate) fn revocations(&self) -> String {
+        format!("{}:revocations", self.prefix)
+    }
+
     /// The prefix of the user's device hashes; the device id completes it.
     pub(crate) fn device_prefix(&self, user: &UserId) -> String {
         format!("{}:dev:", self.user(user))

@@ -36,6 +36,7 @@
 
 mod devices;
 mod error;
+mod feed;
 mod keys;
 mod record;
 mod scripts;
@@ -43,6 +44,7 @@ mod store;
 mod tokens;
 
 pub use error::storage_error;
+pub use feed::RedisFeed;
 pub use store::{DEFAULT_TIMEOUT, RedisStore};
 
 /// The driver, re-exported so that applications use the same version.

@@ -13,11 +13,15 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use redis::AsyncCommands;
-use trusted_devices_core::testing::{Stores, run_conformance, sample_device, unique_user};
-use trusted_devices_core::{DeviceLimit, DeviceRepository, StorageError, TokenStore};
-use trusted_devices_redis::RedisStore;
+use trusted_devices_core::testing::{Stores, feed, run_conformance, sample_device, unique_user};
+use trusted_devices_core::{
+    DeviceLimit, DeviceRepository, KeyRing, Policy, SigningKey, StorageError, TokenStore,
+    TrustedDevices,
+};
+use trusted_devices_redis::{RedisFeed, RedisStore};
 
 const CLIENTS: usize = 4;
 
@@ -338,4 +342,71 @@ async fn refresh_tokens_redis_seals_expire_with_the_grace() {
         let sealed: Option<String> = raw.hget(&key, "sealed").await.unwrap();
         assert_eq!(sealed, None, "no seal is kept in a token record: {key}");
     }
+}
+
+/// Four servers (each its own connection and feed) on one Redis under `prefix`, devices
+/// cached for an hour so that only the feed can tell them of a change.
+async fn feed_servers(url: &str, prefix: &str) -> (Vec<TrustedDevices>, RedisStore) {
+    let mut servers = Vec::new();
+    let mut last = None;
+    for _ in 0..CLIENTS {
+        let store = RedisStore::connect(url).await.unwrap().prefix(prefix);
+        let feed = Arc::new(RedisFeed::start(url, &store).await.unwrap());
+        let policy = Policy::builder()
+            .delete_delay(Duration::ZERO)
+            .device_cache_ttl(Duration::from_secs(3_600))
+            .build()
+            .unwrap();
+        let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
+        servers.push(
+            TrustedDevices::builder(KeyRing::new(key))
+                .policy(policy)
+                .devices(Arc::new(store.clone()))
+                .tokens(Arc::new(store.clone()))
+                .revocation_feed(feed)
+                .build(),
+        );
+        last = Some(store);
+    }
+    (servers, last.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rule_t_redis_feed_carries_a_revocation_to_every_server() {
+    let test = "rule_t_redis_feed_carries_a_revocation_to_every_server";
+    let Some(url) = server("TD_TEST_REDIS_URL", test) else {
+        return;
+    };
+    let (servers, _) = feed_servers(&url, &prefix("feed")).await;
+    let delays = feed::revocation_reaches_every_server(&servers).await;
+    let _ = writeln!(
+        std::io::stderr(),
+        "rule T, Redis feed: refused on each server after {delays:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rule_t_redis_feed_loss_bypasses_the_cache_and_flushes_on_return() {
+    let test = "rule_t_redis_feed_loss_bypasses_the_cache_and_flushes_on_return";
+    let Some(url) = server("TD_TEST_REDIS_URL", test) else {
+        return;
+    };
+    let (servers, store) = feed_servers(&url, &prefix("feed-loss")).await;
+    // Every subscriber's connection is cut (other tests' subscribers reconnect too).
+    let cut = async {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let _: i64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg("pubsub")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+    };
+    let took = feed::feed_loss_never_serves_stale(&servers, &store, cut).await;
+    let _ = writeln!(
+        std::io::stderr(),
+        "rule T, Redis feed lost: the stale entry went after {took:?}"
+    );
 }

@@ -14,13 +14,11 @@ mod common;
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use trusted_devices_core::cache::RevocationFeed;
-use trusted_devices_core::testing::{Stores, run_conformance, unique_user};
+use trusted_devices_core::testing::{Stores, feed, run_conformance};
 use trusted_devices_core::{
-    DeviceInfo, DeviceRepository, KeyRing, Policy, SigningKey, StorageError, TokenStore,
-    TrustedDevices,
+    DeviceRepository, KeyRing, Policy, SigningKey, StorageError, TokenStore, TrustedDevices,
 };
 use trusted_devices_sqlx::{PostgresFeed, PostgresStore};
 
@@ -190,8 +188,9 @@ async fn refresh_tokens_postgres_forgets_seals_after_the_grace() {
 
 /// Four servers (each its own pool and feed) on one database, devices cached for an hour so
 /// that only the feed can tell them of a change.
-async fn feed_servers(url: &str) -> Vec<(TrustedDevices, Arc<PostgresFeed>, PostgresStore)> {
+async fn feed_servers(url: &str) -> (Vec<TrustedDevices>, PostgresStore) {
     let mut servers = Vec::new();
+    let mut last = None;
     for _ in 0..POOLS {
         let store = PostgresStore::connect(url).await.unwrap();
         store.migrate().await.unwrap();
@@ -202,28 +201,17 @@ async fn feed_servers(url: &str) -> Vec<(TrustedDevices, Arc<PostgresFeed>, Post
             .build()
             .unwrap();
         let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
-        let service = TrustedDevices::builder(KeyRing::new(key))
-            .policy(policy)
-            .devices(Arc::new(store.clone()))
-            .tokens(Arc::new(store.clone()))
-            .revocation_feed(feed.clone())
-            .build();
-        servers.push((service, feed, store));
-    }
-    servers
-}
-
-/// Polls `server` until it refuses `token`; the time it took, or a panic after 5 s.
-async fn refused_after(server: &TrustedDevices, token: &str) -> Duration {
-    let started = Instant::now();
-    while server.authenticate(token, None).await.is_ok() {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "still served after 5 s"
+        servers.push(
+            TrustedDevices::builder(KeyRing::new(key))
+                .policy(policy)
+                .devices(Arc::new(store.clone()))
+                .tokens(Arc::new(store.clone()))
+                .revocation_feed(feed)
+                .build(),
         );
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        last = Some(store);
     }
-    started.elapsed()
+    (servers, last.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -233,30 +221,8 @@ async fn rule_t_postgres_feed_carries_a_revocation_to_every_server() {
         return;
     };
     let url = own_database(&url, "td_feed").await;
-    let servers = feed_servers(&url).await;
-    let user = unique_user("feed");
-    let (first, _, _) = &servers[0];
-    let owner = first.login(user.clone(), DeviceInfo::new()).await.unwrap();
-    let phone = first.login(user.clone(), DeviceInfo::new()).await.unwrap();
-    for (server, _, _) in &servers {
-        server
-            .authenticate(&phone.tokens.access_token, None)
-            .await
-            .expect("cached on every server");
-    }
-    let acting = first
-        .authenticate(&owner.tokens.access_token, None)
-        .await
-        .unwrap();
-    first.delete(&acting, phone.device.id).await.unwrap();
-    let mut delays = Vec::new();
-    for (server, _, _) in &servers {
-        delays.push(refused_after(server, &phone.tokens.access_token).await);
-    }
-    assert!(
-        delays[0] < Duration::from_millis(50),
-        "the revoking server refuses on its next request: {delays:?}"
-    );
+    let (servers, _) = feed_servers(&url).await;
+    let delays = feed::revocation_reaches_every_server(&servers).await;
     let _ = writeln!(
         std::io::stderr(),
         "rule T, PostgreSQL feed: refused on each server after {delays:?}"
@@ -271,32 +237,18 @@ async fn rule_t_postgres_feed_loss_bypasses_the_cache_and_flushes_on_return() {
         return;
     };
     let url = own_database(&url, "td_feed_loss").await;
-    let servers = feed_servers(&url).await;
-    let user = unique_user("feed-loss");
-    let (a, _, a_store) = &servers[0];
-    let (b, b_feed, _) = &servers[1];
-    let phone = a.login(user.clone(), DeviceInfo::new()).await.unwrap();
-    b.authenticate(&phone.tokens.access_token, None)
+    let (servers, store) = feed_servers(&url).await;
+    // Every listener's connection is cut.
+    let cut = async {
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        )
+        .execute(store.pool())
         .await
         .unwrap();
-    // Every listener's connection is cut; the device then goes with no notification at all.
-    sqlx::query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
-    )
-    .execute(a_store.pool())
-    .await
-    .unwrap();
-    a_store.delete(&user, phone.device.id).await.unwrap();
-    let took = refused_after(b, &phone.tokens.access_token).await;
-    let started = Instant::now();
-    while !b_feed.is_live() {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the feed never came back"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    };
+    let took = feed::feed_loss_never_serves_stale(&servers, &store, cut).await;
     let _ = writeln!(
         std::io::stderr(),
         "rule T, PostgreSQL feed lost: the stale entry went after {took:?}"

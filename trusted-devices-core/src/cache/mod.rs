@@ -5,4 +5,6 @@ mod device_cache;
 mod feed;
 
 pub use device_cache::{CachedDevices, DEFAULT_DEVICE_CACHE_CAPACITY};
-pub use feed::{FeedListener, LocalFeed, RevocationFeed};
+pub use feed::{
+    FeedListener, Listeners, LocalFeed, RevocationFeed, decode_changes, encode_changes,
+};

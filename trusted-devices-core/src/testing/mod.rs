@@ -38,6 +38,8 @@
 mod cleanup_task;
 #[cfg(feature = "testing")]
 pub mod device_repository;
+#[cfg(feature = "testing")]
+pub mod feed;
 mod fixtures;
 pub mod rule_l_cases;
 #[cfg(feature = "testing")]

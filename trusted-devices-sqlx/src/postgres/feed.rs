@@ -1,16 +1,17 @@
 //! The revocation feed through PostgreSQL `LISTEN/NOTIFY` (SPEC §4 T): every server that
 //! shares the database hears every change to a device, its own included.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
-use trusted_devices_core::DeviceId;
-use trusted_devices_core::StorageError;
-use trusted_devices_core::cache::{FeedListener, RevocationFeed};
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use trusted_devices_core::cache::{
+    FeedListener, Listeners, RevocationFeed, decode_changes, encode_changes,
+};
+use trusted_devices_core::{DeviceId, StorageError};
 
 use super::PostgresStore;
 use crate::error::storage_error;
@@ -20,6 +21,9 @@ pub(crate) const CHANNEL: &str = "trusted_devices";
 
 /// Device ids per notification: PostgreSQL caps a payload at 8,000 bytes, an id takes 37.
 const IDS_PER_NOTIFICATION: usize = 200;
+
+/// How long the listener waits for a connection before it reports the feed down.
+const LISTENER_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// The longest wait between two attempts to listen again after the connection was lost.
 const MOST_BACKOFF: Duration = Duration::from_secs(1);
@@ -48,34 +52,7 @@ impl std::fmt::Debug for PostgresFeed {
 #[derive(Default)]
 struct FeedState {
     live: AtomicBool,
-    listeners: Mutex<Vec<Arc<dyn FeedListener>>>,
-}
-
-impl FeedState {
-    fn listeners(&self) -> Vec<Arc<dyn FeedListener>> {
-        self.listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn deliver(&self, payload: &str) {
-        let ids: Vec<DeviceId> = payload
-            .split(',')
-            .filter_map(|id| id.parse().ok())
-            .collect();
-        for listener in self.listeners() {
-            for id in &ids {
-                listener.changed(*id);
-            }
-        }
-    }
-
-    fn flush(&self) {
-        for listener in self.listeners() {
-            listener.flush();
-        }
-    }
+    listeners: Listeners,
 }
 
 impl PostgresFeed {
@@ -83,10 +60,19 @@ impl PostgresFeed {
     /// start with a cache it cannot keep true). Call it inside a tokio runtime.
     pub async fn start(store: &PostgresStore) -> Result<Self, StorageError> {
         let pool = store.pool().clone();
-        let listener = listen(&pool).await?;
+        // The listener's own pool of one connection, quick to give up: on a lost connection
+        // sqlx may try a new one before it reports the loss, and the feed must stop being
+        // live at once, not after the store's acquire timeout.
+        let listener_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(LISTENER_ACQUIRE_TIMEOUT)
+            .connect_with((*pool.connect_options()).clone())
+            .await
+            .map_err(storage_error)?;
+        let listener = listen(&listener_pool).await?;
         let state = Arc::new(FeedState::default());
         state.live.store(true, Ordering::SeqCst);
-        let task = tokio::spawn(receive(listener, pool.clone(), state.clone()));
+        let task = tokio::spawn(receive(listener, listener_pool, state.clone()));
         Ok(Self { pool, state, task })
     }
 }
@@ -111,18 +97,20 @@ async fn receive(mut listener: PgListener, pool: PgPool, state: Arc<FeedState>) 
     loop {
         let lost = match listener.try_recv().await {
             Ok(Some(notification)) => {
-                state.deliver(notification.payload());
+                state
+                    .listeners
+                    .changed(&decode_changes(notification.payload()));
                 continue;
             }
             Ok(None) => "connection closed".to_owned(),
             Err(error) => error.to_string(),
         };
         state.live.store(false, Ordering::SeqCst);
-        state.flush();
+        state.listeners.flush();
         tracing::warn!(%lost, "revocation feed: PostgreSQL listener lost; caches bypassed");
         listener = listen_again(&pool).await;
         // What was sent while it was gone is lost: nothing cached before may be trusted.
-        state.flush();
+        state.listeners.flush();
         state.live.store(true, Ordering::SeqCst);
         tracing::info!("revocation feed: PostgreSQL listener back");
     }
@@ -142,11 +130,10 @@ async fn listen_again(pool: &PgPool) -> PgListener {
 #[async_trait]
 impl RevocationFeed for PostgresFeed {
     async fn publish(&self, devices: &[DeviceId]) -> Result<(), StorageError> {
-        for chunk in devices.chunks(IDS_PER_NOTIFICATION) {
-            let payload: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+        for payload in encode_changes(devices, IDS_PER_NOTIFICATION) {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
-                .bind(payload.join(","))
+                .bind(payload)
                 .execute(&self.pool)
                 .await
                 .map_err(storage_error)?;
@@ -159,10 +146,6 @@ impl RevocationFeed for PostgresFeed {
     }
 
     fn subscribe(&self, listener: Arc<dyn FeedListener>) {
-        self.state
-            .listeners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(listener);
+        self.state.listeners.add(listener);
     }
 }

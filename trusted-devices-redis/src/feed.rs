@@ -1,0 +1,148 @@
+//! The revocation feed through Redis pub/sub (SPEC §4 T): every server on the same Redis
+//! hears every change to a device, its own included.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt as _;
+use redis::AsyncCommands as _;
+use redis::aio::ConnectionManager;
+use trusted_devices_core::cache::{
+    FeedListener, Listeners, RevocationFeed, decode_changes, encode_changes,
+};
+use trusted_devices_core::{DeviceId, StorageError};
+
+use crate::RedisStore;
+use crate::error::storage_error;
+
+/// Device ids per message: small messages, like the PostgreSQL feed's.
+const IDS_PER_MESSAGE: usize = 200;
+
+/// The longest wait between two attempts to subscribe again after the connection was lost.
+const MOST_BACKOFF: Duration = Duration::from_secs(1);
+
+/// [`RevocationFeed`] over Redis pub/sub.
+///
+/// A task on the tokio runtime holds one subscribed connection. While it is down the feed is
+/// not live (device caches read storage on every request); once subscribed again every cache
+/// is flushed, since what was published meanwhile is lost. Dropping the feed stops its task.
+pub struct RedisFeed {
+    publisher: ConnectionManager,
+    channel: String,
+    state: Arc<FeedState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for RedisFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisFeed")
+            .field("channel", &self.channel)
+            .field("live", &self.is_live())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct FeedState {
+    live: AtomicBool,
+    listeners: Listeners,
+}
+
+impl RedisFeed {
+    /// Subscribes on `url` (the store's Redis) to the channel `<prefix>:revocations` of
+    /// `store`'s key prefix, so that deployments sharing one Redis do not hear each other,
+    /// and publishes through the store's connection. Fails if it cannot subscribe: a server
+    /// should not start with a cache it cannot keep true. Call it inside a tokio runtime.
+    pub async fn start(url: &str, store: &RedisStore) -> Result<Self, StorageError> {
+        let client = redis::Client::open(url).map_err(storage_error)?;
+        let channel = store.keys.revocations();
+        let publisher = store.connection.clone();
+        let pubsub = subscribe(&client, &channel).await?;
+        let state = Arc::new(FeedState::default());
+        state.live.store(true, Ordering::SeqCst);
+        let task = tokio::spawn(receive(pubsub, client, channel.clone(), state.clone()));
+        Ok(Self {
+            publisher,
+            channel,
+            state,
+            task,
+        })
+    }
+}
+
+impl Drop for RedisFeed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn subscribe(
+    client: &redis::Client,
+    channel: &str,
+) -> Result<redis::aio::PubSub, StorageError> {
+    let mut pubsub = client.get_async_pubsub().await.map_err(storage_error)?;
+    pubsub.subscribe(channel).await.map_err(storage_error)?;
+    Ok(pubsub)
+}
+
+/// Delivers every message; when the stream ends (the connection is gone), marks the feed
+/// down and subscribes again, with a backoff of at most [`MOST_BACKOFF`].
+async fn receive(
+    mut pubsub: redis::aio::PubSub,
+    client: redis::Client,
+    channel: String,
+    state: Arc<FeedState>,
+) {
+    loop {
+        {
+            let mut messages = pubsub.on_message();
+            while let Some(message) = messages.next().await {
+                let payload: String = message.get_payload().unwrap_or_default();
+                state.listeners.changed(&decode_changes(&payload));
+            }
+        }
+        state.live.store(false, Ordering::SeqCst);
+        state.listeners.flush();
+        tracing::warn!("revocation feed: Redis subscription lost; caches bypassed");
+        pubsub = subscribe_again(&client, &channel).await;
+        // What was published while it was gone is lost: nothing cached may be trusted.
+        state.listeners.flush();
+        state.live.store(true, Ordering::SeqCst);
+        tracing::info!("revocation feed: Redis subscription back");
+    }
+}
+
+async fn subscribe_again(client: &redis::Client, channel: &str) -> redis::aio::PubSub {
+    let mut backoff = Duration::from_millis(20);
+    loop {
+        if let Ok(pubsub) = subscribe(client, channel).await {
+            return pubsub;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MOST_BACKOFF);
+    }
+}
+
+#[async_trait]
+impl RevocationFeed for RedisFeed {
+    async fn publish(&self, devices: &[DeviceId]) -> Result<(), StorageError> {
+        let mut connection = self.publisher.clone();
+        for message in encode_changes(devices, IDS_PER_MESSAGE) {
+            let _: i64 = connection
+                .publish(&self.channel, message)
+                .await
+                .map_err(storage_error)?;
+        }
+        Ok(())
+    }
+
+    fn is_live(&self) -> bool {
+        self.state.live.load(Ordering::SeqCst)
+    }
+
+    fn subscribe(&self, listener: Arc<dyn FeedListener>) {
+        self.state.listeners.add(listener);
+    }
+}
