@@ -17,8 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::cache::{CachedDevices, DEFAULT_DEVICE_CACHE_CAPACITY, RevocationFeed};
 use crate::clock::{self, Clock, SystemClock};
-use crate::domain::{Device, DeviceId, UserId};
-use crate::error::Error;
+use crate::domain::{Device, DeviceId};
 use crate::events::{Event, EventHook, HookErrorReporter, RevokeReason, report_to_stderr};
 use crate::geolocation::{Geolocator, Timer};
 use crate::memory::{MemoryDeviceRepository, MemoryTokenStore};
@@ -183,10 +182,6 @@ impl TrustedDevices {
         {
             (self.inner.report_hook_error)(&event, &error);
         }
-    }
-
-    fn user_id_of(claims: &AccessClaims) -> Result<UserId, Error> {
-        UserId::new(claims.sub.as_str()).map_err(|_| Error::TokenInvalid)
     }
 }
 

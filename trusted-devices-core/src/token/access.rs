@@ -4,12 +4,14 @@
 //! fixed to one algorithm, and owning the parser lets every malformed input become
 //! `token_invalid` before any allocation larger than the 4 KiB bound.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use hmac::Mac;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::token::{AccessClaims, KeyRing, b64_decode, b64_encode};
+use crate::token::{AccessClaims, KeyRing, SigningKey, b64_decode, b64_decode_into, b64_encode};
 
 /// Tokens longer than this are refused unread.
 pub const ACCESS_TOKEN_MAX_BYTES: usize = 4096;
@@ -22,14 +24,27 @@ struct HeaderOut<'a> {
 }
 
 #[derive(Deserialize)]
-struct HeaderIn {
-    alg: String,
-    #[serde(default)]
-    typ: Option<String>,
-    kid: String,
+struct HeaderIn<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    typ: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    kid: Cow<'a, str>,
     /// Critical extensions this verifier would have to understand: it understands none.
     #[serde(default)]
-    crit: Option<serde_json::Value>,
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+/// The base64url header this library writes for `kid`.
+pub(crate) fn encoded_header(kid: &str) -> String {
+    let header = HeaderOut {
+        alg: "HS256",
+        typ: "JWT",
+        kid,
+    };
+    // Serializing this plain struct cannot fail; an empty header would fail verify.
+    b64_encode(&serde_json::to_vec(&header).unwrap_or_default())
 }
 
 /// Signs and verifies access tokens with a [`KeyRing`].
@@ -55,15 +70,9 @@ impl AccessTokenCodec {
     #[must_use]
     pub fn sign(&self, claims: &AccessClaims) -> String {
         let key = self.keys.active();
-        let header = HeaderOut {
-            alg: "HS256",
-            typ: "JWT",
-            kid: key.kid(),
-        };
-        // Serializing these plain structs cannot fail; an empty object would fail verify.
-        let header = serde_json::to_vec(&header).unwrap_or_default();
+        // Serializing this plain struct cannot fail; empty claims would fail verify.
         let claims = serde_json::to_vec(claims).unwrap_or_default();
-        let signing_input = format!("{}.{}", b64_encode(&header), b64_encode(&claims));
+        let signing_input = format!("{}.{}", key.encoded_header(), b64_encode(&claims));
         let signature = key.mac().chain_update(signing_input.as_bytes()).finalize();
         format!("{signing_input}.{}", b64_encode(&signature.into_bytes()))
     }
@@ -96,18 +105,32 @@ impl AccessTokenCodec {
         if parts.next().is_some() {
             return None;
         }
-        let header: HeaderIn = serde_json::from_slice(&b64_decode(header)?).ok()?;
+        let key = match self.keys.find_by_encoded_header(header) {
+            Some(key) => key,
+            None => self.key_of_parsed_header(header)?,
+        };
+        let signing_input_len = token.len() - signature.len() - 1;
+        let signing_input = token.get(..signing_input_len)?;
+        let mut mac = [0u8; 32];
+        if b64_decode_into(signature, &mut mac)? != mac.len() {
+            return None;
+        }
+        key.mac()
+            .chain_update(signing_input.as_bytes())
+            .verify_slice(&mac)
+            .ok()?;
+        serde_json::from_slice(&b64_decode(claims)?).ok()
+    }
+
+    /// A header written by another JWT library (other spacing or field order): parsed, and
+    /// held to the same rules.
+    fn key_of_parsed_header(&self, header: &str) -> Option<&SigningKey> {
+        let bytes = b64_decode(header)?;
+        let header: HeaderIn = serde_json::from_slice(&bytes).ok()?;
         let typ_ok = header.typ.as_deref().is_none_or(|typ| typ == "JWT");
         if header.alg != "HS256" || !typ_ok || header.crit.is_some() {
             return None;
         }
-        let key = self.keys.find(&header.kid)?;
-        let signing_input_len = token.len() - signature.len() - 1;
-        let signing_input = token.get(..signing_input_len)?;
-        key.mac()
-            .chain_update(signing_input.as_bytes())
-            .verify_slice(&b64_decode(signature)?)
-            .ok()?;
-        serde_json::from_slice(&b64_decode(claims)?).ok()
+        self.keys.find(&header.kid)
     }
 }

@@ -32,6 +32,9 @@ pub enum KeyError {
 pub struct SigningKey {
     kid: String,
     mac: HmacSha256,
+    /// The base64url header this key signs under (`{"alg":"HS256","typ":"JWT","kid":…}`):
+    /// a token carrying exactly it needs no header parsing.
+    header: String,
 }
 
 impl SigningKey {
@@ -56,7 +59,8 @@ impl SigningKey {
             min: Self::MIN_SECRET_BYTES,
             got: secret.len(),
         })?;
-        Ok(Self { kid, mac })
+        let header = crate::token::access::encoded_header(&kid);
+        Ok(Self { kid, mac, header })
     }
 
     /// A key with a fresh random 32-byte secret, for servers started without a configured one.
@@ -70,6 +74,11 @@ impl SigningKey {
     #[must_use]
     pub fn kid(&self) -> &str {
         &self.kid
+    }
+
+    /// The base64url JWT header of tokens this key signs.
+    pub(crate) fn encoded_header(&self) -> &str {
+        &self.header
     }
 
     /// A MAC keyed with this secret, ready to be fed (cloning skips re-hashing the key).
@@ -132,8 +141,16 @@ impl KeyRing {
     /// The key with this `kid`, active or verify-only.
     #[must_use]
     pub fn find(&self, kid: &str) -> Option<&SigningKey> {
-        std::iter::once(&self.active)
-            .chain(&self.verify_only)
-            .find(|key| key.kid == kid)
+        self.keys().find(|key| key.kid == kid)
+    }
+
+    /// The key whose own encoded header is exactly `header`: every token this library
+    /// signs, found without decoding or parsing its header.
+    pub(crate) fn find_by_encoded_header(&self, header: &str) -> Option<&SigningKey> {
+        self.keys().find(|key| key.header == header)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &SigningKey> {
+        std::iter::once(&self.active).chain(&self.verify_only)
     }
 }

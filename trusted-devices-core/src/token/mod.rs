@@ -26,3 +26,9 @@ pub(crate) fn b64_encode(bytes: &[u8]) -> String {
 pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
+
+/// Decodes into `out` without allocating; `None` when `text` is not base64url or does not
+/// fit. Returns the decoded length.
+pub(crate) fn b64_decode_into(text: &str, out: &mut [u8]) -> Option<usize> {
+    URL_SAFE_NO_PAD.decode_slice(text, out).ok()
+}
