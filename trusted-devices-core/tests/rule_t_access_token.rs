@@ -331,3 +331,39 @@ async fn rule_t_a_refresh_inside_touch_interval_does_not_write_last_seen_again()
         "the idle deadline still moved"
     );
 }
+
+/// A token another JWT library signed with the shared key (other field order, spacing, no
+/// `typ`) verifies like one of ours: only tokens with exactly our own header skip parsing.
+#[tokio::test]
+async fn rule_t_tokens_from_other_jwt_libraries_verify() {
+    let f = Fixture::defaults();
+    let login = f.login("alice").await;
+    let (header, claims) = parts(&login.tokens.access_token);
+    let kid = header["kid"].as_str().unwrap();
+    let other_header = format!(r#"{{ "kid": "{kid}", "alg": "HS256" }}"#);
+    let input = format!(
+        "{}.{}",
+        B64.encode(other_header.as_bytes()),
+        B64.encode(serde_json::to_vec(&claims).unwrap())
+    );
+    let mac = Hmac::<Sha256>::new_from_slice(SECRET)
+        .unwrap()
+        .chain_update(input.as_bytes());
+    let token = format!("{input}.{}", B64.encode(mac.finalize().into_bytes()));
+    let verified = f.service.verify(&token).await.unwrap();
+    assert_eq!(verified.device_id, login.device.id);
+    let critical = other_header.replace(r#""alg""#, r#""crit": ["exp"], "alg""#);
+    let input = format!(
+        "{}.{}",
+        B64.encode(critical.as_bytes()),
+        B64.encode(serde_json::to_vec(&claims).unwrap())
+    );
+    let mac = Hmac::<Sha256>::new_from_slice(SECRET)
+        .unwrap()
+        .chain_update(input.as_bytes());
+    let token = format!("{input}.{}", B64.encode(mac.finalize().into_bytes()));
+    assert!(matches!(
+        f.service.verify(&token).await,
+        Err(Error::TokenInvalid)
+    ));
+}
