@@ -2,7 +2,6 @@
 //! hears every change to a device, its own included.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,9 +9,9 @@ use futures_util::StreamExt as _;
 use redis::AsyncCommands as _;
 use redis::aio::ConnectionManager;
 use trusted_devices_core::cache::{
-    FeedListener, Listeners, RevocationFeed, decode_changes, encode_changes,
+    FeedListener, FeedState, RevocationFeed, encode_changes, retry_with_backoff,
 };
-use trusted_devices_core::{DeviceId, StorageError};
+use trusted_devices_core::{DeviceId, Sleep, StorageError};
 
 use crate::RedisStore;
 use crate::error::storage_error;
@@ -44,12 +43,6 @@ impl std::fmt::Debug for RedisFeed {
     }
 }
 
-#[derive(Default)]
-struct FeedState {
-    live: AtomicBool,
-    listeners: Listeners,
-}
-
 impl RedisFeed {
     /// Subscribes on `url` (the store's Redis) to the channel `<prefix>:revocations` of
     /// `store`'s key prefix, so that deployments sharing one Redis do not hear each other,
@@ -60,8 +53,8 @@ impl RedisFeed {
         let channel = store.keys.revocations();
         let publisher = store.connection.clone();
         let pubsub = subscribe(&client, &channel).await?;
-        let state = Arc::new(FeedState::default());
-        state.live.store(true, Ordering::SeqCst);
+        let state = Arc::new(FeedState::new());
+        state.connected();
         let task = tokio::spawn(receive(pubsub, client, channel.clone(), state.clone()));
         Ok(Self {
             publisher,
@@ -95,33 +88,20 @@ async fn receive(
     channel: String,
     state: Arc<FeedState>,
 ) {
+    let timer = |duration| Box::pin(tokio::time::sleep(duration)) as Sleep;
     loop {
         {
             let mut messages = pubsub.on_message();
             while let Some(message) = messages.next().await {
                 let payload: String = message.get_payload().unwrap_or_default();
-                state.listeners.changed(&decode_changes(&payload));
+                state.deliver(&payload);
             }
         }
-        state.live.store(false, Ordering::SeqCst);
-        state.listeners.flush();
+        state.lost();
         tracing::warn!("revocation feed: Redis subscription lost; caches bypassed");
-        pubsub = subscribe_again(&client, &channel).await;
-        // What was published while it was gone is lost: nothing cached may be trusted.
-        state.listeners.flush();
-        state.live.store(true, Ordering::SeqCst);
+        pubsub = retry_with_backoff(|| subscribe(&client, &channel), &timer, MOST_BACKOFF).await;
+        state.connected();
         tracing::info!("revocation feed: Redis subscription back");
-    }
-}
-
-async fn subscribe_again(client: &redis::Client, channel: &str) -> redis::aio::PubSub {
-    let mut backoff = Duration::from_millis(20);
-    loop {
-        if let Ok(pubsub) = subscribe(client, channel).await {
-            return pubsub;
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MOST_BACKOFF);
     }
 }
 
@@ -139,10 +119,10 @@ impl RevocationFeed for RedisFeed {
     }
 
     fn is_live(&self) -> bool {
-        self.state.live.load(Ordering::SeqCst)
+        self.state.is_live()
     }
 
     fn subscribe(&self, listener: Arc<dyn FeedListener>) {
-        self.state.listeners.add(listener);
+        self.state.subscribe(listener);
     }
 }

@@ -13,13 +13,11 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::Duration;
 
 use redis::AsyncCommands;
 use trusted_devices_core::testing::{Stores, feed, run_conformance, sample_device, unique_user};
 use trusted_devices_core::{
-    DeviceLimit, DeviceRepository, KeyRing, Policy, SigningKey, StorageError, TokenStore,
-    TrustedDevices,
+    DeviceLimit, DeviceRepository, StorageError, TokenStore, TrustedDevices,
 };
 use trusted_devices_redis::{RedisFeed, RedisStore};
 
@@ -344,31 +342,15 @@ async fn refresh_tokens_redis_seals_expire_with_the_grace() {
     }
 }
 
-/// Four servers (each its own connection and feed) on one Redis under `prefix`, devices
-/// cached for an hour so that only the feed can tell them of a change.
-async fn feed_servers(url: &str, prefix: &str) -> (Vec<TrustedDevices>, RedisStore) {
-    let mut servers = Vec::new();
-    let mut last = None;
-    for _ in 0..CLIENTS {
+/// Four servers (each its own connection and feed) on one Redis under `prefix`.
+async fn feed_servers(url: &str, prefix: &str) -> Vec<TrustedDevices> {
+    feed::servers(CLIENTS, || async {
         let store = RedisStore::connect(url).await.unwrap().prefix(prefix);
         let feed = Arc::new(RedisFeed::start(url, &store).await.unwrap());
-        let policy = Policy::builder()
-            .delete_delay(Duration::ZERO)
-            .device_cache_ttl(Duration::from_secs(3_600))
-            .build()
-            .unwrap();
-        let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
-        servers.push(
-            TrustedDevices::builder(KeyRing::new(key))
-                .policy(policy)
-                .devices(Arc::new(store.clone()))
-                .tokens(Arc::new(store.clone()))
-                .revocation_feed(feed)
-                .build(),
-        );
-        last = Some(store);
-    }
-    (servers, last.unwrap())
+        let store = Arc::new(store);
+        (store.clone() as _, store as _, feed as _)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -377,7 +359,7 @@ async fn rule_t_redis_feed_carries_a_revocation_to_every_server() {
     let Some(url) = server("TD_TEST_REDIS_URL", test) else {
         return;
     };
-    let (servers, _) = feed_servers(&url, &prefix("feed")).await;
+    let servers = feed_servers(&url, &prefix("feed")).await;
     let delays = feed::revocation_reaches_every_server(&servers).await;
     let _ = writeln!(
         std::io::stderr(),
@@ -391,7 +373,9 @@ async fn rule_t_redis_feed_loss_bypasses_the_cache_and_flushes_on_return() {
     let Some(url) = server("TD_TEST_REDIS_URL", test) else {
         return;
     };
-    let (servers, store) = feed_servers(&url, &prefix("feed-loss")).await;
+    let prefix = prefix("feed-loss");
+    let servers = feed_servers(&url, &prefix).await;
+    let store = RedisStore::connect(&url).await.unwrap().prefix(&prefix);
     // Every subscriber's connection is cut (other tests' subscribers reconnect too).
     let cut = async {
         let client = redis::Client::open(url.as_str()).unwrap();

@@ -14,12 +14,9 @@ mod common;
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::Duration;
 
 use trusted_devices_core::testing::{Stores, feed, run_conformance};
-use trusted_devices_core::{
-    DeviceRepository, KeyRing, Policy, SigningKey, StorageError, TokenStore, TrustedDevices,
-};
+use trusted_devices_core::{DeviceRepository, StorageError, TokenStore, TrustedDevices};
 use trusted_devices_sqlx::{PostgresFeed, PostgresStore};
 
 const POOLS: usize = 4;
@@ -186,32 +183,16 @@ async fn refresh_tokens_postgres_forgets_seals_after_the_grace() {
     .await;
 }
 
-/// Four servers (each its own pool and feed) on one database, devices cached for an hour so
-/// that only the feed can tell them of a change.
-async fn feed_servers(url: &str) -> (Vec<TrustedDevices>, PostgresStore) {
-    let mut servers = Vec::new();
-    let mut last = None;
-    for _ in 0..POOLS {
+/// Four servers (each its own pool and feed) on one database.
+async fn feed_servers(url: &str) -> Vec<TrustedDevices> {
+    feed::servers(POOLS, || async {
         let store = PostgresStore::connect(url).await.unwrap();
         store.migrate().await.unwrap();
         let feed = Arc::new(PostgresFeed::start(&store).await.unwrap());
-        let policy = Policy::builder()
-            .delete_delay(Duration::ZERO)
-            .device_cache_ttl(Duration::from_secs(3_600))
-            .build()
-            .unwrap();
-        let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
-        servers.push(
-            TrustedDevices::builder(KeyRing::new(key))
-                .policy(policy)
-                .devices(Arc::new(store.clone()))
-                .tokens(Arc::new(store.clone()))
-                .revocation_feed(feed)
-                .build(),
-        );
-        last = Some(store);
-    }
-    (servers, last.unwrap())
+        let store = Arc::new(store);
+        (store.clone() as _, store as _, feed as _)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -221,7 +202,7 @@ async fn rule_t_postgres_feed_carries_a_revocation_to_every_server() {
         return;
     };
     let url = own_database(&url, "td_feed").await;
-    let (servers, _) = feed_servers(&url).await;
+    let servers = feed_servers(&url).await;
     let delays = feed::revocation_reaches_every_server(&servers).await;
     let _ = writeln!(
         std::io::stderr(),
@@ -237,7 +218,8 @@ async fn rule_t_postgres_feed_loss_bypasses_the_cache_and_flushes_on_return() {
         return;
     };
     let url = own_database(&url, "td_feed_loss").await;
-    let (servers, store) = feed_servers(&url).await;
+    let servers = feed_servers(&url).await;
+    let store = PostgresStore::connect(&url).await.unwrap();
     // Every listener's connection is cut.
     let cut = async {
         sqlx::query(

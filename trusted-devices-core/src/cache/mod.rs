@@ -3,8 +3,10 @@
 
 mod device_cache;
 mod feed;
+mod feed_state;
 
 pub use device_cache::{CachedDevices, DEFAULT_DEVICE_CACHE_CAPACITY};
 pub use feed::{
     FeedListener, Listeners, LocalFeed, RevocationFeed, decode_changes, encode_changes,
 };
+pub use feed_state::{FeedState, retry_with_backoff};

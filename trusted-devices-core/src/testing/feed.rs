@@ -5,11 +5,51 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use crate::cache::RevocationFeed;
 use crate::domain::DeviceInfo;
 use crate::error::Error;
+use crate::policy::Policy;
 use crate::service::TrustedDevices;
-use crate::store::DeviceRepository;
+use crate::store::{DeviceRepository, TokenStore};
 use crate::testing::unique_user;
+use crate::token::{KeyRing, SigningKey};
+
+/// One server's stores and its own feed connection.
+pub type ServerParts = (
+    Arc<dyn DeviceRepository>,
+    Arc<dyn TokenStore>,
+    Arc<dyn RevocationFeed>,
+);
+
+/// `count` services for these checks, each over what one call of `connect` gives (its own
+/// connections and feed), caching devices for an hour, with no delete delay.
+pub async fn servers<F, Fut>(count: usize, mut connect: F) -> Vec<TrustedDevices>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ServerParts>,
+{
+    let policy = Policy::builder()
+        .delete_delay(Duration::ZERO)
+        .device_cache_ttl(Duration::from_secs(3_600))
+        .build()
+        .unwrap();
+    let mut servers = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (devices, tokens, feed) = connect().await;
+        let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
+        servers.push(
+            TrustedDevices::builder(KeyRing::new(key))
+                .policy(policy.clone())
+                .devices(devices)
+                .tokens(tokens)
+                .revocation_feed(feed)
+                .build(),
+        );
+    }
+    servers
+}
 
 /// How long a check waits for a server to refuse before it fails.
 const PATIENCE: Duration = Duration::from_secs(5);

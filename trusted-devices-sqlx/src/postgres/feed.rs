@@ -2,16 +2,15 @@
 //! shares the database hears every change to a device, its own included.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use trusted_devices_core::cache::{
-    FeedListener, Listeners, RevocationFeed, decode_changes, encode_changes,
+    FeedListener, FeedState, RevocationFeed, encode_changes, retry_with_backoff,
 };
-use trusted_devices_core::{DeviceId, StorageError};
+use trusted_devices_core::{DeviceId, Sleep, StorageError};
 
 use super::PostgresStore;
 use crate::error::storage_error;
@@ -49,12 +48,6 @@ impl std::fmt::Debug for PostgresFeed {
     }
 }
 
-#[derive(Default)]
-struct FeedState {
-    live: AtomicBool,
-    listeners: Listeners,
-}
-
 impl PostgresFeed {
     /// Starts listening on `store`'s database; fails if it cannot (the server should not
     /// start with a cache it cannot keep true). Call it inside a tokio runtime.
@@ -70,8 +63,8 @@ impl PostgresFeed {
             .await
             .map_err(storage_error)?;
         let listener = listen(&listener_pool).await?;
-        let state = Arc::new(FeedState::default());
-        state.live.store(true, Ordering::SeqCst);
+        let state = Arc::new(FeedState::new());
+        state.connected();
         let task = tokio::spawn(receive(listener, listener_pool, state.clone()));
         Ok(Self { pool, state, task })
     }
@@ -94,36 +87,21 @@ async fn listen(pool: &PgPool) -> Result<PgListener, StorageError> {
 /// Delivers every notification; on a lost connection, marks the feed down and listens
 /// again, with a backoff of at most [`MOST_BACKOFF`].
 async fn receive(mut listener: PgListener, pool: PgPool, state: Arc<FeedState>) {
+    let timer = |duration| Box::pin(tokio::time::sleep(duration)) as Sleep;
     loop {
         let lost = match listener.try_recv().await {
             Ok(Some(notification)) => {
-                state
-                    .listeners
-                    .changed(&decode_changes(notification.payload()));
+                state.deliver(notification.payload());
                 continue;
             }
             Ok(None) => "connection closed".to_owned(),
             Err(error) => error.to_string(),
         };
-        state.live.store(false, Ordering::SeqCst);
-        state.listeners.flush();
+        state.lost();
         tracing::warn!(%lost, "revocation feed: PostgreSQL listener lost; caches bypassed");
-        listener = listen_again(&pool).await;
-        // What was sent while it was gone is lost: nothing cached before may be trusted.
-        state.listeners.flush();
-        state.live.store(true, Ordering::SeqCst);
+        listener = retry_with_backoff(|| listen(&pool), &timer, MOST_BACKOFF).await;
+        state.connected();
         tracing::info!("revocation feed: PostgreSQL listener back");
-    }
-}
-
-async fn listen_again(pool: &PgPool) -> PgListener {
-    let mut backoff = Duration::from_millis(20);
-    loop {
-        if let Ok(listener) = listen(pool).await {
-            return listener;
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MOST_BACKOFF);
     }
 }
 
@@ -142,10 +120,10 @@ impl RevocationFeed for PostgresFeed {
     }
 
     fn is_live(&self) -> bool {
-        self.state.live.load(Ordering::SeqCst)
+        self.state.is_live()
     }
 
     fn subscribe(&self, listener: Arc<dyn FeedListener>) {
-        self.state.listeners.add(listener);
+        self.state.subscribe(listener);
     }
 }
