@@ -8,7 +8,7 @@ use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
 use crate::service::TrustedDevices;
 use crate::store::IdleExtension;
-use crate::token::{AccessClaims, Transport};
+use crate::token::{CheckedClaims, Transport};
 
 /// A request's acting device, as [`TrustedDevices::authenticate`] found it.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +112,7 @@ impl TrustedDevices {
     /// Records a sighting when one is due, best-effort.
     async fn seen(
         &self,
-        claims: AccessClaims,
+        claims: CheckedClaims,
         mut device: Device,
         client_ip: Option<IpAddr>,
         now: DateTime<Utc>,
@@ -149,19 +149,18 @@ impl TrustedDevices {
         access_token: &str,
         transport: Option<Transport>,
         now: DateTime<Utc>,
-    ) -> Result<(AccessClaims, Device), Error> {
+    ) -> Result<(CheckedClaims, Device), Error> {
         let leeway = self.inner.policy.leeway;
-        let claims = self.inner.codec.verify(access_token, now, leeway)?;
+        let claims = self.inner.codec.check(access_token, now, leeway)?;
         if transport.is_some_and(|expected| expected != claims.transport) {
             return Err(Error::TokenInvalid);
         }
-        let device_id: DeviceId = claims.did.parse().map_err(|_| Error::TokenInvalid)?;
         // Compared as text: `sub` was signed by this service, and a user id that is not
         // valid matches no device anyway.
         let device = self
             .inner
             .devices
-            .get(device_id)
+            .get(claims.device_id)
             .await?
             .filter(|device| device.user_id.as_str() == claims.sub && !device.has_ended(now))
             .ok_or(Error::DeviceRevoked)?;
@@ -169,6 +168,6 @@ impl TrustedDevices {
     }
 }
 
-fn expiry(claims: &AccessClaims) -> Result<DateTime<Utc>, Error> {
+fn expiry(claims: &CheckedClaims) -> Result<DateTime<Utc>, Error> {
     DateTime::from_timestamp(claims.exp, 0).ok_or(Error::TokenInvalid)
 }

@@ -7,6 +7,7 @@ mod pair;
 mod refresh;
 mod transport;
 
+pub(crate) use access::CheckedClaims;
 pub use access::{ACCESS_TOKEN_MAX_BYTES, AccessTokenCodec};
 pub use claims::AccessClaims;
 pub use keys::{KeyError, KeyRing, SigningKey};
