@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rand::RngExt;
 use trusted_devices_core::{
-    DeviceInfo, DeviceRepository, KeyRing, SigningKey, TokenStore, TrustedDevices, UserId,
+    DeviceInfo, DeviceRepository, KeyRing, SigningKey, Sleep, TokenStore, TrustedDevices, UserId,
 };
 use trusted_devices_sqlx::sqlx::AssertSqlSafe;
 use trusted_devices_sqlx::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -145,25 +145,16 @@ struct IdleLogin {
     p99: Duration,
 }
 
-/// Logins, one after another, while cleanup deletes `DEVICES` expired devices in batches of
-/// `BACKGROUND_BATCH` beside them; reports their p99 against the idle login p99.
-async fn login_during_cleanup(
-    backend: &str,
-    store: Arc<dyn DeviceRepository>,
-    idle: IdleLogin,
-    now: DateTime<Utc>,
-) {
+/// Logins, one after another, while `cleanup_gently` deletes `DEVICES` expired devices in
+/// batches of `BACKGROUND_BATCH` beside them; reports their p99 against the idle login p99.
+async fn login_during_cleanup(backend: &str, idle: IdleLogin, now: DateTime<Utc>) {
+    let service = idle.service.clone();
     let cleaner = tokio::spawn(async move {
         let batch = NonZeroU32::new(BACKGROUND_BATCH).unwrap();
+        let timer = |duration| Box::pin(tokio::time::sleep(duration)) as Sleep;
         let started = Instant::now();
-        let mut removed = 0;
-        loop {
-            let gone = store.delete_expired(now, batch).await.unwrap().len();
-            removed += gone;
-            if gone < BACKGROUND_BATCH as usize {
-                return (removed, started.elapsed());
-            }
-        }
+        let report = service.cleanup_gently(now, batch, &timer).await.unwrap();
+        (report.devices, started.elapsed())
     });
     let mut rng = rand::rng();
     let mut times = Vec::new();
@@ -181,7 +172,7 @@ async fn login_during_cleanup(
     report(
         backend,
         &format!(
-            "login while cleanup deletes {removed} devices, batches of {BACKGROUND_BATCH} ({took:.1?})"
+            "login while cleanup_gently deletes {removed} devices, batches of {BACKGROUND_BATCH} ({took:.1?})"
         ),
         &during,
     );
@@ -206,7 +197,7 @@ async fn sqlite(now: DateTime<Utc>) {
     let store = Arc::new(store);
     let idle = measure("sqlite", store.clone(), store.clone(), now).await;
     seed_sqlite(&store, now, DEVICES).await;
-    login_during_cleanup("sqlite", store, idle, now).await;
+    login_during_cleanup("sqlite", idle, now).await;
     // The write-ahead log of two million inserts and a million deletes is gigabytes.
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.clone().into_os_string();
@@ -255,7 +246,7 @@ async fn postgres(url: &str, now: DateTime<Utc>) {
     let store = Arc::new(store);
     let idle = measure("postgres", store.clone(), store.clone(), now).await;
     seed_postgres(&store, now, DEVICES).await;
-    login_during_cleanup("postgres", store.clone(), idle, now).await;
+    login_during_cleanup("postgres", idle, now).await;
     store.pool().close().await;
     let drop = AssertSqlSafe(format!("DROP DATABASE {database}"));
     trusted_devices_sqlx::sqlx::query(drop)
