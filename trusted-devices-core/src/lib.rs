@@ -10,11 +10,16 @@
 //! that implement them: L ([`TrustedDevices::login`]), A ([`Policy::check_delete`],
 //! [`Policy::check_update`]), T ([`TrustedDevices::authenticate`]), R
 //! ([`TrustedDevices::refresh`]), V ([`TrustedDevices::verify`]), C
-//! ([`TrustedDevices::cleanup`]) and E ([`Event`]).
+//! ([`TrustedDevices::cleanup`], [`TrustedDevices::run_cleanup`]), U
+//! ([`TrustedDevices::revoke_all`]) and E ([`Event`], also written as `tracing` events with
+//! target [`TRACING_TARGET`]). Rule T's device cache and revocation feed are in [`cache`]:
+//! give the builder a feed ([`TrustedDevicesBuilder::revocation_feed`]) and authentication
+//! reads devices from memory, kept true on every server.
 //!
 //! Storage is two traits, [`DeviceRepository`] and [`TokenStore`], each method one atomic
 //! operation; the in-memory stores in [`memory`] are the default, and the feature `testing`
-//! publishes the conformance suite any implementation runs in one call. Web adapters
+//! publishes the conformance suite any implementation runs in one call (feature `fixtures`:
+//! only its test data, without tokio). The policy's settings are one table ([`SETTINGS`]). Web adapters
 //! translate to and from [`http`], which handles every route of the HTTP contract.
 //!
 //! ```
