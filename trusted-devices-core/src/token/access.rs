@@ -80,6 +80,17 @@ pub(crate) struct CheckedClaims {
 /// Claims of every token this library signs fit here; a larger one is decoded on the heap.
 const CLAIMS_BUFFER: usize = 512;
 
+/// A token with this `exp` is still good at `now` while `now < exp + leeway`; past that it
+/// is `token_expired`. An `exp` no instant can hold is `token_invalid`.
+fn unexpired(exp: i64, now: DateTime<Utc>, leeway: TimeDelta) -> Result<(), Error> {
+    let expires = DateTime::from_timestamp(exp, 0).ok_or(Error::TokenInvalid)?;
+    let expires_with_leeway = expires.checked_add_signed(leeway).unwrap_or(expires);
+    if now >= expires_with_leeway {
+        return Err(Error::TokenExpired);
+    }
+    Ok(())
+}
+
 /// Signs and verifies access tokens with a [`KeyRing`].
 #[derive(Debug, Clone)]
 pub struct AccessTokenCodec {
@@ -120,12 +131,11 @@ impl AccessTokenCodec {
         now: DateTime<Utc>,
         leeway: TimeDelta,
     ) -> Result<AccessClaims, Error> {
-        let claims = self.verify_signature(token).ok_or(Error::TokenInvalid)?;
-        let expires = DateTime::from_timestamp(claims.exp, 0).ok_or(Error::TokenInvalid)?;
-        let expires_with_leeway = expires.checked_add_signed(leeway).unwrap_or(expires);
-        if now >= expires_with_leeway {
-            return Err(Error::TokenExpired);
-        }
+        let claims = self.signed_claims(token).ok_or(Error::TokenInvalid)?;
+        let json = b64_decode(claims).ok_or(Error::TokenInvalid)?;
+        let claims: AccessClaims =
+            serde_json::from_slice(&json).map_err(|_| Error::TokenInvalid)?;
+        unexpired(claims.exp, now, leeway)?;
         Ok(claims)
     }
 
@@ -148,11 +158,7 @@ impl AccessTokenCodec {
             }
         };
         let claims: ClaimsIn = serde_json::from_slice(json).map_err(|_| Error::TokenInvalid)?;
-        let expires = DateTime::from_timestamp(claims.exp, 0).ok_or(Error::TokenInvalid)?;
-        let expires_with_leeway = expires.checked_add_signed(leeway).unwrap_or(expires);
-        if now >= expires_with_leeway {
-            return Err(Error::TokenExpired);
-        }
+        unexpired(claims.exp, now, leeway)?;
         Ok(CheckedClaims {
             device_id: claims.did.parse().map_err(|_| Error::TokenInvalid)?,
             sub: claims.sub.into_owned(),
@@ -160,11 +166,6 @@ impl AccessTokenCodec {
             exp: claims.exp,
             transport: claims.transport,
         })
-    }
-
-    fn verify_signature(&self, token: &str) -> Option<AccessClaims> {
-        let claims = self.signed_claims(token)?;
-        serde_json::from_slice(&b64_decode(claims)?).ok()
     }
 
     /// The claims segment of `token` once its header and signature are checked.
