@@ -70,43 +70,58 @@ impl TrustedDevices {
         batch: NonZeroU32,
         rest: Option<&dyn Timer>,
     ) -> Result<CleanupReport, Error> {
-        let full = u64::from(batch.get());
-        let mut report = CleanupReport::default();
-        loop {
-            let started = self.inner.clock.now();
-            let expired = self.inner.devices.delete_expired(now, batch).await?;
-            let count = u64::try_from(expired.len()).unwrap_or(u64::MAX);
-            report.devices += count;
-            self.finish_revocation(expired, RevokeReason::Expired).await;
-            if count < full {
-                break;
-            }
-            self.rest_after(started, rest).await;
-        }
+        // Each step captures only references and copies, so its future stays `Send`.
+        let this = self;
+        let devices = self
+            .in_batches(batch, rest, move || async move {
+                let expired = this.inner.devices.delete_expired(now, batch).await?;
+                let count = u64::try_from(expired.len()).unwrap_or(u64::MAX);
+                this.finish_revocation(expired, RevokeReason::Expired).await;
+                Ok(count)
+            })
+            .await?;
         let consumed_before = now - self.inner.policy.refresh_reuse_grace;
+        let store = &self.inner.tokens;
+        let seals = self
+            .in_batches(batch, rest, move || async move {
+                Ok(store.forget_sealed(consumed_before, batch).await?)
+            })
+            .await?;
+        let tokens = self
+            .in_batches(batch, rest, move || async move {
+                Ok(store.delete_expired(now, batch).await?)
+            })
+            .await?;
+        Ok(CleanupReport {
+            devices,
+            tokens,
+            seals,
+        })
+    }
+
+    /// Runs `step` (one storage call of at most `batch`, returning how many it handled)
+    /// until a call handles fewer than `batch`, resting after each full one when `rest` is
+    /// given. Returns the total.
+    async fn in_batches<F, Fut>(
+        &self,
+        batch: NonZeroU32,
+        rest: Option<&dyn Timer>,
+        mut step: F,
+    ) -> Result<u64, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<u64, Error>>,
+    {
+        let mut total = 0;
         loop {
             let started = self.inner.clock.now();
-            let count = self
-                .inner
-                .tokens
-                .forget_sealed(consumed_before, batch)
-                .await?;
-            report.seals += count;
-            if count < full {
-                break;
+            let count = step().await?;
+            total += count;
+            if count < u64::from(batch.get()) {
+                return Ok(total);
             }
             self.rest_after(started, rest).await;
         }
-        loop {
-            let started = self.inner.clock.now();
-            let count = self.inner.tokens.delete_expired(now, batch).await?;
-            report.tokens += count;
-            if count < full {
-                break;
-            }
-            self.rest_after(started, rest).await;
-        }
-        Ok(report)
     }
 
     /// Sleeps as long as the batch begun at `started` took, when resting at all.
