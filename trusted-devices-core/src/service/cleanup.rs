@@ -52,9 +52,9 @@ impl TrustedDevices {
 
     /// [`cleanup`](Self::cleanup), resting after each full batch as long as the batch took
     /// (measured by the service's clock, slept by `timer`), so that requests beside it keep
-    /// their latency: while a million expired devices were deleted, login p99 was 2.8x idle
-    /// on PostgreSQL this way against 6x without rests (`BENCHMARKS.md`); the cleanup takes
-    /// about twice as long. [`run_cleanup`](Self::run_cleanup) cleans this way.
+    /// their latency: while a million expired devices were deleted, login p99 was 2.1x idle
+    /// on PostgreSQL this way against 6.0x without rests (`BENCHMARKS.md`); the cleanup
+    /// takes about twice as long. [`run_cleanup`](Self::run_cleanup) cleans this way.
     pub async fn cleanup_gently(
         &self,
         now: DateTime<Utc>,
