@@ -15,7 +15,8 @@ use crate::settings::{SettingError, Settings};
 /// The service over the configured database, its tables migrated.
 pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, SettingError> {
     let timeout = settings.limits.storage_timeout;
-    let (devices, mut tokens, feed) = open_database(&settings.database_url, timeout).await?;
+    let cache = settings.policy.device_cache_ttl() > Duration::ZERO;
+    let (devices, mut tokens, feed) = open_database(&settings.database_url, timeout, cache).await?;
     if let Some(url) = &settings.redis_url {
         tokens = open_redis(url, timeout).await?;
     }
@@ -24,7 +25,7 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
         .devices(devices)
         .tokens(tokens)
         .on_hook_error(log_hook_error);
-    if settings.policy.device_cache_ttl() > Duration::ZERO {
+    if let Some(feed) = feed {
         builder = builder.revocation_feed(feed);
     }
     Ok(builder.build())
@@ -45,14 +46,17 @@ fn keys(settings: &Settings) -> Result<KeyRing, SettingError> {
     Ok(KeyRing::new(key))
 }
 
-/// The stores, and the revocation feed that keeps device caches true over them (rule T).
+/// The stores, and the revocation feed that keeps device caches true over them (rule T)
+/// when devices are cached.
 type Stores = (
     Arc<dyn DeviceRepository>,
     Arc<dyn TokenStore>,
-    Arc<dyn RevocationFeed>,
+    Option<Arc<dyn RevocationFeed>>,
 );
 
-async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingError> {
+/// The database's stores; with `cache`, also the feed that keeps device caches true over
+/// them (none is started without: a feed holds a connection of its own).
+async fn open_database(url: &str, timeout: Duration, cache: bool) -> Result<Stores, SettingError> {
     let fail = |error: trusted_devices_core::StorageError| {
         SettingError::new(
             "TD_DATABASE_URL",
@@ -69,7 +73,8 @@ async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingEr
         let store = Arc::new(store);
         // One process owns an SQLite file, so its own in-process feed is every feed there
         // is. Several processes on one file: set TD_DEVICE_CACHE_TTL=0s, or use PostgreSQL.
-        return Ok((store.clone(), store, Arc::new(LocalFeed::new())));
+        let feed = cache.then(|| Arc::new(LocalFeed::new()) as Arc<dyn RevocationFeed>);
+        return Ok((store.clone(), store, feed));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = PostgresStore::connect_with_timeout(url, timeout)
@@ -77,9 +82,13 @@ async fn open_database(url: &str, timeout: Duration) -> Result<Stores, SettingEr
             .map_err(fail)?;
         store.migrate().await.map_err(fail)?;
         // Every server on the database hears every change through LISTEN/NOTIFY.
-        let feed = PostgresFeed::start(&store).await.map_err(fail)?;
+        let feed: Option<Arc<dyn RevocationFeed>> = if cache {
+            Some(Arc::new(PostgresFeed::start(&store).await.map_err(fail)?))
+        } else {
+            None
+        };
         let store = Arc::new(store);
-        return Ok((store.clone(), store, Arc::new(feed)));
+        return Ok((store.clone(), store, feed));
     }
     Err(SettingError::new(
         "TD_DATABASE_URL",
