@@ -13,8 +13,8 @@ use trusted_devices_core::cache::{
 };
 use trusted_devices_core::{DeviceId, Sleep, StorageError};
 
-use crate::RedisStore;
 use crate::error::storage_error;
+use crate::{DEFAULT_TIMEOUT, RedisStore};
 
 /// Device ids per message: small messages, like the PostgreSQL feed's.
 const IDS_PER_MESSAGE: usize = 200;
@@ -46,8 +46,9 @@ impl std::fmt::Debug for RedisFeed {
 impl RedisFeed {
     /// Subscribes on `url` (the store's Redis) to the channel `<prefix>:revocations` of
     /// `store`'s key prefix, so that deployments sharing one Redis do not hear each other,
-    /// and publishes through the store's connection. Fails if it cannot subscribe: a server
-    /// should not start with a cache it cannot keep true. Call it inside a tokio runtime.
+    /// and publishes through the store's connection. Fails if it cannot subscribe within
+    /// [`DEFAULT_TIMEOUT`] (1 s): a server should not start with a cache it cannot keep
+    /// true. Call it inside a tokio runtime.
     pub async fn start(url: &str, store: &RedisStore) -> Result<Self, StorageError> {
         let client = redis::Client::open(url).map_err(storage_error)?;
         let channel = store.keys.revocations();
@@ -71,13 +72,20 @@ impl Drop for RedisFeed {
     }
 }
 
+/// Connects and subscribes, within [`DEFAULT_TIMEOUT`]: an unreachable Redis must not hold
+/// a server's start, nor the feed's reconnect loop, for the operating system's TCP timeout.
 async fn subscribe(
     client: &redis::Client,
     channel: &str,
 ) -> Result<redis::aio::PubSub, StorageError> {
-    let mut pubsub = client.get_async_pubsub().await.map_err(storage_error)?;
-    pubsub.subscribe(channel).await.map_err(storage_error)?;
-    Ok(pubsub)
+    let connect = async {
+        let mut pubsub = client.get_async_pubsub().await.map_err(storage_error)?;
+        pubsub.subscribe(channel).await.map_err(storage_error)?;
+        Ok(pubsub)
+    };
+    tokio::time::timeout(DEFAULT_TIMEOUT, connect)
+        .await
+        .map_err(StorageError::unavailable)?
 }
 
 /// Delivers every message; when the stream ends (the connection is gone), marks the feed
