@@ -82,7 +82,7 @@ impl TrustedDevices {
         let (claims, device) = self
             .check_access(access_token, Some(Transport::Cookie), now)
             .await?;
-        let half_life = (claims.exp - claims.iat) / 2;
+        let half_life = (claims.expires_at.timestamp() - claims.iat) / 2;
         if now.timestamp() < claims.iat + half_life {
             return self.seen(claims, device, client_ip, now).await;
         }
@@ -128,7 +128,7 @@ impl TrustedDevices {
         }
         Ok(Authenticated {
             device,
-            expires_at: expiry(&claims)?,
+            expires_at: claims.expires_at,
             renewal: None,
         })
     }
@@ -138,7 +138,7 @@ impl TrustedDevices {
     pub async fn verify(&self, access_token: &str) -> Result<Verified, Error> {
         let (claims, device) = self.check_access(access_token, None, self.now()).await?;
         Ok(Verified {
-            expires_at: expiry(&claims)?,
+            expires_at: claims.expires_at,
             user_id: device.user_id,
             device_id: device.id,
         })
@@ -166,8 +166,4 @@ impl TrustedDevices {
             .ok_or(Error::DeviceRevoked)?;
         Ok((claims, device))
     }
-}
-
-fn expiry(claims: &CheckedClaims) -> Result<DateTime<Utc>, Error> {
-    DateTime::from_timestamp(claims.exp, 0).ok_or(Error::TokenInvalid)
 }

@@ -73,7 +73,8 @@ pub(crate) struct CheckedClaims {
     pub(crate) sub: String,
     pub(crate) device_id: DeviceId,
     pub(crate) iat: i64,
-    pub(crate) exp: i64,
+    /// `exp`, as the instant it already had to be read as.
+    pub(crate) expires_at: DateTime<Utc>,
     pub(crate) transport: Transport,
 }
 
@@ -81,14 +82,15 @@ pub(crate) struct CheckedClaims {
 const CLAIMS_BUFFER: usize = 512;
 
 /// A token with this `exp` is still good at `now` while `now < exp + leeway`; past that it
-/// is `token_expired`. An `exp` no instant can hold is `token_invalid`.
-fn unexpired(exp: i64, now: DateTime<Utc>, leeway: TimeDelta) -> Result<(), Error> {
+/// is `token_expired`. An `exp` no instant can hold is `token_invalid`. Returns `exp` as an
+/// instant.
+fn unexpired(exp: i64, now: DateTime<Utc>, leeway: TimeDelta) -> Result<DateTime<Utc>, Error> {
     let expires = DateTime::from_timestamp(exp, 0).ok_or(Error::TokenInvalid)?;
     let expires_with_leeway = expires.checked_add_signed(leeway).unwrap_or(expires);
     if now >= expires_with_leeway {
         return Err(Error::TokenExpired);
     }
-    Ok(())
+    Ok(expires)
 }
 
 /// Signs and verifies access tokens with a [`KeyRing`].
@@ -158,12 +160,12 @@ impl AccessTokenCodec {
             }
         };
         let claims: ClaimsIn = serde_json::from_slice(json).map_err(|_| Error::TokenInvalid)?;
-        unexpired(claims.exp, now, leeway)?;
+        let expires_at = unexpired(claims.exp, now, leeway)?;
         Ok(CheckedClaims {
             device_id: claims.did.parse().map_err(|_| Error::TokenInvalid)?,
             sub: claims.sub.into_owned(),
             iat: claims.iat,
-            exp: claims.exp,
+            expires_at,
             transport: claims.transport,
         })
     }
