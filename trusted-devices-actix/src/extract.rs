@@ -34,6 +34,16 @@ pub fn api_request<'a>(
     request: &'a HttpRequest,
     body: &'a [u8],
 ) -> ApiRequest<'a> {
+    request_with(devices, request, body, &ApiRequest::HEADERS)
+}
+
+/// The neutral request with only the headers `names` copied besides `Authorization`.
+fn request_with<'a>(
+    devices: &Devices,
+    request: &'a HttpRequest,
+    body: &'a [u8],
+    names: &[&'static str],
+) -> ApiRequest<'a> {
     let mut api_request = ApiRequest {
         authorization: request
             .headers()
@@ -44,8 +54,8 @@ pub fn api_request<'a>(
         client_ip: client_ip(devices, request),
         ..ApiRequest::default()
     };
-    for name in ApiRequest::HEADERS {
-        if let Some(value) = request.headers().get(name) {
+    for name in names {
+        if let Some(value) = request.headers().get(*name) {
             api_request.set_header(name, value.as_bytes());
         }
     }
@@ -81,30 +91,15 @@ impl FromRequest for CurrentDevice {
     type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let devices = registered(request);
-        let authorization = request
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|value| value.as_bytes().to_vec());
-        // The future outlives the borrow of the request: copy the few headers it reads.
-        let headers: Vec<(&'static str, Vec<u8>)> = ApiRequest::HEADERS
-            .into_iter()
-            .filter_map(|name| Some((name, request.headers().get(name)?.as_bytes().to_vec())))
-            .collect();
-        let ip = devices
-            .as_ref()
-            .and_then(|devices| client_ip(devices, request));
-        let changes_state = !request.method().is_safe();
+        // The future outlives the borrow: it holds the request (a reference count) instead
+        // of copying the headers it reads.
+        let request = request.clone();
         Box::pin(async move {
-            let devices = devices.ok_or_else(unconfigured)?;
-            let mut api_request = ApiRequest {
-                authorization: authorization.as_deref(),
-                client_ip: ip,
-                ..ApiRequest::default()
-            };
-            for (name, value) in &headers {
-                api_request.set_header(name, value);
-            }
+            let devices = registered(&request).ok_or_else(unconfigured)?;
+            // Only what authentication reads: this runs on every request of the application.
+            let names = devices.authentication_headers();
+            let api_request = request_with(&devices, &request, &[], names);
+            let changes_state = !request.method().is_safe();
             let acting = devices.authenticate(&api_request, changes_state).await;
             Ok(Self(acting.map_err(ApiError)?))
         })

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::fmt;
 
 use actix_web::body::BoxBody;
@@ -15,7 +16,7 @@ pub fn into_response(api: ApiResponse) -> HttpResponse {
     let status = StatusCode::from_u16(api.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let mut response = HttpResponse::build(status);
     for (name, value) in api.headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
+        if let Some(value) = header_value(value) {
             response.append_header((HeaderName::from_static(name), value));
         }
     }
@@ -105,4 +106,14 @@ pub async fn read_body<E>(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// A header value without copying it: static text is used in place, owned text moved in.
+/// `None` for text no header may hold.
+fn header_value(value: Cow<'static, str>) -> Option<HeaderValue> {
+    let bytes = match value {
+        Cow::Borrowed(text) => Bytes::from_static(text.as_bytes()),
+        Cow::Owned(text) => Bytes::from(text),
+    };
+    HeaderValue::from_maybe_shared(bytes).ok()
 }

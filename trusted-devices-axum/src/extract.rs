@@ -34,6 +34,16 @@ pub fn client_ip(devices: &Devices, parts: &Parts) -> Option<IpAddr> {
 /// caller sets `device_id` where its route has one.
 #[must_use]
 pub fn api_request<'a>(devices: &Devices, parts: &'a Parts, body: &'a [u8]) -> ApiRequest<'a> {
+    request_with(devices, parts, body, &ApiRequest::HEADERS)
+}
+
+/// The neutral request with only the headers `names` copied besides `Authorization`.
+fn request_with<'a>(
+    devices: &Devices,
+    parts: &'a Parts,
+    body: &'a [u8],
+    names: &[&'static str],
+) -> ApiRequest<'a> {
     let mut request = ApiRequest {
         authorization: parts
             .headers
@@ -43,8 +53,8 @@ pub fn api_request<'a>(devices: &Devices, parts: &'a Parts, body: &'a [u8]) -> A
         client_ip: client_ip(devices, parts),
         ..ApiRequest::default()
     };
-    for name in ApiRequest::HEADERS {
-        if let Some(value) = parts.headers.get(name) {
+    for name in names {
+        if let Some(value) = parts.headers.get(*name) {
             request.set_header(name, value.as_bytes());
         }
     }
@@ -67,7 +77,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let devices = Devices::from_ref(state);
-        let request = api_request(&devices, parts, &[]);
+        // Only what authentication reads: this runs on every request of the application.
+        let request = request_with(&devices, parts, &[], devices.authentication_headers());
         let changes_state = !parts.method.is_safe();
         Ok(Self(devices.authenticate(&request, changes_state).await?))
     }

@@ -1,4 +1,6 @@
-use axum::body::Body;
+use std::borrow::Cow;
+
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use trusted_devices_core::http::ApiResponse;
@@ -11,7 +13,7 @@ pub fn into_response(api: ApiResponse) -> Response {
     let mut response = Response::new(Body::from(api.body));
     *response.status_mut() = status;
     for (name, value) in api.headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
+        if let Some(value) = header_value(value) {
             response
                 .headers_mut()
                 .append(HeaderName::from_static(name), value);
@@ -69,4 +71,14 @@ impl IntoResponse for Tokens {
     fn into_response(self) -> Response {
         into_response(ApiResponse::token_pair(&self.0))
     }
+}
+
+/// A header value without copying it: static text is used in place, owned text moved in.
+/// `None` for text no header may hold.
+fn header_value(value: Cow<'static, str>) -> Option<HeaderValue> {
+    let bytes = match value {
+        Cow::Borrowed(text) => Bytes::from_static(text.as_bytes()),
+        Cow::Owned(text) => Bytes::from(text),
+    };
+    HeaderValue::from_maybe_shared(bytes).ok()
 }

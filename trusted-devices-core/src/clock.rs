@@ -1,6 +1,7 @@
 //! The injected source of time: every rule takes `now` from a [`Clock`], so tests never sleep.
 
 use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
@@ -18,8 +19,18 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Already whole microseconds, so that the service's truncation has nothing to do (it
+    /// costs more than reading the clock: this runs on every request).
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
+        since_epoch
+            .ok()
+            .and_then(|since| {
+                let seconds = i64::try_from(since.as_secs()).ok()?;
+                DateTime::from_timestamp(seconds, since.subsec_micros() * 1_000)
+            })
+            // A clock set before 1970: chrono's own reading handles it.
+            .unwrap_or_else(Utc::now)
     }
 }
 
@@ -74,7 +85,31 @@ impl Clock for ManualClock {
 
 /// Truncates to whole microseconds, the finest precision every backend stores.
 pub(crate) fn to_micros(instant: DateTime<Utc>) -> DateTime<Utc> {
+    if instant.timestamp_subsec_nanos().is_multiple_of(1_000) {
+        return instant;
+    }
     instant
         .duration_trunc(TimeDelta::microseconds(1))
         .unwrap_or(instant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_clock_reads_whole_microseconds_near_chronos_own_reading() {
+        let before = Utc::now();
+        let now = SystemClock.now();
+        assert_eq!(now.timestamp_subsec_nanos() % 1_000, 0);
+        assert!((now - before).num_milliseconds().abs() < 1_000);
+    }
+
+    #[test]
+    fn to_micros_truncates_and_keeps_whole_microseconds() {
+        let whole = DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap();
+        assert_eq!(to_micros(whole), whole);
+        let finer = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
+        assert_eq!(to_micros(finer), whole);
+    }
 }

@@ -38,7 +38,7 @@ fn set_cookies(response: &ApiResponse) -> Vec<&str> {
         .headers
         .iter()
         .filter(|(name, _)| *name == "set-cookie")
-        .map(|(_, value)| value.as_str())
+        .map(|(_, value)| value.as_ref())
         .collect()
 }
 

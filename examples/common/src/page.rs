@@ -41,14 +41,11 @@ pub fn asset(path: &str) -> Option<ApiResponse> {
     let mut response = ApiResponse::empty(200);
     response.body = content.as_bytes().to_vec();
     response.headers = vec![
-        ("content-type", (*content_type).to_owned()),
-        (
-            "content-security-policy",
-            CONTENT_SECURITY_POLICY.to_owned(),
-        ),
-        ("x-content-type-options", "nosniff".to_owned()),
-        ("referrer-policy", "no-referrer".to_owned()),
-        ("cache-control", "no-store".to_owned()),
+        ("content-type", (*content_type).into()),
+        ("content-security-policy", CONTENT_SECURITY_POLICY.into()),
+        ("x-content-type-options", "nosniff".into()),
+        ("referrer-policy", "no-referrer".into()),
+        ("cache-control", "no-store".into()),
     ];
     Some(response)
 }

@@ -44,14 +44,15 @@ impl std::fmt::Debug for CachedDevices {
     }
 }
 
+#[derive(Clone)]
 struct Cached {
-    device: Device,
+    device: Arc<Device>,
     read_at: DateTime<Utc>,
 }
 
 /// The entries, shared with the feed that drops them.
 struct Entries {
-    cache: quick_cache::sync::Cache<DeviceId, Arc<Cached>>,
+    cache: quick_cache::sync::Cache<DeviceId, Cached>,
     /// Moves on every drop, so that a read that began before a change never stores what it
     /// read after the change was delivered.
     generation: AtomicU64,
@@ -141,27 +142,31 @@ impl DeviceRepository for CachedDevices {
     }
 
     async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError> {
+        Ok(self.get_shared(id).await?.map(Arc::unwrap_or_clone))
+    }
+
+    async fn get_shared(&self, id: DeviceId) -> Result<Option<Arc<Device>>, StorageError> {
         if !self.feed.is_live() || self.ttl <= TimeDelta::zero() {
-            return self.inner.get(id).await;
+            return self.inner.get_shared(id).await;
         }
         let now = self.clock.now();
         if let Some(cached) = self.entries.cache.get(&id)
             && now - cached.read_at < self.ttl
         {
-            return Ok(Some(cached.device.clone()));
+            return Ok(Some(cached.device));
         }
         let generation = self.entries.generation.load(Ordering::Acquire);
-        let read = self.inner.get(id).await?;
+        let read = self.inner.get_shared(id).await?;
         let unchanged = self.entries.generation.load(Ordering::Acquire) == generation;
         if let Some(device) = &read
             && unchanged
             && self.feed.is_live()
         {
             let entry = Cached {
-                device: device.clone(),
+                device: Arc::clone(device),
                 read_at: now,
             };
-            self.entries.cache.insert(id, Arc::new(entry));
+            self.entries.cache.insert(id, entry);
         }
         Ok(read)
     }

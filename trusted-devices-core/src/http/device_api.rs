@@ -9,12 +9,17 @@ use crate::token::{TokenPair, Transport};
 
 /// What a web adapter needs: the service and whose forwarding headers to believe. Both the
 /// axum and the actix adapters take their state as this type, so they resolve clients the
-/// same way. Cheap to clone.
+/// same way. Cheap to clone: one shared allocation, as extractors clone it per request.
 #[derive(Debug, Clone)]
 pub struct DeviceApi {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Clone)]
+struct Shared {
     service: TrustedDevices,
-    proxies: Arc<TrustedProxies>,
-    cookies: Option<Arc<CookieSettings>>,
+    proxies: TrustedProxies,
+    cookies: Option<CookieSettings>,
 }
 
 impl DeviceApi {
@@ -22,9 +27,11 @@ impl DeviceApi {
     #[must_use]
     pub fn new(service: TrustedDevices) -> Self {
         Self {
-            service,
-            proxies: Arc::new(TrustedProxies::none()),
-            cookies: None,
+            shared: Arc::new(Shared {
+                service,
+                proxies: TrustedProxies::none(),
+                cookies: None,
+            }),
         }
     }
 
@@ -32,19 +39,32 @@ impl DeviceApi {
     /// CSRF guard [default: off, bearer clients only].
     #[must_use]
     pub fn cookies(mut self, cookies: CookieSettings) -> Self {
-        self.cookies = Some(Arc::new(cookies));
+        Arc::make_mut(&mut self.shared).cookies = Some(cookies);
         self
     }
 
     /// The cookie settings, when the browser transport is on.
     #[must_use]
     pub fn cookie_settings(&self) -> Option<&CookieSettings> {
-        self.cookies.as_deref()
+        self.shared.cookies.as_ref()
+    }
+
+    /// The headers [`authenticate`](Self::authenticate) reads besides `Authorization`:
+    /// the cookie transport's ([`ApiRequest::COOKIE_HEADERS`]) when it is on, none
+    /// otherwise. Adapters copy only these into the request of an application's route.
+    #[must_use]
+    pub fn authentication_headers(&self) -> &'static [&'static str] {
+        if self.shared.cookies.is_some() {
+            &ApiRequest::COOKIE_HEADERS
+        } else {
+            &[]
+        }
     }
 
     /// Answers one route of SPEC §6 (and §8 when cookies are on).
     pub async fn handle(&self, endpoint: Endpoint, request: ApiRequest<'_>) -> ApiResponse {
-        self.service
+        self.shared
+            .service
             .handle_with_cookies(endpoint, request, self.cookie_settings())
             .await
     }
@@ -74,7 +94,9 @@ impl DeviceApi {
     /// A login's answer on its transport: a JSON token pair, or the two cookies.
     #[must_use]
     pub fn token_response(&self, tokens: &TokenPair) -> ApiResponse {
-        self.service.token_response(tokens, self.cookie_settings())
+        self.shared
+            .service
+            .token_response(tokens, self.cookie_settings())
     }
 
     /// The acting device of an application's own route: by `Authorization` header, or by
@@ -94,12 +116,14 @@ impl DeviceApi {
                 if changes_state {
                     settings.check_origin(request.origin, request.sec_fetch_site)?;
                 }
-                self.service
+                self.shared
+                    .service
                     .authenticate_cookie(token, request.client_ip)
                     .await
             }
             None => {
-                self.service
+                self.shared
+                    .service
                     .authenticate_header(request.authorization, request.client_ip)
                     .await
             }
@@ -110,14 +134,14 @@ impl DeviceApi {
     /// client]; which header is the proxies' choice ([`TrustedProxies::header`]).
     #[must_use]
     pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
-        self.proxies = Arc::new(proxies);
+        Arc::make_mut(&mut self.shared).proxies = proxies;
         self
     }
 
     /// The service.
     #[must_use]
     pub fn service(&self) -> &TrustedDevices {
-        &self.service
+        &self.shared.service
     }
 
     /// The client's address for a request from `peer` (unknown without connection info).
@@ -132,11 +156,11 @@ impl DeviceApi {
         L: IntoIterator<Item = &'h [u8]>,
     {
         let peer = peer?;
-        if !self.proxies.trusts(peer) {
-            return Some(self.proxies.client_ip(peer, std::iter::empty()));
+        if !self.shared.proxies.trusts(peer) {
+            return Some(self.shared.proxies.client_ip(peer, std::iter::empty()));
         }
-        let header = self.proxies.forwarded_header().name();
-        Some(self.proxies.client_ip(peer, lines(header)))
+        let header = self.shared.proxies.forwarded_header().name();
+        Some(self.shared.proxies.client_ip(peer, lines(header)))
     }
 
     /// What a login knows of the client, for the application's login handler: the

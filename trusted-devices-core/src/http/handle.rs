@@ -67,7 +67,7 @@ impl TrustedDevices {
             }
         };
         for cookie in jar.set {
-            response.headers.push(("set-cookie", cookie));
+            response.push_header("set-cookie", cookie);
         }
         response
     }
@@ -101,18 +101,14 @@ impl TrustedDevices {
                         device_id: tokens.device_id,
                     },
                 );
-                response.headers.push((
-                    "set-cookie",
-                    settings
-                        .set_access(&tokens.access_token, Duration::from_secs(tokens.expires_in)),
-                ));
-                response.headers.push((
-                    "set-cookie",
-                    settings.set_refresh(
-                        tokens.refresh_token.expose(),
-                        self.policy().refresh_idle_timeout(),
-                    ),
-                ));
+                let lifetime = Duration::from_secs(tokens.expires_in);
+                let access = settings.set_access(&tokens.access_token, lifetime);
+                response.push_header("set-cookie", access);
+                let refresh = settings.set_refresh(
+                    tokens.refresh_token.expose(),
+                    self.policy().refresh_idle_timeout(),
+                );
+                response.push_header("set-cookie", refresh);
                 response
             }
             _ => ApiResponse::token_pair(tokens),

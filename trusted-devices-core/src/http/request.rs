@@ -30,6 +30,9 @@ impl<'a> ApiRequest<'a> {
     pub const HEADERS: [&'static str; 4] =
         ["cookie", "origin", "sec-fetch-site", "x-token-transport"];
 
+    /// The headers of the cookie transport's authentication and CSRF guard (SPEC §8).
+    pub const COOKIE_HEADERS: [&'static str; 3] = ["cookie", "origin", "sec-fetch-site"];
+
     /// Sets the field for `name` (one of [`HEADERS`](Self::HEADERS)) to `value`.
     pub fn set_header(&mut self, name: &str, value: &'a [u8]) {
         match name {

@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::error::Error;
@@ -11,7 +13,7 @@ pub struct ApiResponse {
     /// The HTTP status.
     pub status: u16,
     /// Headers, names in lower case.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
     /// The body (empty for 204).
     pub body: Vec<u8>,
 }
@@ -45,7 +47,10 @@ impl ApiResponse {
         match serde_json::to_vec(value) {
             Ok(body) => Self {
                 status,
-                headers: vec![("content-type", "application/json".to_owned()), no_store()],
+                headers: vec![
+                    ("content-type", Cow::Borrowed("application/json")),
+                    no_store(),
+                ],
                 body,
             },
             // Our views always serialize; should one not, answer without a body, never panic.
@@ -80,11 +85,11 @@ impl ApiResponse {
             retry_after,
         );
         if let Some(seconds) = retry_after {
-            response.headers.push(("retry-after", seconds.to_string()));
+            response.push_header("retry-after", seconds.to_string());
         }
         if error.is_bearer_challenge() {
-            let challenge = "Bearer error=\"invalid_token\"".to_owned();
-            response.headers.push(("www-authenticate", challenge));
+            let challenge = "Bearer error=\"invalid_token\"";
+            response.push_header("www-authenticate", challenge);
         }
         response
     }
@@ -106,10 +111,15 @@ impl ApiResponse {
         };
         let mut response = Self::json(status, &problem);
         response.headers = vec![
-            ("content-type", "application/problem+json".to_owned()),
+            ("content-type", "application/problem+json".into()),
             no_store(),
         ];
         response
+    }
+
+    /// Adds a header (`name` in lower case); static text is written without a copy.
+    pub fn push_header(&mut self, name: &'static str, value: impl Into<Cow<'static, str>>) {
+        self.headers.push((name, value.into()));
     }
 
     /// The first value of a header, by lower-case name.
@@ -118,14 +128,14 @@ impl ApiResponse {
         self.headers
             .iter()
             .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.as_str())
+            .map(|(_, value)| value.as_ref())
     }
 }
 
 /// Every response of this API carries tokens, device data or an answer about them (errors
 /// included), so none may be kept by a browser or a shared cache.
-fn no_store() -> (&'static str, String) {
-    ("cache-control", "no-store".to_owned())
+fn no_store() -> (&'static str, Cow<'static, str>) {
+    ("cache-control", Cow::Borrowed("no-store"))
 }
 
 /// "token_invalid" → "Token invalid".

@@ -1,6 +1,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroU32;
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,7 +19,8 @@ pub struct MemoryDeviceRepository {
 
 #[derive(Debug, Default)]
 struct State {
-    devices: HashMap<DeviceId, Device>,
+    /// Shared, so that authentication reads a device without cloning it.
+    devices: HashMap<DeviceId, Arc<Device>>,
     by_user: HashMap<UserId, Vec<DeviceId>>,
     by_deadline: BTreeSet<(DateTime<Utc>, DeviceId)>,
 }
@@ -31,7 +32,7 @@ impl State {
             .or_default()
             .push(device.id);
         self.by_deadline.insert((device.deadline(), device.id));
-        self.devices.insert(device.id, device);
+        self.devices.insert(device.id, Arc::new(device));
     }
 
     fn remove(&mut self, id: DeviceId) -> Option<Device> {
@@ -43,7 +44,7 @@ impl State {
                 self.by_user.remove(&device.user_id);
             }
         }
-        Some(device)
+        Some(Arc::unwrap_or_clone(device))
     }
 
     fn user_devices(&self, user: &UserId) -> Vec<&Device> {
@@ -52,18 +53,20 @@ impl State {
             .into_iter()
             .flatten()
             .filter_map(|id| self.devices.get(id))
+            .map(Arc::as_ref)
             .collect()
     }
 
     fn owned(&self, user: &UserId, id: DeviceId) -> Option<&Device> {
         self.devices
             .get(&id)
+            .map(Arc::as_ref)
             .filter(|device| device.user_id == *user)
     }
 
     /// Changes a device in place, keeping the deadline index true.
     fn modify(&mut self, id: DeviceId, change: impl FnOnce(&mut Device)) -> Option<Device> {
-        let device = self.devices.get_mut(&id)?;
+        let device = Arc::make_mut(self.devices.get_mut(&id)?);
         let old_deadline = device.deadline();
         change(device);
         let updated = device.clone();
@@ -133,6 +136,14 @@ impl DeviceRepository for MemoryDeviceRepository {
     }
 
     async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError> {
+        Ok(self
+            .read()
+            .devices
+            .get(&id)
+            .map(|device| Device::clone(device)))
+    }
+
+    async fn get_shared(&self, id: DeviceId) -> Result<Option<Arc<Device>>, StorageError> {
         Ok(self.read().devices.get(&id).cloned())
     }
 

@@ -1,6 +1,7 @@
 //! Rules T and V: authenticating a request and verifying a token.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -13,8 +14,9 @@ use crate::token::{CheckedClaims, Transport};
 /// A request's acting device, as [`TrustedDevices::authenticate`] found it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Authenticated {
-    /// The acting device, as stored (with this request's sighting when it was written).
-    pub device: Device,
+    /// The acting device, as stored (with this request's sighting when it was written);
+    /// shared with the repository that holds it in memory, if one does.
+    pub device: Arc<Device>,
     /// When the presented access token expires.
     pub expires_at: DateTime<Utc>,
     /// For a cookie past half its life: the fresh access token to set (SPEC §8).
@@ -97,6 +99,7 @@ impl TrustedDevices {
                 IdleExtension::of(&device, idle_expires_at),
             )
             .await?
+            .map(Arc::new)
             .ok_or(Error::DeviceRevoked)?;
         let (access_token, expires_at) = self.sign_access(&device, Transport::Cookie, now);
         Ok(Authenticated {
@@ -113,7 +116,7 @@ impl TrustedDevices {
     async fn seen(
         &self,
         claims: CheckedClaims,
-        mut device: Device,
+        mut device: Arc<Device>,
         client_ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> Result<Authenticated, Error> {
@@ -122,8 +125,9 @@ impl TrustedDevices {
             // Bookkeeping, not security: a failed write must not refuse a valid request.
             let recorded = self.inner.devices.record_seen(device.id, sighting).await;
             if recorded.is_ok() {
-                device.last_seen_at = now;
-                device.last_ip = client_ip.or(device.last_ip);
+                let seen = Arc::make_mut(&mut device);
+                seen.last_seen_at = now;
+                seen.last_ip = client_ip.or(seen.last_ip);
             }
         }
         Ok(Authenticated {
@@ -139,7 +143,7 @@ impl TrustedDevices {
         let (claims, device) = self.check_access(access_token, None, self.now()).await?;
         Ok(Verified {
             expires_at: claims.expires_at,
-            user_id: device.user_id,
+            user_id: device.user_id.clone(),
             device_id: device.id,
         })
     }
@@ -149,7 +153,7 @@ impl TrustedDevices {
         access_token: &str,
         transport: Option<Transport>,
         now: DateTime<Utc>,
-    ) -> Result<(CheckedClaims, Device), Error> {
+    ) -> Result<(CheckedClaims, Arc<Device>), Error> {
         let leeway = self.inner.policy.leeway;
         let claims = self.inner.codec.check(access_token, now, leeway)?;
         if transport.is_some_and(|expected| expected != claims.transport) {
@@ -160,7 +164,7 @@ impl TrustedDevices {
         let device = self
             .inner
             .devices
-            .get(claims.device_id)
+            .get_shared(claims.device_id)
             .await?
             .filter(|device| device.user_id.as_str() == claims.sub && !device.has_ended(now))
             .ok_or(Error::DeviceRevoked)?;

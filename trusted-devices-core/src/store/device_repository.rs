@@ -1,5 +1,6 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -187,6 +188,14 @@ pub trait DeviceRepository: Send + Sync {
 
     /// The device with this id, whoever owns it.
     async fn get(&self, id: DeviceId) -> Result<Option<Device>, StorageError>;
+
+    /// [`get`](Self::get) for a reader that only reads, as authentication does on every
+    /// request: a repository holding its devices in memory (the in-memory one, the device
+    /// cache) hands out its own copy instead of cloning the record. Implement it only for
+    /// that; the default wraps [`get`](Self::get)'s answer.
+    async fn get_shared(&self, id: DeviceId) -> Result<Option<Arc<Device>>, StorageError> {
+        Ok(self.get(id).await?.map(Arc::new))
+    }
 
     /// Every device of `user`, ordered by `created_at` then `id`.
     async fn list(&self, user: &UserId) -> Result<Vec<Device>, StorageError>;

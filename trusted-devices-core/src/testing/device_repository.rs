@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
-use crate::domain::{DeviceName, DevicePatch};
+use crate::domain::{DeviceId, DeviceName, DevicePatch};
 use crate::policy::Eviction;
 use crate::store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, IdleExtension, Sighting,
@@ -88,6 +88,18 @@ pub async fn create_then_get_round_trips_every_field(handles: &Handles) {
         read.as_ref(),
         Some(&device),
         "conformance (SPEC §2, device record): get must return every field as written"
+    );
+    let shared = pick(handles, 1).get_shared(device.id).await.unwrap();
+    assert_eq!(
+        shared.as_deref(),
+        Some(&device),
+        "conformance (SPEC §2, device record): get_shared must return what get returns"
+    );
+    let unknown = DeviceId::generate(base_time(), &crate::random::OsRandom);
+    let missing = repo.get_shared(unknown).await.unwrap();
+    assert!(
+        missing.is_none(),
+        "conformance (SPEC §2, device record): get_shared of an unknown id must be None"
     );
     let listed = repo.list(&user).await.unwrap();
     assert_eq!(
