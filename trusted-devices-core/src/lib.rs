@@ -93,8 +93,8 @@ pub use policy::{
 };
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{
-    Authenticated, CLEANUP_BATCH, CLEANUP_BATCH_TIME, CleanupReport, LoginOutcome, Renewal,
-    TrustedDevices, TrustedDevicesBuilder, Verified,
+    Authenticated, CLEANUP_BATCH, CleanupReport, LoginOutcome, Renewal, TrustedDevices,
+    TrustedDevicesBuilder, Verified,
 };
 pub use store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, IdleExtension,

@@ -7,7 +7,7 @@ mod manage;
 mod refresh;
 
 pub use access::{Authenticated, Renewal, Verified};
-pub use cleanup::{CLEANUP_BATCH, CLEANUP_BATCH_TIME, CleanupReport};
+pub use cleanup::{CLEANUP_BATCH, CleanupReport};
 pub use login::LoginOutcome;
 
 use std::fmt;
