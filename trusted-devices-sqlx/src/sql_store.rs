@@ -11,7 +11,9 @@
 //!   whose best form differs (one statement with a CTE, or a transaction; an array, or a
 //!   loop);
 //! - the `skip_locked` clause of cleanup batches (`FOR UPDATE SKIP LOCKED` where rows are
-//!   locked one by one; nothing where a writer holds the whole database).
+//!   locked one by one; nothing where a writer holds the whole database);
+//! - `self.after_cleanup_batch()`: what a database needs after a cleanup batch's delete
+//!   (SQLite copies its write-ahead log back, so that requests do not; PostgreSQL nothing).
 //!
 //! A new column is a change to the migrations, `device_columns!`, `INSERT_DEVICE` and
 //! `device()` below: in one place for both databases. Every instant is the core's: the
@@ -385,18 +387,21 @@ macro_rules! sql_store {
                 now: DateTime<Utc>,
                 batch: NonZeroU32,
             ) -> Result<Vec<Device>, StorageError> {
-                self.many(
-                    sqlx::query(concat!(
-                        "DELETE FROM td_devices WHERE id IN (SELECT id FROM td_devices \
-                         WHERE deadline <= $1 ORDER BY deadline LIMIT $2",
-                        $skip_locked,
-                        ") RETURNING ",
-                        device_columns!()
-                    ))
-                    .bind(Self::time(now))
-                    .bind(i64::from(batch.get())),
-                )
-                .await
+                let deleted = self
+                    .many(
+                        sqlx::query(concat!(
+                            "DELETE FROM td_devices WHERE id IN (SELECT id FROM td_devices \
+                             WHERE deadline <= $1 ORDER BY deadline LIMIT $2",
+                            $skip_locked,
+                            ") RETURNING ",
+                            device_columns!()
+                        ))
+                        .bind(Self::time(now))
+                        .bind(i64::from(batch.get())),
+                    )
+                    .await?;
+                self.after_cleanup_batch().await;
+                Ok(deleted)
             }
         }
 
@@ -450,6 +455,7 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await
                 .map_err(storage_error)?;
+                self.after_cleanup_batch().await;
                 Ok(done.rows_affected())
             }
         }

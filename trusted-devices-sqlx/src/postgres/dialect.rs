@@ -40,6 +40,10 @@ const ROTATE: &str = "WITH consumed AS ( \
      SELECT $4, $6, $7, $8, $9 FROM consumed";
 
 impl PostgresStore {
+    /// Nothing: PostgreSQL's own checkpointer and autovacuum run outside the requests.
+    #[allow(clippy::unused_async)]
+    async fn after_cleanup_batch(&self) {}
+
     /// Instants are `TIMESTAMPTZ`.
     fn time(at: DateTime<Utc>) -> DateTime<Utc> {
         at

@@ -45,6 +45,21 @@ impl SqliteStore {
         micros.map(from_micros).transpose()
     }
 
+    /// Copies what the write-ahead log holds back into the database file, without waiting
+    /// for readers or writers (`PASSIVE`). Without it the commit that crosses SQLite's
+    /// auto-checkpoint threshold does the copy, and under a cleanup of a million devices
+    /// that commit was most often a login's: its p99 went from 1 ms to 13 ms. Here the
+    /// cleanup pays, after its lock is released. Best effort: a checkpoint that cannot run
+    /// now leaves the log to the next one, which loses nothing.
+    async fn after_cleanup_batch(&self) {
+        let checkpoint = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await;
+        if let Err(error) = checkpoint {
+            tracing::debug!(target: "trusted_devices", %error, "sqlite: checkpoint failed");
+        }
+    }
+
     /// A transaction holding SQLite's write lock from its first statement (`BEGIN
     /// IMMEDIATE`): no other login can count or insert meanwhile, on any user.
     async fn begin_for_user(
