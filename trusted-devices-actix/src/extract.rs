@@ -106,8 +106,9 @@ impl FromRequest for CurrentDevice {
     }
 }
 
-/// What a login knows of the client: the User-Agent, the client IP (through the trusted
-/// proxies) and the `X-Device-Name` header. Refuses only an app that never called
+/// What a login knows of the client: the User-Agent and client hints, the client IP
+/// (through the trusted proxies), the `X-Device-Name` header and, behind a trusted proxy,
+/// its CDN geolocation headers. Refuses only an app that never called
 /// [`configure`](crate::configure) (500).
 #[derive(Debug, Clone)]
 pub struct LoginDevice(pub DeviceInfo);
@@ -118,9 +119,14 @@ impl FromRequest for LoginDevice {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(registered(request).ok_or_else(unconfigured).map(|devices| {
-            let ip = client_ip(&devices, request);
-            let header = |name| request.headers().get(name).map(|value| value.as_bytes());
-            Self(devices.login_info(ip, header))
+            let peer = request.peer_addr().map(|addr| addr.ip());
+            let lines = |name| {
+                request
+                    .headers()
+                    .get_all(name)
+                    .map(|value| value.as_bytes())
+            };
+            Self(devices.login_info(peer, lines))
         }))
     }
 }

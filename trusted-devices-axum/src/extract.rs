@@ -16,17 +16,21 @@ use crate::response::ApiError;
 /// that peer is a trusted proxy.
 #[must_use]
 pub fn client_ip(devices: &Devices, parts: &Parts) -> Option<IpAddr> {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip());
-    devices.client_ip(peer, |name| {
+    devices.client_ip(peer(parts), |name| {
         parts
             .headers
             .get_all(name)
             .iter()
             .map(|value| value.as_bytes())
     })
+}
+
+/// The socket peer, when served with connection info.
+fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
 }
 
 /// The core's neutral request for these parts and `body`: the `Authorization` header, the
@@ -84,8 +88,9 @@ where
     }
 }
 
-/// What a login knows of the client: the User-Agent, the client IP (through the trusted
-/// proxies) and the `X-Device-Name` header. Never refuses a request.
+/// What a login knows of the client: the User-Agent and client hints, the client IP
+/// (through the trusted proxies), the `X-Device-Name` header and, behind a trusted proxy,
+/// its CDN geolocation headers. Never refuses a request.
 #[derive(Debug, Clone)]
 pub struct LoginDevice(pub DeviceInfo);
 
@@ -98,9 +103,14 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let devices = Devices::from_ref(state);
-        let ip = client_ip(&devices, parts);
-        let header = |name| parts.headers.get(name).map(|value| value.as_bytes());
-        Ok(Self(devices.login_info(ip, header)))
+        let lines = |name| {
+            parts
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|value| value.as_bytes())
+        };
+        Ok(Self(devices.login_info(peer(parts), lines)))
     }
 }
 

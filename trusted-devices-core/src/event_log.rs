@@ -12,17 +12,15 @@ pub const TARGET: &str = "trusted_devices";
 pub(crate) fn trace(event: &Event) {
     match event {
         Event::DeviceCreated {
-            device,
-            new_ip,
-            new_user_agent,
+            device, signals, ..
         } => tracing::info!(
             target: TARGET,
             event = "device_created",
             user = %device.user_id,
             device = %device.id,
             client_ip = ?device.ip,
-            new_ip,
-            new_user_agent,
+            location = ?device.location.as_ref().map(ToString::to_string),
+            signals = ?signals.names(),
             "login created a device"
         ),
         Event::DeviceRevoked { device, reason } => tracing::info!(
@@ -47,6 +45,13 @@ pub(crate) fn trace(event: &Event) {
             user = %user_id,
             ?reason,
             "login refused"
+        ),
+        Event::RateLimited { bucket, client_ip } => tracing::info!(
+            target: TARGET,
+            event = "rate_limited",
+            bucket = bucket.name(),
+            client_ip = ?client_ip,
+            "request over a rate limit"
         ),
     }
 }

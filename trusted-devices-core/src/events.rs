@@ -1,9 +1,13 @@
 //! Rule E: typed events and the hook that receives them.
 
+use std::net::IpAddr;
+
 use async_trait::async_trait;
 
-use crate::domain::{Device, DeviceId, UserId};
+use crate::domain::{Device, DeviceId, Software, UserId};
 use crate::error::BoxError;
+use crate::rate_limit::Bucket;
+use crate::risk::RiskSignals;
 
 /// Why a device was revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,10 +49,10 @@ pub enum Event {
     DeviceCreated {
         /// The new device.
         device: Device,
-        /// No other device of the user was last seen at, or logged in from, this address.
-        new_ip: bool,
-        /// No other device of the user has this User-Agent.
-        new_user_agent: bool,
+        /// Its browser and OS, as the login's User-Agent and client hints named them.
+        software: Software,
+        /// What is new about it against the user's other live devices (rule G).
+        signals: RiskSignals,
     },
     /// A device was revoked; its tokens are dead.
     DeviceRevoked {
@@ -70,6 +74,13 @@ pub enum Event {
         user_id: UserId,
         /// Why.
         reason: LoginRejection,
+    },
+    /// A request went over a rule K limit and was refused with 429; nothing was revoked.
+    RateLimited {
+        /// The limit.
+        bucket: Bucket,
+        /// The client's address, when known.
+        client_ip: Option<IpAddr>,
     },
 }
 
@@ -93,6 +104,7 @@ pub(crate) fn report_to_stderr(event: &Event, error: &BoxError) {
         Event::DeviceRevoked { .. } => "DeviceRevoked",
         Event::RefreshReuseDetected { .. } => "RefreshReuseDetected",
         Event::LoginRejected { .. } => "LoginRejected",
+        Event::RateLimited { .. } => "RateLimited",
     };
     eprintln!("trusted-devices: event hook failed on {kind}: {error}");
 }

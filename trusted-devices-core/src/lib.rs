@@ -72,6 +72,8 @@ pub mod http;
 pub mod memory;
 mod policy;
 mod random;
+pub mod rate_limit;
+pub mod risk;
 mod service;
 mod store;
 #[cfg(feature = "fixtures")]
@@ -80,18 +82,19 @@ mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use domain::{
-    Device, DeviceId, DeviceInfo, DeviceName, DevicePatch, Location, Metadata,
-    USER_AGENT_MAX_BYTES, UserId, name_from_user_agent, truncate_user_agent,
+    Coordinates, Device, DeviceId, DeviceInfo, DeviceName, DevicePatch, Location, Metadata,
+    Software, USER_AGENT_MAX_BYTES, UserId, name_from_user_agent, truncate_user_agent,
 };
 pub use error::{BoxError, Error, InputError, StorageError};
 pub use event_log::TARGET as TRACING_TARGET;
 pub use events::{Event, EventHook, HookErrorReporter, LoginRejection, RevokeReason};
-pub use geolocation::{Geolocator, Sleep, Timer};
+pub use geolocation::{Geolocator, Geolocators, PROXY_GEO_HEADERS, Sleep, Timer};
 pub use policy::{
     Eviction, Policy, PolicyBuilder, PolicyError, SETTINGS, Setting, UnknownEviction,
     parse_duration,
 };
 pub use random::{OsRandom, RandomSource, SeededRandom};
+pub use risk::RiskSignals;
 pub use service::{
     Authenticated, CLEANUP_BATCH, CleanupReport, LoginOutcome, Renewal, TrustedDevices,
     TrustedDevicesBuilder, Verified,

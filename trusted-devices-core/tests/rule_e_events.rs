@@ -22,19 +22,16 @@ use trusted_devices_core::{
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
+/// `new_ip` and `new_browser` of the last `DeviceCreated` (rule G has every signal).
 fn created_flags(events: &[Event]) -> (bool, bool) {
     match events.last() {
-        Some(Event::DeviceCreated {
-            new_ip,
-            new_user_agent,
-            ..
-        }) => (*new_ip, *new_user_agent),
+        Some(Event::DeviceCreated { signals, .. }) => (signals.new_ip, signals.new_browser),
         other => panic!("expected DeviceCreated, got {other:?}"),
     }
 }
 
 #[tokio::test]
-async fn rule_e_device_created_flags_new_ip_and_new_user_agent() {
+async fn rule_e_device_created_carries_rule_g_signals() {
     let f = Fixture::defaults();
     let home = DeviceInfo::new()
         .user_agent(UA)

@@ -254,18 +254,14 @@ struct FixedGeolocator(Result<Location, &'static str>);
 
 #[async_trait]
 impl Geolocator for FixedGeolocator {
-    async fn locate(&self, _ip: IpAddr) -> Result<Option<Location>, BoxError> {
+    async fn locate(&self, _login: &DeviceInfo) -> Result<Option<Location>, BoxError> {
         self.0.clone().map(Some).map_err(Into::into)
     }
 }
 
 #[tokio::test]
 async fn rule_l_geolocation_fills_location_and_its_failure_never_fails_login() {
-    let paris = Location {
-        country: Some("FR".into()),
-        region: None,
-        city: Some("Paris".into()),
-    };
+    let paris = Location::new(Some("FR".into()), None, Some("Paris".into()));
     for (answer, expected) in [
         (Ok(paris.clone()), Some(paris)),
         (Err("lookup failed"), None),
@@ -287,7 +283,7 @@ struct Hanging;
 
 #[async_trait]
 impl Geolocator for Hanging {
-    async fn locate(&self, _ip: IpAddr) -> Result<Option<Location>, BoxError> {
+    async fn locate(&self, _login: &DeviceInfo) -> Result<Option<Location>, BoxError> {
         std::future::pending().await
     }
 }
@@ -315,11 +311,7 @@ async fn rule_l_a_geolocation_timeout_never_fails_login() {
     assert_eq!(login.device.location, None);
 
     // A timer that never fires leaves a prompt answer untouched.
-    let paris = Location {
-        country: Some("FR".into()),
-        region: None,
-        city: None,
-    };
+    let paris = Location::new(Some("FR".into()), None, None);
     let service = trusted_devices_core::TrustedDevices::builder(common::keys())
         .geolocator(Arc::new(FixedGeolocator(Ok(paris.clone()))))
         .geolocation_timeout(

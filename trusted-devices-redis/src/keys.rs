@@ -30,6 +30,11 @@ impl Keys {
         }
     }
 
+    /// The prefix every key starts with.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     fn user(&self, user: &UserId) -> String {
         format!("{}:{{u:{}}}", self.prefix, user_tag(user))
     }

@@ -38,6 +38,7 @@ mod devices;
 mod error;
 mod feed;
 mod keys;
+mod rate_limiter;
 mod record;
 mod scripts;
 mod store;

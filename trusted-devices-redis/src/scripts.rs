@@ -18,3 +18,5 @@ pub(crate) static ROTATE_TOKEN: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/rotate_token.lua")));
 pub(crate) static REMOVE_TOKENS: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/remove_tokens.lua")));
+pub(crate) static RATE_LIMIT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/rate_limit.lua")));

@@ -15,7 +15,10 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use redis::AsyncCommands;
-use trusted_devices_core::testing::{Stores, feed, run_conformance, sample_device, unique_user};
+use trusted_devices_core::rate_limit::RateLimiter;
+use trusted_devices_core::testing::{
+    Stores, feed, run_conformance, run_rate_limiter_suite, sample_device, unique_user,
+};
 use trusted_devices_core::{
     DeviceLimit, DeviceRepository, StorageError, TokenStore, TrustedDevices,
 };
@@ -88,6 +91,27 @@ async fn redis_single_node_with_four_clients_passes_the_conformance_suite() {
         handles.push(RedisStore::connect(&url).await.unwrap().prefix(&prefix));
     }
     run_conformance(stores(&handles)).await;
+    run_rate_limiter_suite(&limiters(&handles)).await;
+    // Buckets expire once full again: no key is left forever.
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let buckets: Vec<String> = connection.keys(format!("{prefix}:rl:*")).await.unwrap();
+    assert!(!buckets.is_empty());
+    for key in buckets {
+        let ttl: i64 = connection.pttl(&key).await.unwrap();
+        assert!(ttl > 0, "{key} has no TTL ({ttl})");
+    }
+}
+
+/// The handles as rule K limiters (several clients stand for several servers).
+fn limiters<C>(handles: &[RedisStore<C>]) -> Vec<Arc<dyn RateLimiter>>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync + 'static,
+{
+    handles
+        .iter()
+        .map(|handle| Arc::new(handle.clone()) as Arc<dyn RateLimiter>)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -110,6 +134,7 @@ async fn redis_cluster_of_three_nodes_passes_the_conformance_suite() {
         );
     }
     run_conformance(stores(&handles)).await;
+    run_rate_limiter_suite(&limiters(&handles)).await;
 }
 
 #[tokio::test]

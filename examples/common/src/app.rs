@@ -70,6 +70,10 @@ impl DemoApp {
     ) -> Result<ApiResponse, Error> {
         let transport = api.login_transport(request)?;
         let LoginBody { username, password } = parse_body(request.body)?;
+        // Rule K before any password work: per address, and per name from this network.
+        self.service
+            .check_login_rate(request.client_ip, &username)
+            .await?;
         let user_id = UserId::new(username.clone())?;
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(InputError::TooLong {

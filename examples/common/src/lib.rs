@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod app;
+pub mod geolocation;
 pub mod page;
 mod password_gate;
 pub mod settings;

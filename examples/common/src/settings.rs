@@ -55,6 +55,13 @@ pub struct Flags {
     /// loopback). Default: development when listening on loopback, secure otherwise.
     #[arg(long, env = "TD_COOKIE_MODE", default_value = "")]
     pub cookie_mode: String,
+    /// A MaxMind DB file (GeoLite2 or DB-IP Lite City or Country) for devices' locations;
+    /// reloaded on SIGHUP. Unset: no offline geolocation.
+    #[arg(long, env = "TD_GEOIP_DB")]
+    pub geoip_db: Option<String>,
+    /// A separate MaxMind DB ASN file (GeoLite2-ASN), for the `new_network` signal.
+    #[arg(long, env = "TD_GEOIP_ASN_DB")]
+    pub geoip_asn_db: Option<String>,
     /// How often expired devices are cleaned up.
     #[arg(long, env = "TD_CLEANUP_INTERVAL", default_value = "1h")]
     pub cleanup_interval: String,
@@ -132,8 +139,19 @@ pub struct Settings {
     pub secure_cookies: Option<bool>,
     /// The bounds of the server itself.
     pub limits: ServerLimits,
+    /// The geolocation database files, if any.
+    pub geoip: Option<GeoipFiles>,
     /// The policy.
     pub policy: Policy,
+}
+
+/// `TD_GEOIP_DB` and `TD_GEOIP_ASN_DB`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeoipFiles {
+    /// The City or Country database.
+    pub location: std::path::PathBuf,
+    /// The ASN database, when separate.
+    pub asn: Option<std::path::PathBuf>,
 }
 
 /// The bounds of the server itself: slow clients, shutdown, storage, password hashing.
@@ -169,6 +187,7 @@ impl fmt::Debug for Settings {
             .field("allowed_origins", &self.allowed_origins)
             .field("secure_cookies", &self.secure_cookies)
             .field("limits", &self.limits)
+            .field("geoip", &self.geoip)
             .field("policy", &self.policy)
             .finish()
     }
@@ -205,8 +224,24 @@ impl Flags {
             allowed_origins: self.allowed_origins()?,
             secure_cookies: self.secure_cookies()?,
             limits: self.limits()?,
+            geoip: self.geoip()?,
             policy: self.policy()?,
         })
+    }
+
+    fn geoip(&self) -> Result<Option<GeoipFiles>, SettingError> {
+        let given = |value: &Option<String>| value.clone().filter(|path| !path.trim().is_empty());
+        match (given(&self.geoip_db), given(&self.geoip_asn_db)) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(SettingError::new(
+                "TD_GEOIP_ASN_DB",
+                "needs TD_GEOIP_DB (the City or Country database) too",
+            )),
+            (Some(location), asn) => Ok(Some(GeoipFiles {
+                location: location.into(),
+                asn: asn.map(Into::into),
+            })),
+        }
     }
 
     fn allowed_origins(&self) -> Result<Vec<String>, SettingError> {

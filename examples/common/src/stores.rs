@@ -4,12 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use trusted_devices_core::cache::{LocalFeed, RevocationFeed};
+use trusted_devices_core::rate_limit::RateLimiter;
 use trusted_devices_core::{
-    BoxError, DeviceRepository, Event, KeyRing, OsRandom, SigningKey, TokenStore, TrustedDevices,
+    BoxError, DeviceRepository, Event, KeyRing, OsRandom, SigningKey, Sleep, TokenStore,
+    TrustedDevices,
 };
 use trusted_devices_redis::RedisStore;
 use trusted_devices_sqlx::{PostgresFeed, PostgresStore, SqliteStore};
 
+use crate::geolocation::{SignInAlerts, open_geolocators, reload_on_hangup};
 use crate::settings::{SettingError, Settings};
 
 /// The service over the configured database, its tables migrated.
@@ -17,16 +20,32 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
     let timeout = settings.limits.storage_timeout;
     let cache = settings.policy.device_cache_ttl() > Duration::ZERO;
     let (devices, mut tokens, feed) = open_database(&settings.database_url, timeout, cache).await?;
+    // With Redis, refresh tokens and rule K's buckets live there, shared by every server.
+    let mut limiter: Option<Arc<dyn RateLimiter>> = None;
     if let Some(url) = &settings.redis_url {
-        tokens = open_redis(url, timeout).await?;
+        let redis = open_redis(url, timeout).await?;
+        tokens = redis.clone();
+        limiter = Some(redis);
     }
+    let (geolocators, database) = open_geolocators(settings.geoip.as_ref())?;
+    if let Some(database) = database {
+        reload_on_hangup(database);
+    }
+    let sleep = |duration| Box::pin(tokio::time::sleep(duration)) as Sleep;
     let mut builder = TrustedDevices::builder(keys(settings)?)
         .policy(settings.policy.clone())
         .devices(devices)
         .tokens(tokens)
+        .geolocator(Arc::new(geolocators))
+        // A lookup is in memory (microseconds); the bound is for a slow custom geolocator.
+        .geolocation_timeout(timeout, Arc::new(sleep))
+        .hook(Arc::new(SignInAlerts))
         .on_hook_error(log_hook_error);
     if let Some(feed) = feed {
         builder = builder.revocation_feed(feed);
+    }
+    if let Some(limiter) = limiter {
+        builder = builder.rate_limiter(limiter);
     }
     Ok(builder.build())
 }
@@ -96,8 +115,8 @@ async fn open_database(url: &str, timeout: Duration, cache: bool) -> Result<Stor
     ))
 }
 
-/// Refresh tokens in Redis instead of the database.
-async fn open_redis(url: &str, timeout: Duration) -> Result<Arc<dyn TokenStore>, SettingError> {
+/// Redis, for refresh tokens and rate limits.
+async fn open_redis(url: &str, timeout: Duration) -> Result<Arc<RedisStore>, SettingError> {
     tracing::info!(redis = %redact(url), ?timeout, "connecting to Redis");
     let store = RedisStore::connect_with_timeout(url, timeout)
         .await

@@ -15,8 +15,10 @@
 mod browser;
 mod cases;
 mod client;
+mod geolocation;
 mod hardening;
 mod proxy;
+mod rate_limits;
 mod server;
 mod suite;
 
@@ -26,10 +28,12 @@ pub use cases::{
     rule_a_readme_asymmetry, server_url, unreachable_store_at_start,
 };
 pub use client::{Client, Reply};
+pub use geolocation::{bad_geoip_database, geolocation_and_risk_signals};
 pub use hardening::{
     login_flood, postgres_outage, redis_outage, slow_clients, strict_bodies_and_no_store,
 };
 pub use proxy::Proxy;
+pub use rate_limits::rate_limits;
 pub use server::{Server, start_failure};
 
 use serde_json::json;

@@ -1,7 +1,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// An example server running on a free loopback port with a fresh SQLite file; killed and
@@ -11,6 +11,7 @@ pub struct Server {
     pub base: String,
     child: Child,
     dir: PathBuf,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -37,6 +38,8 @@ fn command(binary: &str, dir: &PathBuf, env: &[(&str, &str)]) -> Command {
         )
         .env("TD_SECRET", "contract-test-secret-of-32-bytes!!")
         .env("RUST_LOG", "warn")
+        // Rule K is tested on its own (`rate_limits`); the other cases log in freely.
+        .env("TD_RATE_LIMITS", "off")
         .current_dir(dir);
     for (name, value) in env {
         command.env(name, value);
@@ -51,10 +54,20 @@ impl Server {
         let dir = scratch_dir();
         let mut child = command(binary, &dir, env)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the server binary starts");
         let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        // Standard error is passed on as it comes, and kept for `log_lines`.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                kept.lock().unwrap().push(line);
+            }
+        });
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -66,7 +79,35 @@ impl Server {
         let base = receiver
             .recv_timeout(START_TIMEOUT)
             .expect("the server announces its address");
-        Self { base, child, dir }
+        Self {
+            base,
+            child,
+            dir,
+            log,
+        }
+    }
+
+    /// What the server wrote to standard error so far, a line each.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits up to five seconds for a standard-error line containing `text`.
+    pub fn wait_for_log(&self, text: &str) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(line) = self
+                .log_lines()
+                .into_iter()
+                .find(|line| line.contains(text))
+            {
+                return Some(line);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The process's peak resident memory so far (`VmHWM`), in KiB.

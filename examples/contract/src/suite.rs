@@ -30,6 +30,21 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn rule_g_locations_from_the_database_and_trusted_cdn_headers_and_risk_signals() {
+            $crate::geolocation_and_risk_signals(BINARY);
+        }
+
+        #[test]
+        fn rule_k_rate_limits_answer_429_with_retry_after_then_allow_again() {
+            $crate::rate_limits(BINARY);
+        }
+
+        #[test]
+        fn rule_g_an_unreadable_geoip_database_is_a_bad_setting() {
+            $crate::bad_geoip_database(BINARY);
+        }
+
+        #[test]
         fn refuses_bad_settings_with_one_line_naming_them() {
             $crate::bad_settings(BINARY);
         }

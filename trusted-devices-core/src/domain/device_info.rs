@@ -1,6 +1,6 @@
 use std::net::IpAddr;
 
-use crate::domain::{DeviceName, Metadata};
+use crate::domain::{DeviceName, Metadata, Software};
 
 /// What a login knows of the client: its User-Agent, address, the name it asked for and the
 /// application's metadata.
@@ -23,6 +23,15 @@ pub struct DeviceInfo {
     pub requested_name: Option<String>,
     /// Application context to store with the device.
     pub metadata: Metadata,
+    /// The raw `Sec-CH-UA` header (a browser's brands), if sent.
+    pub client_hint_brands: Option<String>,
+    /// The raw `Sec-CH-UA-Platform` header, if sent.
+    pub client_hint_platform: Option<String>,
+    /// The geolocation headers of [`PROXY_GEO_HEADERS`](crate::PROXY_GEO_HEADERS) the
+    /// request carried, by lower-case name: filled by
+    /// [`DeviceApi::login_info`](crate::http::DeviceApi::login_info) only when the request
+    /// came through a trusted proxy, since anyone else can send them (default: none).
+    pub proxy_geo_headers: Vec<(&'static str, String)>,
 }
 
 impl DeviceInfo {
@@ -60,17 +69,35 @@ impl DeviceInfo {
         self
     }
 
+    /// The client's browser and OS: the client hints where sent, else the User-Agent.
+    #[must_use]
+    pub fn software(&self) -> Software {
+        Software::from_login(
+            self.user_agent.as_deref().unwrap_or_default(),
+            self.client_hint_brands.as_deref(),
+            self.client_hint_platform.as_deref(),
+        )
+    }
+
+    /// A geolocation header a trusted proxy set, by lower-case name.
+    #[must_use]
+    pub fn proxy_geo_header(&self, name: &str) -> Option<&str> {
+        self.proxy_geo_headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// The name the device gets: the requested name trimmed and cut to 100 characters, else
-    /// one derived from the User-Agent ("Firefox on Linux"), else "Unknown device".
+    /// one derived from the browser and OS ("Firefox on Linux"), else "Unknown device".
     #[must_use]
     pub fn device_name(&self) -> DeviceName {
         self.requested_name
             .as_deref()
             .and_then(DeviceName::from_header_lossy)
             .or_else(|| {
-                self.user_agent
-                    .as_deref()
-                    .and_then(super::name_from_user_agent)
+                let name = self.software().describe()?;
+                DeviceName::from_header_lossy(&name)
             })
             .unwrap_or_else(DeviceName::unknown)
     }

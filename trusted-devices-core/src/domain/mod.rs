@@ -7,6 +7,7 @@ mod device_name;
 mod location;
 mod metadata;
 mod patch;
+mod software;
 mod user_agent;
 mod user_id;
 
@@ -14,9 +15,10 @@ pub use device::Device;
 pub use device_id::DeviceId;
 pub use device_info::DeviceInfo;
 pub use device_name::DeviceName;
-pub use location::Location;
+pub use location::{Coordinates, Location};
 pub use metadata::Metadata;
 pub use patch::DevicePatch;
+pub use software::Software;
 pub use user_agent::{USER_AGENT_MAX_BYTES, name_from_user_agent, truncate_user_agent};
 pub use user_id::UserId;
 

@@ -1,9 +1,7 @@
-//! Naming a device from its User-Agent ("Firefox on Linux") when the client gave no name.
-//!
-//! A deliberately small table, not a full UA parser: the name is a hint the user can change,
-//! and a wrong guess costs nothing.
+//! Naming a device from its User-Agent ("Firefox on Linux") when the client gave no name,
+//! and the stored User-Agent's bound.
 
-use crate::domain::{DeviceName, truncate_to_bytes};
+use crate::domain::{DeviceName, Software, truncate_to_bytes};
 
 /// The most bytes of a User-Agent that are stored.
 pub const USER_AGENT_MAX_BYTES: usize = 512;
@@ -14,56 +12,12 @@ pub fn truncate_user_agent(user_agent: &str) -> &str {
     truncate_to_bytes(user_agent, USER_AGENT_MAX_BYTES)
 }
 
-/// Browsers and clients, most specific first: Edge and Opera also say "Chrome", Chrome also
-/// says "Safari".
-const CLIENTS: &[(&str, &str)] = &[
-    ("Edg/", "Edge"),
-    ("EdgA/", "Edge"),
-    ("OPR/", "Opera"),
-    ("SamsungBrowser/", "Samsung Internet"),
-    ("FxiOS/", "Firefox"),
-    ("Firefox/", "Firefox"),
-    ("CriOS/", "Chrome"),
-    ("Chromium/", "Chromium"),
-    ("Chrome/", "Chrome"),
-    ("Safari/", "Safari"),
-    ("curl/", "curl"),
-    ("okhttp/", "OkHttp"),
-    ("python-requests/", "Python Requests"),
-];
-
-/// Operating systems, most specific first: Android also says "Linux", iOS says "Mac OS X".
-const SYSTEMS: &[(&str, &str)] = &[
-    ("Windows", "Windows"),
-    ("Android", "Android"),
-    ("iPhone", "iOS"),
-    ("iPad", "iPadOS"),
-    ("CrOS", "ChromeOS"),
-    ("Mac OS X", "macOS"),
-    ("Macintosh", "macOS"),
-    ("Linux", "Linux"),
-];
-
-/// "Firefox on Linux", "Chrome", "Android device", or `None` when nothing is recognised.
+/// "Firefox on Linux", "Chrome", "Android device", or `None` when nothing is recognised
+/// (see [`Software`](crate::domain::Software)).
 #[must_use]
 pub fn name_from_user_agent(user_agent: &str) -> Option<DeviceName> {
-    let user_agent = truncate_user_agent(user_agent);
-    let client = first_match(CLIENTS, user_agent);
-    let system = first_match(SYSTEMS, user_agent);
-    let name = match (client, system) {
-        (Some(client), Some(system)) => format!("{client} on {system}"),
-        (Some(client), None) => client.to_owned(),
-        (None, Some(system)) => format!("{system} device"),
-        (None, None) => return None,
-    };
+    let name = Software::from_user_agent(user_agent).describe()?;
     DeviceName::from_header_lossy(&name)
-}
-
-fn first_match(table: &[(&str, &'static str)], user_agent: &str) -> Option<&'static str> {
-    table
-        .iter()
-        .find(|(needle, _)| user_agent.contains(needle))
-        .map(|(_, name)| *name)
 }
 
 #[cfg(test)]

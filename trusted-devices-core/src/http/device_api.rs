@@ -1,8 +1,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::domain::DeviceInfo;
+use crate::domain::{DeviceInfo, truncate_to_bytes};
 use crate::error::{Error, InputError};
+use crate::geolocation::PROXY_GEO_HEADERS;
 use crate::http::{ApiRequest, ApiResponse, CookieSettings, Endpoint, TrustedProxies};
 use crate::service::{Authenticated, TrustedDevices};
 use crate::token::{TokenPair, Transport};
@@ -164,20 +165,43 @@ impl DeviceApi {
     }
 
     /// What a login knows of the client, for the application's login handler: the
-    /// `User-Agent`, the `X-Device-Name` the client asked for (trimmed and cut later, by
-    /// [`DeviceName`](crate::DeviceName)) and the client IP as [`client_ip`](Self::client_ip)
-    /// resolved it. `header` gives a header's first value by lower-case name. Bytes that are
-    /// not UTF-8 are replaced, never refused: a login does not fail on a device's name.
-    pub fn login_info<'h>(
+    /// `User-Agent` and client hints (`Sec-CH-UA`, `Sec-CH-UA-Platform`), the
+    /// `X-Device-Name` the client asked for (trimmed and cut later, by
+    /// [`DeviceName`](crate::DeviceName)), the client IP as [`client_ip`](Self::client_ip)
+    /// resolves it from `peer`, and, only when `peer` is a trusted proxy, the CDN
+    /// geolocation headers of [`PROXY_GEO_HEADERS`](crate::PROXY_GEO_HEADERS). `lines`
+    /// gives every line of a header by lower-case name, as for `client_ip`. Bytes that are
+    /// not UTF-8 are replaced, never refused, and each value is cut to
+    /// [`LOGIN_HEADER_MAX_BYTES`]: a login does not fail on a device's headers.
+    pub fn login_info<'h, L>(
         &self,
-        client_ip: Option<IpAddr>,
-        header: impl Fn(&'static str) -> Option<&'h [u8]>,
-    ) -> DeviceInfo {
-        let text = |name| header(name).map(|value| String::from_utf8_lossy(value).into_owned());
+        peer: Option<IpAddr>,
+        lines: impl Fn(&'static str) -> L,
+    ) -> DeviceInfo
+    where
+        L: IntoIterator<Item = &'h [u8]>,
+    {
+        let text = |name| {
+            let value = lines(name).into_iter().next()?;
+            let value = String::from_utf8_lossy(value);
+            Some(truncate_to_bytes(&value, LOGIN_HEADER_MAX_BYTES).to_owned())
+        };
         let mut info = DeviceInfo::new();
         info.user_agent = text("user-agent");
         info.requested_name = text("x-device-name");
-        info.ip = client_ip;
+        info.client_hint_brands = text("sec-ch-ua");
+        info.client_hint_platform = text("sec-ch-ua-platform");
+        info.ip = self.client_ip(peer, &lines);
+        if peer.is_some_and(|peer| self.shared.proxies.trusts(peer)) {
+            info.proxy_geo_headers = PROXY_GEO_HEADERS
+                .iter()
+                .filter_map(|name| Some((*name, text(name)?)))
+                .collect();
+        }
         info
     }
 }
+
+/// The most bytes of a login header's value that are kept (longer ones are cut on a
+/// character boundary): a User-Agent is stored cut to 512 bytes anyway.
+pub const LOGIN_HEADER_MAX_BYTES: usize = 512;

@@ -124,6 +124,7 @@ impl TrustedDevices {
         match endpoint {
             Endpoint::Refresh => self.refresh_route(request, jar).await,
             Endpoint::Verify => {
+                self.check_verify_rate(request.client_ip).await?;
                 let body: VerifyBody = body::parse_body(request.body)?;
                 let verified = self.verify(&body.token).await?;
                 let view = VerifiedView {
@@ -198,16 +199,19 @@ impl TrustedDevices {
             let token = settings.refresh_token(request.cookie)?;
             empty.then_some((settings, token))
         });
+        let ip = request.client_ip;
         if let Some((settings, token)) = from_cookie {
             jar.via_cookie = true;
             settings.check_origin(request.origin, request.sec_fetch_site)?;
-            let tokens = self
-                .refresh_for(token, Transport::Cookie, request.client_ip)
-                .await?;
+            let device = self.check_refresh_rate(ip, token).await?;
+            let tokens = self.refresh_for(token, Transport::Cookie, ip).await?;
+            self.count_refresh(device, ip).await;
             return Ok(self.token_response(&tokens, Some(settings)));
         }
         let body: RefreshBody = body::parse_body(request.body)?;
-        let tokens = self.refresh(&body.refresh_token, request.client_ip).await?;
+        let device = self.check_refresh_rate(ip, &body.refresh_token).await?;
+        let tokens = self.refresh(&body.refresh_token, ip).await?;
+        self.count_refresh(device, ip).await;
         Ok(ApiResponse::token_pair(&tokens))
     }
 

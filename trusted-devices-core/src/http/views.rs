@@ -25,7 +25,7 @@ pub struct DeviceView<'a> {
     /// Last address seen.
     pub last_ip: Option<IpAddr>,
     /// Where the login came from.
-    pub location: Option<&'a Location>,
+    pub location: Option<LocationView<'a>>,
     /// RFC 3339.
     #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
@@ -40,6 +40,30 @@ pub struct DeviceView<'a> {
     pub current: bool,
 }
 
+/// A device's location as SPEC §2 shows it: `{country, region, city}`. The network and
+/// coordinates rule G compares stay on the server.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LocationView<'a> {
+    /// Country.
+    pub country: Option<&'a str>,
+    /// Region or state.
+    pub region: Option<&'a str>,
+    /// City.
+    pub city: Option<&'a str>,
+}
+
+impl<'a> LocationView<'a> {
+    /// The shown parts of `location`.
+    #[must_use]
+    pub fn new(location: &'a Location) -> Self {
+        Self {
+            country: location.country.as_deref(),
+            region: location.region.as_deref(),
+            city: location.city.as_deref(),
+        }
+    }
+}
+
 impl<'a> DeviceView<'a> {
     /// The view of `device`, `current` when it is the acting device.
     #[must_use]
@@ -50,7 +74,7 @@ impl<'a> DeviceView<'a> {
             user_agent: &device.user_agent,
             ip: device.ip,
             last_ip: device.last_ip,
-            location: device.location.as_ref(),
+            location: device.location.as_ref().map(LocationView::new),
             created_at: device.created_at,
             last_seen_at: device.last_seen_at,
             can_delete_other_devices: device.can_delete_other_devices,

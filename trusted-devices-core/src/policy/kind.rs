@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use crate::policy::{Eviction, PolicyError};
+use crate::rate_limit::RateLimit;
 
 /// One kind of setting whose builder value is `V`.
 pub(crate) trait Kind<V> {
@@ -39,6 +40,7 @@ pub(crate) struct Flag;
 pub(crate) struct Limit;
 /// An [`Eviction`] mode.
 pub(crate) struct Mode;
+pub(crate) struct Rate;
 
 /// Above this a duration is refused: far beyond any sane session, far below overflow.
 const LONGEST: TimeDelta = TimeDelta::days(366 * 1000);
@@ -178,6 +180,23 @@ impl Kind<Eviction> for Mode {
     }
     fn parse(text: &str) -> Option<Eviction> {
         text.trim().parse().ok()
+    }
+}
+
+impl Kind<Option<RateLimit>> for Rate {
+    type Stored = Option<RateLimit>;
+    const SPELLING: &'static str = "a count per window such as 20/1m, or off";
+    fn store(_: &'static str, value: Option<RateLimit>) -> Result<Self::Stored, PolicyError> {
+        Ok(value)
+    }
+    fn saturate(value: Option<RateLimit>) -> Self::Stored {
+        value
+    }
+    fn value(stored: &Self::Stored) -> Option<RateLimit> {
+        *stored
+    }
+    fn parse(text: &str) -> Option<Option<RateLimit>> {
+        RateLimit::parse(text).ok()
     }
 }
 

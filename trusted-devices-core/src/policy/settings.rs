@@ -8,8 +8,9 @@
 
 use std::time::Duration;
 
-use crate::policy::kind::{Flag, Limit, Mode, OptionalSpan, PositiveSpan, Span};
+use crate::policy::kind::{Flag, Limit, Mode, OptionalSpan, PositiveSpan, Rate, Span};
 use crate::policy::{Eviction, PolicyError, Setting};
+use crate::rate_limit::RateLimit;
 
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
@@ -49,4 +50,17 @@ define_policy! {
     leeway: Duration as Span = Duration::from_secs(5), "5s";
     /// The longest a cached device may be served (rule T); zero: no cache.
     device_cache_ttl: Duration as Span = Duration::from_secs(1), "1s";
+    /// Whether the rate limits below apply at all (rule K); off for test rigs and load tests.
+    rate_limits: bool as Flag = true, "true";
+    /// Logins from one client address (rule K); off disables it.
+    login_rate_per_ip: Option<RateLimit> as Rate = RateLimit::new(20, Duration::from_secs(MINUTE)), "20/1m";
+    /// Logins to one user name from one client network, an IPv4 /24 or IPv6 /64 (rule K):
+    /// per network, so that nobody can lock a user out by trying wrong passwords.
+    login_rate_per_user: Option<RateLimit> as Rate = RateLimit::new(10, Duration::from_secs(15 * MINUTE)), "10/15m";
+    /// Refreshes from one client address (rule K).
+    refresh_rate_per_ip: Option<RateLimit> as Rate = RateLimit::new(120, Duration::from_secs(MINUTE)), "120/1m";
+    /// Genuine refreshes of one device (rule K): a client stuck in a refresh loop.
+    refresh_rate_per_device: Option<RateLimit> as Rate = RateLimit::new(30, Duration::from_secs(MINUTE)), "30/1m";
+    /// Verifications from one client address (rule K).
+    verify_rate_per_ip: Option<RateLimit> as Rate = RateLimit::new(600, Duration::from_secs(MINUTE)), "600/1m";
 }

@@ -6,6 +6,7 @@ use crate::domain::{Device, DeviceId, DeviceInfo, Location, UserId, truncate_use
 use crate::error::Error;
 use crate::events::{Event, LoginRejection, RevokeReason};
 use crate::geolocation::locate_within;
+use crate::risk;
 use crate::service::TrustedDevices;
 use crate::store::{CreateOutcome, DeviceLimit, RefreshRecord};
 use crate::token::{RefreshToken, TokenPair, Transport};
@@ -40,6 +41,7 @@ impl TrustedDevices {
         let now = self.now();
         let location = self.locate(&info).await;
         let device = self.new_device(user_id, &info, location, now);
+        let software = info.software();
         let refresh_token =
             RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
         let earlier = match self.inner.hook {
@@ -78,7 +80,13 @@ impl TrustedDevices {
             RevokeReason::Evicted
         };
         self.finish_revocation(displaced, reason).await;
-        self.emit(created_event(&device, &earlier)).await;
+        let signals = risk::assess(&device, &software, &earlier, now);
+        self.emit(Event::DeviceCreated {
+            device: device.clone(),
+            software,
+            signals,
+        })
+        .await;
         let tokens = self.issue_pair(&device, refresh_token, now);
         Ok(LoginOutcome { tokens, device })
     }
@@ -106,13 +114,13 @@ impl TrustedDevices {
     /// A failed or timed-out lookup never fails the login: it leaves the device without a
     /// location.
     async fn locate(&self, info: &DeviceInfo) -> Option<Location> {
-        let (geolocator, ip) = (self.inner.geolocator.as_ref()?, info.ip?);
+        let geolocator = self.inner.geolocator.as_ref()?;
         let deadline = self
             .inner
             .geolocation_timeout
             .as_ref()
             .map(|(timeout, timer)| timer.sleep(*timeout));
-        locate_within(geolocator.locate(ip), deadline).await
+        locate_within(geolocator.locate(info), deadline).await
     }
 }
 
@@ -124,23 +132,5 @@ fn first_record(device: &Device, token: &RefreshToken, now: DateTime<Utc>) -> Re
         issued_at: now,
         expires_at: device.deadline(),
         rotated: None,
-    }
-}
-
-/// `new_ip` and `new_user_agent` compare with the devices the user held before this login;
-/// a user's first device is new on both counts. An unknown address is never "new".
-fn created_event(device: &Device, earlier: &[Device]) -> Event {
-    let new_ip = device.ip.is_some_and(|ip| {
-        !earlier
-            .iter()
-            .any(|other| other.ip == Some(ip) || other.last_ip == Some(ip))
-    });
-    let new_user_agent = !earlier
-        .iter()
-        .any(|other| other.user_agent == device.user_agent);
-    Event::DeviceCreated {
-        device: device.clone(),
-        new_ip,
-        new_user_agent,
     }
 }

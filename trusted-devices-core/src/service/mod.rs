@@ -4,6 +4,7 @@ mod access;
 mod cleanup;
 mod login;
 mod manage;
+mod rate_limits;
 mod refresh;
 
 pub use access::{Authenticated, Renewal, Verified};
@@ -23,6 +24,7 @@ use crate::geolocation::{Geolocator, Timer};
 use crate::memory::{MemoryDeviceRepository, MemoryTokenStore};
 use crate::policy::Policy;
 use crate::random::{self, OsRandom, RandomSource};
+use crate::rate_limit::{MemoryRateLimiter, RateLimiter};
 use crate::store::{DeviceRepository, Sighting, TokenStore};
 use crate::token::{
     AccessClaims, AccessTokenCodec, KeyRing, RefreshToken, TokenPair, Transport, b64_encode,
@@ -46,6 +48,7 @@ struct Inner {
     report_hook_error: HookErrorReporter,
     geolocator: Option<Arc<dyn Geolocator>>,
     geolocation_timeout: Option<(std::time::Duration, Arc<dyn Timer>)>,
+    rate_limiter: Arc<dyn RateLimiter>,
 }
 
 impl fmt::Debug for TrustedDevices {
@@ -74,6 +77,7 @@ impl TrustedDevices {
             geolocation_timeout: None,
             feed: None,
             cache_capacity: DEFAULT_DEVICE_CACHE_CAPACITY,
+            rate_limiter: None,
         }
     }
 
@@ -200,6 +204,7 @@ pub struct TrustedDevicesBuilder {
     geolocation_timeout: Option<(std::time::Duration, Arc<dyn Timer>)>,
     feed: Option<Arc<dyn RevocationFeed>>,
     cache_capacity: usize,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl TrustedDevicesBuilder {
@@ -274,6 +279,14 @@ impl TrustedDevicesBuilder {
         self
     }
 
+    /// Where rule K's buckets live [default: a [`MemoryRateLimiter`] of this process;
+    /// several servers share theirs through a shared limiter such as the Redis crate's].
+    /// The limits themselves are policy settings (`rate_limits`, `login_rate_per_ip`...).
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
     /// The service.
     pub fn build(self) -> TrustedDevices {
         let devices = self
@@ -304,6 +317,9 @@ impl TrustedDevicesBuilder {
                 report_hook_error: self.report_hook_error,
                 geolocator: self.geolocator,
                 geolocation_timeout: self.geolocation_timeout,
+                rate_limiter: self
+                    .rate_limiter
+                    .unwrap_or_else(|| Arc::new(MemoryRateLimiter::default())),
             }),
         }
     }

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
-use crate::domain::{Device, DeviceId, DeviceName, Location, Metadata, UserId};
+use crate::domain::{Coordinates, Device, DeviceId, DeviceName, Location, Metadata, UserId};
 use crate::random::{self, OsRandom};
 
 /// A user id no other run will use.
@@ -32,9 +32,12 @@ pub fn sample_device(user: &UserId, created_at: DateTime<Utc>) -> Device {
         ip: Some(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7))),
         last_ip: Some(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))),
         location: Some(Location {
-            country: Some("FR".to_owned()),
+            country: Some("France".to_owned()),
             region: Some("Île-de-France".to_owned()),
             city: None,
+            country_code: Some("FR".to_owned()),
+            asn: Some(3215),
+            coordinates: Coordinates::new(48.8566, 2.3522),
         }),
         created_at,
         last_seen_at: created_at,
