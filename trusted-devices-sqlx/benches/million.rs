@@ -30,8 +30,8 @@ const USERS: u32 = 100_000;
 const EXPIRED: u32 = 20_000;
 const SAMPLES: usize = 1_000;
 const CLEANUP_BATCH: u32 = 500;
-/// The batch of the cleanup that runs beside logins: a small one holds each lock briefly.
-const BACKGROUND_BATCH: u32 = 25;
+/// The batch of the cleanup that runs beside logins: `run_cleanup`'s own.
+const BACKGROUND_BATCH: u32 = trusted_devices_core::CLEANUP_BATCH.get();
 
 const SEED_POSTGRES: &str = "INSERT INTO td_devices (id, user_id, name, user_agent, ip, last_ip, \
      location, created_at, last_seen_at, can_delete_other_devices, can_update_other_devices, \
