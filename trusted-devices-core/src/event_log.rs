@@ -32,6 +32,15 @@ pub(crate) fn trace(event: &Event) {
             ?reason,
             "device revoked"
         ),
+        Event::DeviceUpdated { device, by, .. } => tracing::info!(
+            target: TARGET,
+            event = "device_updated",
+            user = %device.user_id,
+            device = %device.id,
+            by = %by,
+            client_ip = ?device.last_ip,
+            "device updated"
+        ),
         Event::RefreshReuseDetected { user_id, device_id } => tracing::warn!(
             target: TARGET,
             event = "refresh_reuse_detected",

@@ -61,6 +61,15 @@ pub enum Event {
         /// Why.
         reason: RevokeReason,
     },
+    /// A device was renamed or its permission flags changed (rule A allowed it).
+    DeviceUpdated {
+        /// The device before the change.
+        before: Device,
+        /// The device after it.
+        device: Device,
+        /// The acting device (the device itself, for a rename of its own).
+        by: DeviceId,
+    },
     /// A consumed refresh token was presented after the grace; the device is being revoked.
     RefreshReuseDetected {
         /// The owner.
@@ -102,6 +111,7 @@ pub(crate) fn report_to_stderr(event: &Event, error: &BoxError) {
     let kind = match event {
         Event::DeviceCreated { .. } => "DeviceCreated",
         Event::DeviceRevoked { .. } => "DeviceRevoked",
+        Event::DeviceUpdated { .. } => "DeviceUpdated",
         Event::RefreshReuseDetected { .. } => "RefreshReuseDetected",
         Event::LoginRejected { .. } => "LoginRejected",
         Event::RateLimited { .. } => "RateLimited",

@@ -160,3 +160,29 @@ async fn rule_e_a_failing_hook_is_reported_and_never_fails_the_request() {
         "each failure is reported"
     );
 }
+
+#[tokio::test]
+async fn rule_e_device_updated_carries_before_after_and_the_acting_device() {
+    let f = Fixture::new(Policy::builder().update_delay(Duration::ZERO));
+    let a = f.login("alice").await;
+    let b = f.login("alice").await;
+    f.hook.take();
+    let acting = f.acting(&a).await;
+    let patch = trusted_devices_core::DevicePatch {
+        name: Some(trusted_devices_core::DeviceName::new("Kitchen tablet").unwrap()),
+        ..Default::default()
+    };
+    f.service
+        .update(&acting, b.device.id, &patch)
+        .await
+        .unwrap();
+    let events = f.hook.take();
+    match events.as_slice() {
+        [Event::DeviceUpdated { before, device, by }] => {
+            assert_eq!(before.name, b.device.name);
+            assert_eq!(device.name.as_str(), "Kitchen tablet");
+            assert_eq!(*by, a.device.id);
+        }
+        other => panic!("expected one DeviceUpdated, got {other:?}"),
+    }
+}

@@ -101,7 +101,9 @@ function browserAndOs(userAgent) {
 
 function place(location) {
   if (!location) return "Unknown location";
-  const parts = [location.city, location.region, location.country].filter(Boolean);
+  // "Lisbon, Portugal" rather than "Lisbon, Lisbon, Portugal" when the region is the city's.
+  const parts = [location.city, location.region, location.country]
+    .filter((part, index, all) => part && all.indexOf(part) === index);
   return parts.length ? parts.join(", ") : "Unknown location";
 }
 

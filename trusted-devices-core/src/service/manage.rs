@@ -2,7 +2,7 @@
 
 use crate::domain::{Device, DeviceId, DevicePatch, UserId};
 use crate::error::Error;
-use crate::events::RevokeReason;
+use crate::events::{Event, RevokeReason};
 use crate::service::{Authenticated, TrustedDevices};
 
 impl TrustedDevices {
@@ -32,11 +32,19 @@ impl TrustedDevices {
         self.inner
             .policy
             .check_update(&acting.device, &target, patch, self.now())?;
-        self.inner
+        let updated = self
+            .inner
             .devices
             .update(&acting.device.user_id, id, patch)
             .await?
-            .ok_or(Error::DeviceNotFound)
+            .ok_or(Error::DeviceNotFound)?;
+        self.emit(Event::DeviceUpdated {
+            before: target,
+            device: updated.clone(),
+            by: acting.device.id,
+        })
+        .await;
+        Ok(updated)
     }
 
     /// Revokes a device, as rule A allows; the acting device may always revoke itself.
