@@ -2,7 +2,8 @@
 //! - `login/plain` vs `login/geo+risk`: a login on the in-memory stores without a
 //!   geolocator or hook, against one with an offline MaxMind DB lookup (a database this
 //!   benchmark writes: 1,000 networks), CDN headers tried first, and rule G's signals
-//!   against the user's five other devices (the hook makes the service read them);
+//!   against the user's other devices (the hook makes the service read them); each user
+//!   holds five devices (`max_devices` 5, the oldest evicted);
 //! - `rate_limit/memory` vs `rate_limit/redis`: one rule K check (take a token) on the
 //!   in-memory limiter and on Redis (TD_TEST_REDIS_URL; `scripts/bench` starts one).
 #![allow(
@@ -23,8 +24,8 @@ use trusted_devices_core::rate_limit::{
     Bucket, MemoryRateLimiter, RateKey, RateLimit, RateLimiter, Take,
 };
 use trusted_devices_core::{
-    BoxError, DeviceInfo, Event, EventHook, Geolocators, KeyRing, SigningKey, TrustedDevices,
-    UserId, async_trait,
+    BoxError, DeviceInfo, Event, EventHook, Eviction, Geolocators, KeyRing, Policy, SigningKey,
+    TrustedDevices, UserId, async_trait,
 };
 use trusted_devices_geoip::writer::{MmdbWriter, Value};
 use trusted_devices_geoip::{CdnHeaders, MaxMindDb};
@@ -77,9 +78,18 @@ fn logins(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let plain = TrustedDevices::builder(keys()).build();
+    // Each user holds five devices: a sixth login evicts the oldest.
+    let policy = || {
+        Policy::builder()
+            .max_devices(Some(5))
+            .eviction(Eviction::EvictOldest)
+            .build()
+            .unwrap()
+    };
+    let plain = TrustedDevices::builder(keys()).policy(policy()).build();
     let path = database();
     let located = TrustedDevices::builder(keys())
+        .policy(policy())
         .geolocator(Arc::new(
             Geolocators::new()
                 .then(CdnHeaders::any())
@@ -91,8 +101,7 @@ fn logins(c: &mut Criterion) {
     let info = DeviceInfo::new()
         .user_agent(FIREFOX)
         .ip("10.0.42.7".parse().unwrap());
-    // Each iteration logs a user in who holds five devices (max_devices is unset, so
-    // devices accumulate per user: users rotate so that no one holds thousands).
+    // Each iteration logs in one of 1,000 users, who holds five devices.
     let users: Vec<UserId> = (0..1_000)
         .map(|n| UserId::new(format!("user-{n}")).unwrap())
         .collect();

@@ -52,6 +52,7 @@ fn request_with<'a>(
         device_id: request.match_info().get("id"),
         body,
         client_ip: client_ip(devices, request),
+        query: Some(request.query_string()).filter(|query| !query.is_empty()),
         ..ApiRequest::default()
     };
     for name in names {

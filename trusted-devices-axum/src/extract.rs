@@ -55,6 +55,7 @@ fn request_with<'a>(
             .map(|value| value.as_bytes()),
         body,
         client_ip: client_ip(devices, parts),
+        query: parts.uri.query(),
         ..ApiRequest::default()
     };
     for name in names {

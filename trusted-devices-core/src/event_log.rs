@@ -55,7 +55,9 @@ pub(crate) fn trace(event: &Event) {
             ?reason,
             "login refused"
         ),
-        Event::RateLimited { bucket, client_ip } => tracing::info!(
+        Event::RateLimited {
+            bucket, client_ip, ..
+        } => tracing::info!(
             target: TARGET,
             event = "rate_limited",
             bucket = bucket.name(),

@@ -63,8 +63,8 @@ pub enum Event {
     },
     /// A device was renamed or its permission flags changed (rule A allowed it).
     DeviceUpdated {
-        /// The device before the change.
-        before: Device,
+        /// The device before the change (boxed: the event stays the size of the others).
+        before: Box<Device>,
         /// The device after it.
         device: Device,
         /// The acting device (the device itself, for a rename of its own).
@@ -90,6 +90,8 @@ pub enum Event {
         bucket: Bucket,
         /// The client's address, when known.
         client_ip: Option<IpAddr>,
+        /// For a login, the user whose name was tried (when it is a valid user id).
+        user_id: Option<UserId>,
     },
 }
 

@@ -61,6 +61,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod cache;
 mod clock;
 mod domain;
@@ -96,8 +97,8 @@ pub use policy::{
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use risk::RiskSignals;
 pub use service::{
-    Authenticated, CLEANUP_BATCH, CleanupReport, LoginOutcome, Renewal, TrustedDevices,
-    TrustedDevicesBuilder, Verified,
+    ActivityPage, Authenticated, CLEANUP_BATCH, CleanupReport, LoginOutcome, Renewal,
+    TrustedDevices, TrustedDevicesBuilder, Verified,
 };
 pub use store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, IdleExtension,

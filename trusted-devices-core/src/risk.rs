@@ -3,6 +3,8 @@
 //! Signals are data for the application's hook (an alert, a step-up challenge); they never
 //! refuse a login by themselves.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -77,10 +79,10 @@ pub fn assess(
         .filter(|other| !other.has_ended(now))
         .collect();
     let location = device.location.as_ref();
-    let others_software: Vec<Software> = live
-        .iter()
-        .map(|other| Software::from_user_agent(&other.user_agent))
-        .collect();
+    // Parsed once per distinct User-Agent: a user's devices mostly share a few.
+    let agents: BTreeSet<&str> = live.iter().map(|other| other.user_agent.as_str()).collect();
+    let others_software: Vec<Software> =
+        agents.into_iter().map(Software::from_user_agent).collect();
     RiskSignals {
         new_ip: device.ip.is_some_and(|ip| {
             !live

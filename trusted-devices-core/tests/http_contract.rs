@@ -121,6 +121,7 @@ fn every_route_of_spec_section_6_has_its_method_and_path() {
             ("DELETE", "/devices/{id}"),
             ("POST", "/devices/logout"),
             ("POST", "/devices/revoke-others"),
+            ("GET", "/devices/activity"),
         ]
     );
     let public: Vec<Endpoint> = Endpoint::ALL

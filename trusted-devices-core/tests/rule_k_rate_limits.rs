@@ -69,7 +69,8 @@ async fn rule_k_login_per_address_answers_retry_after_then_allows_again() {
     );
     assert!(r.hook.take().iter().any(|event| matches!(
         event,
-        Event::RateLimited { bucket: Bucket::LoginIp, client_ip } if *client_ip == from
+        Event::RateLimited { bucket: Bucket::LoginIp, client_ip, user_id }
+            if *client_ip == from && user_id.as_ref().map(|u| u.as_str()) == Some("carol")
     )));
     r.service
         .check_login_rate(ip("198.51.100.1"), "carol")

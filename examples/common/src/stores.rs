@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use trusted_devices_core::audit::MemoryAuditLog;
 use trusted_devices_core::cache::{LocalFeed, RevocationFeed};
 use trusted_devices_core::rate_limit::RateLimiter;
 use trusted_devices_core::{
@@ -40,6 +41,9 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
         // A lookup is in memory (microseconds); the bound is for a slow custom geolocator.
         .geolocation_timeout(timeout, Arc::new(sleep))
         .hook(Arc::new(SignInAlerts))
+        // Rule H's history, in this process's memory for now: lost on restart and not
+        // shared between servers until the SQL and Redis audit logs land (issue 14).
+        .audit_log(Arc::new(MemoryAuditLog::new()))
         .on_hook_error(log_hook_error);
     if let Some(feed) = feed {
         builder = builder.revocation_feed(feed);

@@ -155,8 +155,53 @@ function deviceItem(device) {
   return item;
 }
 
+/** What an activity entry says, in words: never the raw code alone. */
+const WHAT = {
+  login: "Signed in",
+  login_rejected: "Sign-in refused",
+  refresh_reuse: "An old session key was used again",
+  device_revoked: "Signed out",
+  device_evicted: "Signed out to make room for a new device",
+  device_expired: "Session ended after inactivity",
+  device_renamed: "Renamed",
+  permissions_changed: "Permissions changed",
+};
+
+const WHY = {
+  logout: "by itself",
+  revoked_by_device: "by another of your devices",
+  single_login: "by a newer sign-in",
+  refresh_reuse: "because an old session key was used again",
+  too_many_devices: "too many devices",
+  rate_limited: "too many attempts",
+};
+
+function activityItem(entry) {
+  const item = el("li", { class: "activity" });
+  let what = WHAT[entry.kind] || entry.kind;
+  if (entry.device_name) what += ` · ${entry.device_name}`;
+  const detail = entry.detail || "";
+  const why = WHY[detail] ||
+    (detail.startsWith("application:") ? `by the service (${detail.slice(12)})` : "") ||
+    (entry.kind === "device_renamed" ? `to “${detail}”` : "");
+  item.append(el("strong", {}, what));
+  if (why) item.append(el("span", {}, ` ${why}`));
+  const where = [ago(entry.at), entry.location ? place(entry.location) : "", entry.ip || ""]
+    .filter(Boolean).join(" · ");
+  item.append(el("div", { class: "meta" }, where));
+  return item;
+}
+
+async function showActivity() {
+  const reply = await authed("GET", "/devices/activity?limit=10");
+  if (reply.status !== 200) { $("activity").hidden = true; return; }
+  $("activity-list").replaceChildren(...reply.data.events.map(activityItem));
+  $("activity").hidden = false;
+}
+
 function signedOut(message) {
   $("devices").hidden = true;
+  $("activity").hidden = true;
   $("sign-in").hidden = false;
   say(message || "Signed out.");
   $("username").focus();
@@ -172,6 +217,7 @@ async function show() {
   list.replaceChildren(...reply.data.map(deviceItem));
   $("sign-in").hidden = true;
   $("devices").hidden = false;
+  await showActivity();
 }
 
 $("sign-in-form").addEventListener("submit", async (event) => {

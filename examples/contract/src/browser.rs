@@ -282,6 +282,14 @@ async fn walk_through_the_page(browser: &Browser, server: &Server) -> Step<()> {
             .contains("Renamed laptop")
     })
     .await?;
+    // Rule H: the history shows the rename, in words, newest first.
+    until("the rename in the recent activity", || async {
+        visible(browser, "#activity").await
+            && text_of(browser, "#activity-list > li:first-child")
+                .await
+                .contains("Renamed · Test laptop to “Renamed laptop”")
+    })
+    .await?;
 
     // Too young to remove the phone: the refusal in words.
     let phone_item = format!("li[data-device-id='{phone_id}']");

@@ -12,6 +12,7 @@
     clippy::indexing_slicing
 )]
 
+mod activity;
 mod browser;
 mod cases;
 mod client;
@@ -22,6 +23,7 @@ mod rate_limits;
 mod server;
 mod suite;
 
+pub use activity::activity_route;
 pub use browser::your_devices_page;
 pub use cases::{
     bad_settings, cookie_transport, postgres_walkthrough, readme_walkthrough, routes_and_codes,

@@ -35,6 +35,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn rule_h_the_activity_route_lists_the_history_by_cursor() {
+            $crate::activity_route(BINARY);
+        }
+
+        #[test]
         fn rule_k_rate_limits_answer_429_with_retry_after_then_allow_again() {
             $crate::rate_limits(BINARY);
         }

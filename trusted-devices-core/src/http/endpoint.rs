@@ -18,11 +18,13 @@ pub enum Endpoint {
     Logout,
     /// `POST /devices/revoke-others`.
     RevokeOthers,
+    /// `GET /devices/activity?cursor=&limit=` (rule H).
+    Activity,
 }
 
 impl Endpoint {
     /// Every route, for adapters to register in one loop.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Refresh,
         Self::Verify,
         Self::ListDevices,
@@ -31,6 +33,7 @@ impl Endpoint {
         Self::DeleteDevice,
         Self::Logout,
         Self::RevokeOthers,
+        Self::Activity,
     ];
 
     /// The HTTP method.
@@ -38,7 +41,7 @@ impl Endpoint {
     pub fn method(self) -> &'static str {
         match self {
             Self::Refresh | Self::Verify | Self::Logout | Self::RevokeOthers => "POST",
-            Self::ListDevices | Self::GetDevice => "GET",
+            Self::ListDevices | Self::GetDevice | Self::Activity => "GET",
             Self::UpdateDevice => "PATCH",
             Self::DeleteDevice => "DELETE",
         }
@@ -54,6 +57,7 @@ impl Endpoint {
             Self::GetDevice | Self::UpdateDevice | Self::DeleteDevice => "/devices/{id}",
             Self::Logout => "/devices/logout",
             Self::RevokeOthers => "/devices/revoke-others",
+            Self::Activity => "/devices/activity",
         }
     }
 

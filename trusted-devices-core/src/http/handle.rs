@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::domain::DeviceId;
 use crate::error::Error;
+use crate::http::activity::{ActivityQuery, ActivityView};
 use crate::http::body::{self, PatchBody, RefreshBody, VerifyBody};
 use crate::http::views::{DeviceView, RevokedView, VerifiedView};
 use crate::http::{ApiRequest, ApiResponse, CookieSettings, Endpoint, bearer_token};
@@ -183,6 +184,12 @@ impl TrustedDevices {
                 let acting = self.acting(endpoint, request, jar).await?;
                 let revoked = self.revoke_others(&acting).await?;
                 Ok(ApiResponse::json(200, &RevokedView { revoked }))
+            }
+            Endpoint::Activity => {
+                let query = ActivityQuery::parse(request.query)?;
+                let acting = self.acting(endpoint, request, jar).await?;
+                let page = self.activity(&acting, query.cursor, query.limit).await?;
+                Ok(ApiResponse::json(200, &ActivityView::new(&page)))
             }
         }
     }

@@ -18,6 +18,7 @@
 //! - client addresses come through [`TrustedProxies`]: every line of the one configured
 //!   forwarding header, from trusted peers only.
 
+mod activity;
 mod body;
 mod client_ip;
 mod cookies;

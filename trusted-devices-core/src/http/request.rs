@@ -22,6 +22,8 @@ pub struct ApiRequest<'a> {
     pub sec_fetch_site: Option<&'a [u8]>,
     /// The raw `X-Token-Transport` header, if any: `cookie` asks a login for cookies.
     pub token_transport: Option<&'a [u8]>,
+    /// The raw query string (after `?`), if any: `GET /devices/activity` reads it.
+    pub query: Option<&'a str>,
 }
 
 impl<'a> ApiRequest<'a> {

@@ -7,7 +7,10 @@ use serde::{Serialize, Serializer};
 
 use crate::domain::{Device, DeviceId, Location};
 
-fn rfc3339<S: Serializer>(instant: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn rfc3339<S: Serializer>(
+    instant: &DateTime<Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 

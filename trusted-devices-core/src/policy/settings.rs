@@ -50,6 +50,8 @@ define_policy! {
     leeway: Duration as Span = Duration::from_secs(5), "5s";
     /// The longest a cached device may be served (rule T); zero: no cache.
     device_cache_ttl: Duration as Span = Duration::from_secs(1), "1s";
+    /// How long a user's history (rule H) keeps an entry; cleanup deletes older ones.
+    audit_retention: Duration as PositiveSpan = Duration::from_secs(90 * DAY), "90d";
     /// Whether the rate limits below apply at all (rule K); off for test rigs and load tests.
     rate_limits: bool as Flag = true, "true";
     /// Logins from one client address (rule K); off disables it.

@@ -42,6 +42,12 @@ pub enum Bucket {
 }
 
 impl Bucket {
+    /// Whether it limits logins (a refusal then belongs to the user's history).
+    #[must_use]
+    pub fn is_login(self) -> bool {
+        matches!(self, Self::LoginIp | Self::LoginUser)
+    }
+
     /// The bucket's name in keys, logs and events: `login_ip`, `login_user`...
     #[must_use]
     pub fn name(self) -> &'static str {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::Cause;
 use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
 use crate::service::TrustedDevices;
@@ -21,6 +22,16 @@ pub struct Authenticated {
     pub expires_at: DateTime<Utc>,
     /// For a cookie past half its life: the fresh access token to set (SPEC §8).
     pub renewal: Option<Renewal>,
+    /// The address the request came from, when known: what the history (rule H) records
+    /// for what this device does in the request.
+    pub client_ip: Option<IpAddr>,
+}
+
+impl Authenticated {
+    /// This device acting from this request's address.
+    pub(crate) fn cause(&self) -> Cause {
+        Cause::device(&self.device, self.client_ip)
+    }
 }
 
 /// A fresh cookie access token for an active browser session, issued by
@@ -109,6 +120,7 @@ impl TrustedDevices {
             }),
             device,
             expires_at,
+            client_ip,
         })
     }
 
@@ -134,6 +146,7 @@ impl TrustedDevices {
             device,
             expires_at: claims.expires_at,
             renewal: None,
+            client_ip,
         })
     }
 

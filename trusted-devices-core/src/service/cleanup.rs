@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::Cause;
 use crate::error::Error;
 use crate::event_log::TARGET;
 use crate::events::RevokeReason;
@@ -31,6 +32,8 @@ pub struct CleanupReport {
     pub tokens: u64,
     /// Sealed successors forgotten because their reuse grace had passed.
     pub seals: u64,
+    /// History entries older than `audit_retention` (rule H).
+    pub audit_entries: u64,
 }
 
 impl TrustedDevices {
@@ -76,7 +79,9 @@ impl TrustedDevices {
             .in_batches(batch, rest, move || async move {
                 let expired = this.inner.devices.delete_expired(now, batch).await?;
                 let count = u64::try_from(expired.len()).unwrap_or(u64::MAX);
-                this.finish_revocation(expired, RevokeReason::Expired).await;
+                let nobody = Cause::default();
+                this.finish_revocation(expired, RevokeReason::Expired, &nobody)
+                    .await;
                 Ok(count)
             })
             .await?;
@@ -92,10 +97,21 @@ impl TrustedDevices {
                 Ok(store.delete_expired(now, batch).await?)
             })
             .await?;
+        let audit_entries = match &self.inner.audit {
+            Some(audit) => {
+                let cutoff = now - self.inner.policy.audit_retention;
+                self.in_batches(batch, rest, move || async move {
+                    Ok(audit.delete_before(cutoff, batch).await?)
+                })
+                .await?
+            }
+            None => 0,
+        };
         Ok(CleanupReport {
             devices,
             tokens,
             seals,
+            audit_entries,
         })
     }
 
@@ -160,6 +176,7 @@ impl TrustedDevices {
                     devices = report.devices,
                     tokens = report.tokens,
                     seals = report.seals,
+                    audit_entries = report.audit_entries,
                     "cleanup"
                 ),
                 Ok(_) => {}

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::Cause;
 use crate::domain::{Device, DeviceId, DeviceInfo, Location, UserId, truncate_user_agent};
 use crate::error::Error;
 use crate::events::{Event, LoginRejection, RevokeReason};
@@ -61,10 +62,18 @@ impl TrustedDevices {
             Ok(CreateOutcome::Created { displaced }) => displaced,
             Ok(CreateOutcome::LimitReached) => {
                 self.discard_tokens_of(&[device.id]).await;
-                self.emit(Event::LoginRejected {
-                    user_id: device.user_id,
-                    reason: LoginRejection::TooManyDevices,
-                })
+                let cause = Cause {
+                    client_ip: info.ip,
+                    location: device.location.clone(),
+                    ..Cause::default()
+                };
+                self.emit(
+                    Event::LoginRejected {
+                        user_id: device.user_id,
+                        reason: LoginRejection::TooManyDevices,
+                    },
+                    &cause,
+                )
                 .await;
                 return Err(Error::TooManyDevices);
             }
@@ -79,14 +88,15 @@ impl TrustedDevices {
         } else {
             RevokeReason::Evicted
         };
-        self.finish_revocation(displaced, reason).await;
+        let cause = Cause::device(&device, info.ip);
+        self.finish_revocation(displaced, reason, &cause).await;
         let signals = risk::assess(&device, &software, &earlier, now);
-        self.emit(Event::DeviceCreated {
+        let created = Event::DeviceCreated {
             device: device.clone(),
             software,
             signals,
-        })
-        .await;
+        };
+        self.emit(created, &cause).await;
         let tokens = self.issue_pair(&device, refresh_token, now);
         Ok(LoginOutcome { tokens, device })
     }

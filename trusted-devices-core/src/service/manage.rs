@@ -1,5 +1,6 @@
 //! Rule A applied: listing, reading, changing and revoking a user's devices.
 
+use crate::audit::Cause;
 use crate::domain::{Device, DeviceId, DevicePatch, UserId};
 use crate::error::Error;
 use crate::events::{Event, RevokeReason};
@@ -38,12 +39,12 @@ impl TrustedDevices {
             .update(&acting.device.user_id, id, patch)
             .await?
             .ok_or(Error::DeviceNotFound)?;
-        self.emit(Event::DeviceUpdated {
-            before: target,
+        let updated_event = Event::DeviceUpdated {
+            before: Box::new(target),
             device: updated.clone(),
             by: acting.device.id,
-        })
-        .await;
+        };
+        self.emit(updated_event, &acting.cause()).await;
         Ok(updated)
     }
 
@@ -64,7 +65,8 @@ impl TrustedDevices {
         } else {
             RevokeReason::RevokedBy(acting.device.id)
         };
-        self.finish_revocation(vec![deleted], reason).await;
+        self.finish_revocation(vec![deleted], reason, &acting.cause())
+            .await;
         Ok(())
     }
 
@@ -84,7 +86,8 @@ impl TrustedDevices {
             .delete_others(&acting.device.user_id, acting.device.id)
             .await?;
         let count = u64::try_from(revoked.len()).unwrap_or(u64::MAX);
-        self.finish_revocation(revoked, RevokeReason::RevokedBy(acting.device.id))
+        let reason = RevokeReason::RevokedBy(acting.device.id);
+        self.finish_revocation(revoked, reason, &acting.cause())
             .await;
         Ok(count)
     }
@@ -112,7 +115,9 @@ impl TrustedDevices {
             None => self.inner.devices.delete_all(user).await?,
         };
         let count = u64::try_from(revoked.len()).unwrap_or(u64::MAX);
-        self.finish_revocation(revoked, RevokeReason::RevokedByApplication { reason })
+        let reason = RevokeReason::RevokedByApplication { reason };
+        // No device acts: the application's own decision.
+        self.finish_revocation(revoked, reason, &Cause::default())
             .await;
         Ok(count)
     }

@@ -1,6 +1,7 @@
 //! [`TrustedDevices`]: every rule of SPEC §4 over the injected stores, clock and randomness.
 
 mod access;
+mod activity;
 mod cleanup;
 mod login;
 mod manage;
@@ -8,6 +9,7 @@ mod rate_limits;
 mod refresh;
 
 pub use access::{Authenticated, Renewal, Verified};
+pub use activity::ActivityPage;
 pub use cleanup::{CLEANUP_BATCH, CleanupReport};
 pub use login::LoginOutcome;
 
@@ -16,6 +18,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::audit::{AuditLog, Cause, entries_for};
 use crate::cache::{CachedDevices, DEFAULT_DEVICE_CACHE_CAPACITY, RevocationFeed};
 use crate::clock::{self, Clock, SystemClock};
 use crate::domain::{Device, DeviceId};
@@ -49,6 +52,9 @@ struct Inner {
     geolocator: Option<Arc<dyn Geolocator>>,
     geolocation_timeout: Option<(std::time::Duration, Arc<dyn Timer>)>,
     rate_limiter: Arc<dyn RateLimiter>,
+    audit: Option<Arc<dyn AuditLog>>,
+    /// Orders the history entries this server writes within one millisecond.
+    audit_sequence: std::sync::atomic::AtomicU32,
 }
 
 impl fmt::Debug for TrustedDevices {
@@ -78,6 +84,7 @@ impl TrustedDevices {
             feed: None,
             cache_capacity: DEFAULT_DEVICE_CACHE_CAPACITY,
             rate_limiter: None,
+            audit: None,
         }
     }
 
@@ -153,14 +160,15 @@ impl TrustedDevices {
     /// device, so its tokens are refused from that moment. Removing them is hygiene, done
     /// best-effort so that a token-store failure cannot turn a completed revocation into an
     /// error; records left behind expire and go with `cleanup`.
-    async fn finish_revocation(&self, revoked: Vec<Device>, reason: RevokeReason) {
+    async fn finish_revocation(&self, revoked: Vec<Device>, reason: RevokeReason, cause: &Cause) {
         if revoked.is_empty() {
             return;
         }
         let ids: Vec<DeviceId> = revoked.iter().map(|device| device.id).collect();
         self.discard_tokens_of(&ids).await;
         for device in revoked {
-            self.emit(Event::DeviceRevoked { device, reason }).await;
+            self.emit(Event::DeviceRevoked { device, reason }, cause)
+                .await;
         }
     }
 
@@ -179,12 +187,35 @@ impl TrustedDevices {
         let _ = self.inner.tokens.revoke_devices(devices).await;
     }
 
-    async fn emit(&self, event: Event) {
+    /// Rules E and H: traces `event`, hands it to the hook, and appends what it means to
+    /// the audit log, as caused by `cause`. None of it can fail the request.
+    async fn emit(&self, event: Event, cause: &Cause) {
         crate::event_log::trace(&event);
         if let Some(hook) = &self.inner.hook
             && let Err(error) = hook.on_event(&event).await
         {
             (self.inner.report_hook_error)(&event, &error);
+        }
+        let Some(audit) = &self.inner.audit else {
+            return;
+        };
+        let sequence = &self.inner.audit_sequence;
+        for entry in entries_for(
+            &event,
+            cause,
+            self.now(),
+            self.inner.random.as_ref(),
+            sequence,
+        ) {
+            if let Err(error) = audit.append(&entry).await {
+                tracing::warn!(
+                    target: crate::event_log::TARGET,
+                    %error,
+                    user = %entry.user_id,
+                    kind = entry.kind.name(),
+                    "audit log: entry lost"
+                );
+            }
         }
     }
 }
@@ -205,6 +236,7 @@ pub struct TrustedDevicesBuilder {
     feed: Option<Arc<dyn RevocationFeed>>,
     cache_capacity: usize,
     rate_limiter: Option<Arc<dyn RateLimiter>>,
+    audit: Option<Arc<dyn AuditLog>>,
 }
 
 impl TrustedDevicesBuilder {
@@ -287,6 +319,13 @@ impl TrustedDevicesBuilder {
         self
     }
 
+    /// Keeps each user's security history there (rule H) [default: none, no history].
+    /// Entries older than the policy's `audit_retention` are deleted by cleanup.
+    pub fn audit_log(mut self, audit: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
     /// The service.
     pub fn build(self) -> TrustedDevices {
         let devices = self
@@ -320,6 +359,8 @@ impl TrustedDevicesBuilder {
                 rate_limiter: self
                     .rate_limiter
                     .unwrap_or_else(|| Arc::new(MemoryRateLimiter::default())),
+                audit: self.audit,
+                audit_sequence: std::sync::atomic::AtomicU32::new(0),
             }),
         }
     }

@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 
-use crate::domain::DeviceId;
+use crate::audit::Cause;
+use crate::domain::{DeviceId, UserId};
 use crate::error::Error;
 use crate::event_log::TARGET;
 use crate::events::Event;
@@ -22,13 +23,19 @@ impl TrustedDevices {
         user_name: &str,
     ) -> Result<(), Error> {
         let policy = self.policy();
+        // A name that is no valid user id belongs to no history.
+        let user = UserId::new(user_name).ok();
+        let who = Who {
+            client_ip,
+            user: user.as_ref(),
+        };
         if let Some(ip) = client_ip {
             let key = RateKey::client(Bucket::LoginIp, ip);
-            self.limit(&key, policy.login_rate_per_ip(), Take::One, client_ip)
+            self.limit(&key, policy.login_rate_per_ip(), Take::One, who)
                 .await?;
         }
         let key = RateKey::login_user(user_name, client_ip);
-        self.limit(&key, policy.login_rate_per_user(), Take::One, client_ip)
+        self.limit(&key, policy.login_rate_per_user(), Take::One, who)
             .await
     }
 
@@ -40,7 +47,7 @@ impl TrustedDevices {
             &key,
             self.policy().verify_rate_per_ip(),
             Take::One,
-            client_ip,
+            Who::at(client_ip),
         )
         .await
     }
@@ -56,8 +63,13 @@ impl TrustedDevices {
         let policy = self.policy();
         if let Some(ip) = client_ip {
             let key = RateKey::client(Bucket::RefreshIp, ip);
-            self.limit(&key, policy.refresh_rate_per_ip(), Take::One, client_ip)
-                .await?;
+            self.limit(
+                &key,
+                policy.refresh_rate_per_ip(),
+                Take::One,
+                Who::at(client_ip),
+            )
+            .await?;
         }
         let device = RefreshToken::parse_for(token, Transport::Bearer).map(|t| t.device_id());
         if let Some(device) = device {
@@ -66,7 +78,7 @@ impl TrustedDevices {
                 &key,
                 policy.refresh_rate_per_device(),
                 Take::Peek,
-                client_ip,
+                Who::at(client_ip),
             )
             .await?;
         }
@@ -80,7 +92,12 @@ impl TrustedDevices {
             let limit = self.policy().refresh_rate_per_device();
             // Counting only: the refresh is done, its answer stands.
             let _ = self
-                .limit(&RateKey::device(device), limit, Take::One, client_ip)
+                .limit(
+                    &RateKey::device(device),
+                    limit,
+                    Take::One,
+                    Who::at(client_ip),
+                )
                 .await;
         }
     }
@@ -93,7 +110,7 @@ impl TrustedDevices {
         key: &RateKey,
         limit: Option<RateLimit>,
         take: Take,
-        client_ip: Option<IpAddr>,
+        who: Who<'_>,
     ) -> Result<(), Error> {
         let Some(limit) = limit.filter(|_| self.policy().rate_limits()) else {
             return Ok(());
@@ -106,11 +123,16 @@ impl TrustedDevices {
         match checked {
             Ok(Admit::Yes) => Ok(()),
             Ok(Admit::RetryAfter(wait)) => {
-                self.emit(Event::RateLimited {
+                let limited = Event::RateLimited {
                     bucket: key.bucket(),
-                    client_ip,
-                })
-                .await;
+                    client_ip: who.client_ip,
+                    user_id: who.user.cloned(),
+                };
+                let cause = Cause {
+                    client_ip: who.client_ip,
+                    ..Cause::default()
+                };
+                self.emit(limited, &cause).await;
                 // Whole seconds, rounded up, at least one: a client retrying at once
                 // after a sub-second wait would only be refused again.
                 let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -127,6 +149,22 @@ impl TrustedDevices {
                 );
                 Ok(())
             }
+        }
+    }
+}
+
+/// Who a limited request came from, for the event and the history.
+#[derive(Clone, Copy)]
+struct Who<'a> {
+    client_ip: Option<IpAddr>,
+    user: Option<&'a UserId>,
+}
+
+impl Who<'_> {
+    fn at(client_ip: Option<IpAddr>) -> Self {
+        Self {
+            client_ip,
+            user: None,
         }
     }
 }

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::Cause;
 use crate::domain::{Device, DeviceId, UserId};
 use crate::error::Error;
 use crate::events::{Event, RevokeReason};
@@ -60,7 +61,8 @@ impl TrustedDevices {
         match self.inner.tokens.rotate(rotation).await? {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
             RotateOutcome::Reused { device_id, user_id } => {
-                self.revoke_after_reuse(user_id, device_id).await?;
+                self.revoke_after_reuse(user_id, device_id, client_ip)
+                    .await?;
                 Err(Error::RefreshTokenReused)
             }
             RotateOutcome::Expired => Err(Error::RefreshTokenExpired),
@@ -91,15 +93,25 @@ impl TrustedDevices {
     }
 
     /// Theft is assumed: the device and every token of it go.
-    async fn revoke_after_reuse(&self, user_id: UserId, device_id: DeviceId) -> Result<(), Error> {
-        self.emit(Event::RefreshReuseDetected {
+    async fn revoke_after_reuse(
+        &self,
+        user_id: UserId,
+        device_id: DeviceId,
+        client_ip: Option<IpAddr>,
+    ) -> Result<(), Error> {
+        // Whoever presented the consumed token: the address is all that is known of them.
+        let cause = Cause {
+            client_ip,
+            ..Cause::default()
+        };
+        let detected = Event::RefreshReuseDetected {
             user_id: user_id.clone(),
             device_id,
-        })
-        .await;
+        };
+        self.emit(detected, &cause).await;
         match self.inner.devices.delete(&user_id, device_id).await? {
             Some(device) => {
-                self.finish_revocation(vec![device], RevokeReason::RefreshReuse)
+                self.finish_revocation(vec![device], RevokeReason::RefreshReuse, &cause)
                     .await;
             }
             None => self.discard_tokens_of(&[device_id]).await,

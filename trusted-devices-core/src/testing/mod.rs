@@ -35,6 +35,8 @@
     clippy::indexing_slicing
 )]
 
+#[cfg(feature = "testing")]
+pub mod audit_log;
 mod cleanup_task;
 #[cfg(feature = "testing")]
 pub mod device_repository;
@@ -55,6 +57,8 @@ use std::sync::Arc;
 #[cfg(feature = "testing")]
 use crate::store::{DeviceRepository, TokenStore};
 
+#[cfg(feature = "testing")]
+pub use audit_log::run_audit_log_suite;
 pub use cleanup_task::periodic_cleanup_runs_and_stops;
 #[cfg(feature = "testing")]
 pub use device_repository::run_device_repository_suite;
