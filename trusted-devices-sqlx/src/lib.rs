@@ -46,6 +46,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod audit_log;
 mod error;
 mod eviction;
 #[cfg(feature = "postgres")]

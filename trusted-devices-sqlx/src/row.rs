@@ -10,6 +10,8 @@ use trusted_devices_core::{
     SealedSuccessor, StorageError, UserId,
 };
 
+use trusted_devices_core::audit::{AuditEntry, AuditKind};
+
 use crate::error::corrupt;
 
 /// A device row with the database's types already read.
@@ -63,10 +65,48 @@ fn parse_ip(text: Option<&str>) -> Result<Option<IpAddr>, StorageError> {
 
 /// The JSON of a location, for storage.
 pub(crate) fn location_json(device: &Device) -> Option<Value> {
-    device
-        .location
-        .as_ref()
-        .and_then(|location| serde_json::to_value(location).ok())
+    location_value(device.location.as_ref())
+}
+
+/// The JSON of any location, for storage.
+pub(crate) fn location_value(location: Option<&Location>) -> Option<Value> {
+    location.and_then(|location| serde_json::to_value(location).ok())
+}
+
+/// A history row (rule H) with the database's types already read.
+pub(crate) struct AuditRow {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) user_id: String,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) kind: String,
+    pub(crate) actor: Option<uuid::Uuid>,
+    pub(crate) target: Option<uuid::Uuid>,
+    pub(crate) target_name: Option<String>,
+    pub(crate) detail: Option<String>,
+    pub(crate) client_ip: Option<String>,
+    pub(crate) location: Option<Value>,
+}
+
+impl AuditRow {
+    pub(crate) fn into_entry(self) -> Result<AuditEntry, StorageError> {
+        Ok(AuditEntry {
+            id: self.id,
+            user_id: UserId::new(self.user_id).map_err(|e| corrupt("user_id", e))?,
+            at: self.at,
+            kind: AuditKind::from_name(&self.kind)
+                .ok_or_else(|| corrupt("kind", format!("unknown kind {:?}", self.kind)))?,
+            actor: self.actor.map(DeviceId::from_uuid),
+            target: self.target.map(DeviceId::from_uuid),
+            target_name: self.target_name,
+            detail: self.detail,
+            client_ip: parse_ip(self.client_ip.as_deref())?,
+            location: self
+                .location
+                .map(serde_json::from_value::<Location>)
+                .transpose()
+                .map_err(|e| corrupt("location", e))?,
+        })
+    }
 }
 
 /// The JSON of the metadata, for storage.

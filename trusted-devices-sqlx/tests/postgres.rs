@@ -15,7 +15,8 @@ mod common;
 use std::io::Write as _;
 use std::sync::Arc;
 
-use trusted_devices_core::testing::{Stores, feed, run_conformance};
+use trusted_devices_core::audit::AuditLog;
+use trusted_devices_core::testing::{Stores, feed, run_audit_log_suite, run_conformance};
 use trusted_devices_core::{DeviceRepository, StorageError, TokenStore, TrustedDevices};
 use trusted_devices_sqlx::{PostgresFeed, PostgresStore};
 
@@ -95,6 +96,11 @@ async fn postgres_with_four_pools_passes_the_conformance_suite() {
         .map(|s| Arc::new(s.clone()) as Arc<dyn TokenStore>)
         .collect();
     run_conformance(Stores::new(devices, tokens)).await;
+    let audit_logs: Vec<Arc<dyn AuditLog>> = handles
+        .iter()
+        .map(|s| Arc::new(s.clone()) as Arc<dyn AuditLog>)
+        .collect();
+    run_audit_log_suite(&audit_logs).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -11,7 +11,8 @@ mod common;
 
 use std::sync::Arc;
 
-use trusted_devices_core::testing::{Stores, run_conformance};
+use trusted_devices_core::audit::AuditLog;
+use trusted_devices_core::testing::{Stores, run_audit_log_suite, run_conformance};
 use trusted_devices_core::{DeviceRepository, StorageError, TokenStore};
 use trusted_devices_sqlx::SqliteStore;
 
@@ -37,7 +38,16 @@ fn temp_db() -> (tempdir::Dir, String) {
 async fn sqlite_in_memory_passes_the_conformance_suite() {
     let store = SqliteStore::in_memory().await.unwrap();
     store.migrate().await.unwrap();
-    run_conformance(stores(&[store])).await;
+    run_conformance(stores(std::slice::from_ref(&store))).await;
+    run_audit_log_suite(&audit_logs(&[store])).await;
+}
+
+/// The handles as rule H audit logs (several pools stand for several servers).
+fn audit_logs(handles: &[SqliteStore]) -> Vec<Arc<dyn AuditLog>> {
+    handles
+        .iter()
+        .map(|store| Arc::new(store.clone()) as Arc<dyn AuditLog>)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -59,6 +69,7 @@ async fn sqlite_file_with_four_pools_passes_the_conformance_suite() {
         migration.await.unwrap().expect("concurrent sqlite migrate");
     }
     run_conformance(stores(&handles)).await;
+    run_audit_log_suite(&audit_logs(&handles)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -13,6 +13,7 @@ use trusted_devices_core::{
 };
 
 use super::PostgresStore;
+use crate::audit_log::sql_audit_log;
 use crate::error::storage_error;
 use crate::sql_store::{device_columns, sql_store, token_columns};
 
@@ -113,3 +114,4 @@ impl PostgresStore {
 
 // Rows are locked one by one: concurrent cleaners take disjoint batches and never wait.
 sql_store!(PostgresStore, row: PgRow, skip_locked: " FOR UPDATE SKIP LOCKED");
+sql_audit_log!(PostgresStore, row: PgRow, skip_locked: " FOR UPDATE SKIP LOCKED");

@@ -13,6 +13,7 @@ use trusted_devices_core::{
 };
 
 use super::SqliteStore;
+use crate::audit_log::sql_audit_log;
 use crate::error::{corrupt, storage_error};
 use crate::sql_store::{device_columns, sql_store, token_columns};
 
@@ -132,3 +133,4 @@ fn from_micros(micros: i64) -> Result<DateTime<Utc>, StorageError> {
 
 // One writer holds the whole database: there is nothing to skip.
 sql_store!(SqliteStore, row: SqliteRow, skip_locked: "");
+sql_audit_log!(SqliteStore, row: SqliteRow, skip_locked: "");

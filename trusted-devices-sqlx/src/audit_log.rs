@@ -1,0 +1,115 @@
+//! Rule H's `AuditLog` for both databases, written once like `sql_store!`: the SQL runs
+//! unchanged on SQLite and PostgreSQL; instants go through each dialect's `time` and
+//! `instant`, and the deletion batch takes the dialect's `skip_locked` clause.
+
+/// `AuditLog` for `$store`, whose rows are `$row`.
+macro_rules! sql_audit_log {
+    ($store:ty, row: $row:ty, skip_locked: $skip_locked:literal) => {
+        #[async_trait::async_trait]
+        impl trusted_devices_core::audit::AuditLog for $store {
+            async fn append(
+                &self,
+                entry: &trusted_devices_core::audit::AuditEntry,
+            ) -> Result<(), trusted_devices_core::StorageError> {
+                sqlx::query(
+                    "INSERT INTO td_audit_log (id, user_id, at, kind, actor, target, \
+                     target_name, detail, client_ip, location) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(entry.id)
+                .bind(entry.user_id.as_str())
+                .bind(Self::time(entry.at))
+                .bind(entry.kind.name())
+                .bind(entry.actor.map(|id| *id.as_uuid()))
+                .bind(entry.target.map(|id| *id.as_uuid()))
+                .bind(entry.target_name.as_deref())
+                .bind(entry.detail.as_deref())
+                .bind(entry.client_ip.map(|ip| ip.to_string()))
+                .bind($crate::row::location_value(entry.location.as_ref()).map(sqlx::types::Json))
+                .execute(&self.pool)
+                .await
+                .map_err($crate::error::storage_error)?;
+                Ok(())
+            }
+
+            async fn page(
+                &self,
+                user: &trusted_devices_core::UserId,
+                before: Option<trusted_devices_core::audit::AuditPosition>,
+                limit: std::num::NonZeroU32,
+            ) -> Result<Vec<trusted_devices_core::audit::AuditEntry>, trusted_devices_core::StorageError>
+            {
+                // Without a cursor, from after the last instant there can be.
+                let (at, id) = match before {
+                    Some(position) => (Self::time(position.at), position.id),
+                    None => (Self::time(chrono::DateTime::<chrono::Utc>::MAX_UTC), uuid::Uuid::max()),
+                };
+                let rows: Vec<$row> = sqlx::query(
+                    "SELECT id, user_id, at, kind, actor, target, target_name, detail, \
+                     client_ip, location FROM td_audit_log \
+                     WHERE user_id = $1 AND (at < $2 OR (at = $2 AND id < $3)) \
+                     ORDER BY at DESC, id DESC LIMIT $4",
+                )
+                .bind(user.as_str())
+                .bind(at)
+                .bind(id)
+                .bind(i64::from(limit.get()))
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::error::storage_error)?;
+                rows.iter().map(|row| Self::audit_entry(row)).collect()
+            }
+
+            async fn delete_before(
+                &self,
+                cutoff: chrono::DateTime<chrono::Utc>,
+                batch: std::num::NonZeroU32,
+            ) -> Result<u64, trusted_devices_core::StorageError> {
+                let done = sqlx::query(concat!(
+                    "DELETE FROM td_audit_log WHERE id IN (SELECT id FROM td_audit_log \
+                     WHERE at < $1 ORDER BY at LIMIT $2",
+                    $skip_locked,
+                    ")"
+                ))
+                .bind(Self::time(cutoff))
+                .bind(i64::from(batch.get()))
+                .execute(&self.pool)
+                .await
+                .map_err($crate::error::storage_error)?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        impl $store {
+            fn audit_entry(
+                row: &$row,
+            ) -> Result<trusted_devices_core::audit::AuditEntry, trusted_devices_core::StorageError>
+            {
+                use sqlx::Row as _;
+                let get = |column: &str| -> Result<Option<String>, trusted_devices_core::StorageError> {
+                    row.try_get(column).map_err($crate::error::storage_error)
+                };
+                let uuid = |column: &str| -> Result<Option<uuid::Uuid>, trusted_devices_core::StorageError> {
+                    row.try_get(column).map_err($crate::error::storage_error)
+                };
+                let location: Option<sqlx::types::Json<serde_json::Value>> =
+                    row.try_get("location").map_err($crate::error::storage_error)?;
+                $crate::row::AuditRow {
+                    id: row.try_get("id").map_err($crate::error::storage_error)?,
+                    user_id: row.try_get("user_id").map_err($crate::error::storage_error)?,
+                    at: Self::instant(row, "at")?,
+                    kind: row.try_get("kind").map_err($crate::error::storage_error)?,
+                    actor: uuid("actor")?,
+                    target: uuid("target")?,
+                    target_name: get("target_name")?,
+                    detail: get("detail")?,
+                    client_ip: get("client_ip")?,
+                    location: location.map(|json| json.0),
+                }
+                .into_entry()
+            }
+        }
+    };
+}
+
+pub(crate) use sql_audit_log;
