@@ -44,6 +44,21 @@ impl Keys {
         format!("{}:created", self.user(user))
     }
 
+    /// The order of the user's history (rule H).
+    pub(crate) fn audit_order(&self, user: &UserId) -> String {
+        format!("{}:audit", self.user(user))
+    }
+
+    /// The entries of the user's history, by member.
+    pub(crate) fn audit_entries(&self, user: &UserId) -> String {
+        format!("{}:audit:entries", self.user(user))
+    }
+
+    /// Every history entry by time, for the retention sweep (a global key).
+    pub(crate) fn audit_times(&self) -> String {
+        format!("{}:audit:times", self.prefix)
+    }
+
     /// The user's devices by `last_seen_at`.
     pub(crate) fn seen(&self, user: &UserId) -> String {
         format!("{}:seen", self.user(user))

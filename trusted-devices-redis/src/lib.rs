@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod audit_log;
 mod devices;
 mod error;
 mod feed;
@@ -44,6 +45,7 @@ mod scripts;
 mod store;
 mod tokens;
 
+pub use audit_log::DEFAULT_AUDIT_KEY_LIFETIME;
 pub use error::storage_error;
 pub use feed::RedisFeed;
 pub use store::{DEFAULT_TIMEOUT, RedisStore};

@@ -20,3 +20,9 @@ pub(crate) static REMOVE_TOKENS: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/remove_tokens.lua")));
 pub(crate) static RATE_LIMIT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/rate_limit.lua")));
+pub(crate) static AUDIT_APPEND: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/audit_append.lua")));
+pub(crate) static AUDIT_PAGE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/audit_page.lua")));
+pub(crate) static AUDIT_REMOVE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/audit_remove.lua")));

@@ -16,6 +16,7 @@ pub struct RedisStore<C = ConnectionManager> {
     pub(crate) connection: C,
     pub(crate) keys: Keys,
     margin: Duration,
+    audit_lifetime: Duration,
 }
 
 impl<C> fmt::Debug for RedisStore<C> {
@@ -82,6 +83,7 @@ impl<C> RedisStore<C> {
             connection,
             keys: Keys::new("td"),
             margin: DEFAULT_MARGIN,
+            audit_lifetime: crate::audit_log::DEFAULT_AUDIT_KEY_LIFETIME,
         }
     }
 
@@ -101,6 +103,18 @@ impl<C> RedisStore<C> {
     }
 
     /// The absolute expiry (Unix ms) of a key whose record ends at `deadline`.
+    /// How long a user's history keys live after their latest entry [default: 400 days,
+    /// `DEFAULT_AUDIT_KEY_LIFETIME`]; keep it above the policy's `audit_retention`.
+    #[must_use]
+    pub fn audit_key_lifetime(mut self, lifetime: Duration) -> Self {
+        self.audit_lifetime = lifetime;
+        self
+    }
+
+    pub(crate) fn audit_lifetime(&self) -> Duration {
+        self.audit_lifetime
+    }
+
     pub(crate) fn expire_at(&self, deadline: DateTime<Utc>) -> i64 {
         let margin = i64::try_from(self.margin.as_millis()).unwrap_or(i64::MAX);
         deadline.timestamp_millis().saturating_add(margin)

@@ -15,9 +15,11 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use redis::AsyncCommands;
+use trusted_devices_core::audit::AuditLog;
 use trusted_devices_core::rate_limit::RateLimiter;
 use trusted_devices_core::testing::{
-    Stores, feed, run_conformance, run_rate_limiter_suite, sample_device, unique_user,
+    Stores, feed, run_audit_log_suite, run_conformance, run_rate_limiter_suite, sample_device,
+    unique_user,
 };
 use trusted_devices_core::{
     DeviceLimit, DeviceRepository, StorageError, TokenStore, TrustedDevices,
@@ -92,15 +94,29 @@ async fn redis_single_node_with_four_clients_passes_the_conformance_suite() {
     }
     run_conformance(stores(&handles)).await;
     run_rate_limiter_suite(&limiters(&handles)).await;
+    run_audit_log_suite(&audit_logs(&handles)).await;
     // Buckets expire once full again: no key is left forever.
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let buckets: Vec<String> = connection.keys(format!("{prefix}:rl:*")).await.unwrap();
     assert!(!buckets.is_empty());
-    for key in buckets {
+    let histories: Vec<String> = connection.keys(format!("{prefix}:*audit*")).await.unwrap();
+    assert!(histories.len() >= 3, "{histories:?}");
+    for key in buckets.into_iter().chain(histories) {
         let ttl: i64 = connection.pttl(&key).await.unwrap();
         assert!(ttl > 0, "{key} has no TTL ({ttl})");
     }
+}
+
+/// The handles as rule H audit logs.
+fn audit_logs<C>(handles: &[RedisStore<C>]) -> Vec<Arc<dyn AuditLog>>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync + 'static,
+{
+    handles
+        .iter()
+        .map(|handle| Arc::new(handle.clone()) as Arc<dyn AuditLog>)
+        .collect()
 }
 
 /// The handles as rule K limiters (several clients stand for several servers).
@@ -135,6 +151,7 @@ async fn redis_cluster_of_three_nodes_passes_the_conformance_suite() {
     }
     run_conformance(stores(&handles)).await;
     run_rate_limiter_suite(&limiters(&handles)).await;
+    run_audit_log_suite(&audit_logs(&handles)).await;
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use trusted_devices_core::audit::MemoryAuditLog;
+use trusted_devices_core::audit::AuditLog;
 use trusted_devices_core::cache::{LocalFeed, RevocationFeed};
 use trusted_devices_core::rate_limit::RateLimiter;
 use trusted_devices_core::{
@@ -20,7 +20,8 @@ use crate::settings::{SettingError, Settings};
 pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, SettingError> {
     let timeout = settings.limits.storage_timeout;
     let cache = settings.policy.device_cache_ttl() > Duration::ZERO;
-    let (devices, mut tokens, feed) = open_database(&settings.database_url, timeout, cache).await?;
+    let (devices, mut tokens, feed, history) =
+        open_database(&settings.database_url, timeout, cache).await?;
     // With Redis, refresh tokens and rule K's buckets live there, shared by every server.
     let mut limiter: Option<Arc<dyn RateLimiter>> = None;
     if let Some(url) = &settings.redis_url {
@@ -41,9 +42,8 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
         // A lookup is in memory (microseconds); the bound is for a slow custom geolocator.
         .geolocation_timeout(timeout, Arc::new(sleep))
         .hook(Arc::new(SignInAlerts))
-        // Rule H's history, in this process's memory for now: lost on restart and not
-        // shared between servers until the SQL and Redis audit logs land (issue 14).
-        .audit_log(Arc::new(MemoryAuditLog::new()))
+        // Rule H's history, in the database beside the devices.
+        .audit_log(history)
         .on_hook_error(log_hook_error);
     if let Some(feed) = feed {
         builder = builder.revocation_feed(feed);
@@ -75,6 +75,7 @@ type Stores = (
     Arc<dyn DeviceRepository>,
     Arc<dyn TokenStore>,
     Option<Arc<dyn RevocationFeed>>,
+    Arc<dyn AuditLog>,
 );
 
 /// The database's stores; with `cache`, also the feed that keeps device caches true over
@@ -97,7 +98,7 @@ async fn open_database(url: &str, timeout: Duration, cache: bool) -> Result<Stor
         // One process owns an SQLite file, so its own in-process feed is every feed there
         // is. Several processes on one file: set TD_DEVICE_CACHE_TTL=0s, or use PostgreSQL.
         let feed = cache.then(|| Arc::new(LocalFeed::new()) as Arc<dyn RevocationFeed>);
-        return Ok((store.clone(), store, feed));
+        return Ok((store.clone(), store.clone(), feed, store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = PostgresStore::connect_with_timeout(url, timeout)
@@ -111,7 +112,7 @@ async fn open_database(url: &str, timeout: Duration, cache: bool) -> Result<Stor
             None
         };
         let store = Arc::new(store);
-        return Ok((store.clone(), store, feed));
+        return Ok((store.clone(), store.clone(), feed, store));
     }
     Err(SettingError::new(
         "TD_DATABASE_URL",
