@@ -33,12 +33,39 @@ pub enum RevokeReason {
     },
 }
 
+impl RevokeReason {
+    /// A short stable name, for metrics and the history: `logout`, `revoked_by_device`,
+    /// `evicted`, `single_login`, `refresh_reuse`, `expired`, `application`.
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::RevokedBy(_) => "revoked_by_device",
+            Self::Evicted => "evicted",
+            Self::SingleLogin => "single_login",
+            Self::RefreshReuse => "refresh_reuse",
+            Self::Expired => "expired",
+            Self::RevokedByApplication { .. } => "application",
+        }
+    }
+}
+
 /// Why a login was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoginRejection {
     /// The user held `max_devices` and the mode is `Reject`.
     TooManyDevices,
+}
+
+impl LoginRejection {
+    /// A short stable name: `too_many_devices`.
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::TooManyDevices => "too_many_devices",
+        }
+    }
 }
 
 /// Something that happened to a user's devices.

@@ -77,6 +77,7 @@ pub mod rate_limit;
 pub mod risk;
 mod service;
 mod store;
+mod telemetry;
 #[cfg(feature = "fixtures")]
 pub mod testing;
 mod token;

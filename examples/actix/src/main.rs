@@ -43,6 +43,10 @@ async fn health() -> &'static str {
     "ok"
 }
 
+async fn metrics(demo: Data<DemoApp>) -> HttpResponse {
+    into_response(demo.metrics())
+}
+
 /// actix counts the shutdown deadline in whole seconds: never round a deadline down to none.
 fn whole_seconds_up(duration: std::time::Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
@@ -86,7 +90,8 @@ async fn main() -> ExitCode {
             .configure(|config| trusted_devices_actix::configure(&devices, config))
             .route("/auth/login", web::post().to(login))
             .route("/me", web::get().to(me))
-            .route("/health", web::get().to(health));
+            .route("/health", web::get().to(health))
+            .route("/metrics", web::get().to(metrics));
         for path in page::paths() {
             app = app.route(path, web::get().to(page));
         }

@@ -49,6 +49,10 @@ async fn health() -> &'static str {
     "ok"
 }
 
+async fn metrics(State(state): State<AppState>) -> Response {
+    into_response(state.demo.metrics())
+}
+
 fn app(devices: Devices, demo: DemoApp) -> Router {
     let state = AppState {
         devices: devices.clone(),
@@ -62,6 +66,7 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
         .route("/auth/login", post(login))
         .route("/me", get(me))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .with_state(state)
         .merge(trusted_devices_axum::router(&devices))
 }

@@ -9,6 +9,8 @@ use trusted_devices_core::{
     Authenticated, DeviceId, DeviceInfo, Error, InputError, TrustedDevices, UserId,
 };
 
+use metrics_exporter_prometheus::PrometheusHandle;
+
 use crate::password_gate::PasswordGate;
 use crate::users::DemoUsers;
 
@@ -29,12 +31,22 @@ struct Me<'a> {
 }
 
 /// The service and the demo users.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DemoApp {
     /// The trusted-devices service.
     pub service: TrustedDevices,
     users: Arc<DemoUsers>,
     gate: Arc<PasswordGate>,
+    metrics: Option<PrometheusHandle>,
+}
+
+impl std::fmt::Debug for DemoApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoApp")
+            .field("service", &self.service)
+            .field("metrics", &self.metrics.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl DemoApp {
@@ -44,7 +56,28 @@ impl DemoApp {
             service,
             users: Arc::new(users),
             gate: Arc::new(gate),
+            metrics: None,
         }
+    }
+
+    /// Serves the counters `handle` renders at `GET /metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, handle: PrometheusHandle) -> Self {
+        self.metrics = Some(handle);
+        self
+    }
+
+    /// `GET /metrics`: the library's counters in the Prometheus text format (404 when no
+    /// recorder could be installed). Put it behind your network's access rules: it tells
+    /// how busy the service is, though never who uses it.
+    pub fn metrics(&self) -> ApiResponse {
+        let Some(handle) = &self.metrics else {
+            return ApiResponse::problem(404, "not_found", "no metrics recorder");
+        };
+        let mut response = ApiResponse::empty(200);
+        response.body = handle.render().into_bytes();
+        response.push_header("content-type", "text/plain; version=0.0.4");
+        response
     }
 
     /// `POST /auth/login {username, password}`: a token pair (or, with

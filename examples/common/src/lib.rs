@@ -64,10 +64,13 @@ async fn try_start() -> Result<Started, SettingError> {
         settings.limits.password_hash_concurrency,
         settings.limits.password_hash_queue,
     );
-    Ok(Started {
-        app: DemoApp::new(service, users, gate),
-        settings,
-    })
+    let mut app = DemoApp::new(service, users, gate);
+    // The process's one recorder: installing it fails only if another already is.
+    match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => app = app.with_metrics(handle),
+        Err(error) => tracing::warn!(%error, "no /metrics: the recorder could not be installed"),
+    }
+    Ok(Started { app, settings })
 }
 
 /// Resolves on Ctrl-C or SIGTERM, for graceful shutdown.

@@ -18,6 +18,7 @@ mod cases;
 mod client;
 mod geolocation;
 mod hardening;
+mod metrics;
 mod proxy;
 mod rate_limits;
 mod server;
@@ -34,6 +35,7 @@ pub use geolocation::{bad_geoip_database, geolocation_and_risk_signals};
 pub use hardening::{
     login_flood, postgres_outage, redis_outage, slow_clients, strict_bodies_and_no_store,
 };
+pub use metrics::metrics_endpoint;
 pub use proxy::Proxy;
 pub use rate_limits::rate_limits;
 pub use server::{Server, start_failure};

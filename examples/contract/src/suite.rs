@@ -35,6 +35,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn metrics_are_served_in_the_prometheus_format() {
+            $crate::metrics_endpoint(BINARY);
+        }
+
+        #[test]
         fn rule_h_the_activity_route_lists_the_history_by_cursor() {
             $crate::activity_route(BINARY);
         }

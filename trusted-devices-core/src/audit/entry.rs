@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::{Device, DeviceId, Location, UserId};
-use crate::events::{Event, LoginRejection, RevokeReason};
+use crate::events::{Event, RevokeReason};
 use crate::random::{self, RandomSource};
 
 /// What happened (rule H). Stored by name ([`name`](Self::name)), so a store never needs
@@ -177,15 +177,8 @@ pub(crate) fn entries_for(
             vec![entry(&device.user_id, AuditKind::Login, Some(device), None)]
         }
         Event::LoginRejected { user_id, reason } => {
-            let detail = match reason {
-                LoginRejection::TooManyDevices => "too_many_devices",
-            };
-            vec![entry(
-                user_id,
-                AuditKind::LoginRejected,
-                None,
-                Some(detail.to_owned()),
-            )]
+            let detail = Some(reason.label().to_owned());
+            vec![entry(user_id, AuditKind::LoginRejected, None, detail)]
         }
         Event::RateLimited {
             user_id: Some(user_id),
@@ -206,21 +199,11 @@ pub(crate) fn entries_for(
             let (kind, detail) = match reason {
                 RevokeReason::Evicted => (AuditKind::DeviceEvicted, None),
                 RevokeReason::Expired => (AuditKind::DeviceExpired, None),
-                RevokeReason::Logout => (AuditKind::DeviceRevoked, Some("logout".to_owned())),
-                RevokeReason::RevokedBy(_) => (
-                    AuditKind::DeviceRevoked,
-                    Some("revoked_by_device".to_owned()),
-                ),
-                RevokeReason::SingleLogin => {
-                    (AuditKind::DeviceRevoked, Some("single_login".to_owned()))
-                }
-                RevokeReason::RefreshReuse => {
-                    (AuditKind::DeviceRevoked, Some("refresh_reuse".to_owned()))
-                }
                 RevokeReason::RevokedByApplication { reason } => (
                     AuditKind::DeviceRevoked,
                     Some(format!("application:{reason}")),
                 ),
+                other => (AuditKind::DeviceRevoked, Some(other.label().to_owned())),
             };
             vec![entry(&device.user_id, kind, Some(device), detail)]
         }

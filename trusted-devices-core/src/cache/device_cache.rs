@@ -14,6 +14,7 @@ use crate::domain::{Device, DeviceId, DevicePatch, UserId};
 use crate::error::StorageError;
 use crate::event_log::TARGET;
 use crate::store::{CreateOutcome, DeviceLimit, DeviceRepository, IdleExtension, Sighting};
+use crate::telemetry::{CacheRead, count_cache};
 
 /// How many devices a cache holds at most, by default: about 1 KiB each.
 pub const DEFAULT_DEVICE_CACHE_CAPACITY: usize = 100_000;
@@ -147,14 +148,17 @@ impl DeviceRepository for CachedDevices {
 
     async fn get_shared(&self, id: DeviceId) -> Result<Option<Arc<Device>>, StorageError> {
         if !self.feed.is_live() || self.ttl <= TimeDelta::zero() {
+            count_cache(CacheRead::Bypass);
             return self.inner.get_shared(id).await;
         }
         let now = self.clock.now();
         if let Some(cached) = self.entries.cache.get(&id)
             && now - cached.read_at < self.ttl
         {
+            count_cache(CacheRead::Hit);
             return Ok(Some(cached.device));
         }
+        count_cache(CacheRead::Miss);
         let generation = self.entries.generation.load(Ordering::Acquire);
         let read = self.inner.get_shared(id).await?;
         let unchanged = self.entries.generation.load(Ordering::Acquire) == generation;

@@ -77,6 +77,11 @@ impl ApiResponse {
     /// An RFC 9457 problem with the error's code, status and headers.
     #[must_use]
     pub fn error(error: &Error) -> Self {
+        // Every refusal answered over HTTP passes here: the one place to count the
+        // storage failures clients saw.
+        if matches!(error, Error::StorageUnavailable(_)) {
+            crate::telemetry::count_storage_error();
+        }
         let retry_after = error.retry_after();
         let mut response = Self::problem_with(
             error.status(),

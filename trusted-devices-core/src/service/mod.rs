@@ -191,6 +191,7 @@ impl TrustedDevices {
     /// the audit log, as caused by `cause`. None of it can fail the request.
     async fn emit(&self, event: Event, cause: &Cause) {
         crate::event_log::trace(&event);
+        crate::telemetry::count_event(&event);
         if let Some(hook) = &self.inner.hook
             && let Err(error) = hook.on_event(&event).await
         {
@@ -208,6 +209,7 @@ impl TrustedDevices {
             sequence,
         ) {
             if let Err(error) = audit.append(&entry).await {
+                crate::telemetry::count_storage_error();
                 tracing::warn!(
                     target: crate::event_log::TARGET,
                     %error,

@@ -141,6 +141,7 @@ impl TrustedDevices {
                 })
             }
             Err(error) => {
+                crate::telemetry::count_storage_error();
                 tracing::warn!(
                     target: TARGET,
                     %error,

@@ -84,9 +84,11 @@ impl TrustedDevices {
                     self.discard_tokens_of(&[device.id]).await;
                     return Err(Error::RefreshTokenInvalid);
                 };
+                crate::telemetry::count_refresh();
                 Ok(self.issue_pair(&device, successor, now))
             }
             RotateOutcome::Replayed { sealed_successor } => {
+                crate::telemetry::count_refresh();
                 Ok(self.issue_pair(&device, presented.unseal(&sealed_successor), now))
             }
         }
