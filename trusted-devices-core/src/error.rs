@@ -93,6 +93,31 @@ pub enum Error {
 }
 
 impl Error {
+    /// Every code of SPEC §6 with its status, as [`code`](Self::code) and
+    /// [`status`](Self::status) answer them (a test holds the three together).
+    pub const CODES: [(&'static str, u16); 20] = [
+        ("token_missing", 401),
+        ("token_invalid", 401),
+        ("token_expired", 401),
+        ("device_revoked", 401),
+        ("refresh_token_invalid", 401),
+        ("refresh_token_expired", 401),
+        ("refresh_token_reused", 401),
+        ("delete_too_soon", 403),
+        ("update_too_soon", 403),
+        ("global_delete_disabled", 403),
+        ("global_update_disabled", 403),
+        ("permission_denied", 403),
+        ("device_not_found", 404),
+        ("too_many_devices", 409),
+        ("invalid_credentials", 401),
+        ("rate_limited", 429),
+        ("csrf_rejected", 403),
+        ("invalid_request", 400),
+        ("invalid_request", 422),
+        ("storage_unavailable", 503),
+    ];
+
     /// The stable machine-readable code of SPEC §6.
     #[must_use]
     pub fn code(&self) -> &'static str {

@@ -645,3 +645,36 @@ async fn responses_and_names_every_answer_is_no_store_errors_included() {
         );
     }
 }
+
+#[test]
+fn error_codes_lists_every_code_with_the_status_it_is_answered_with() {
+    use trusted_devices_core::{Error, InputError, StorageError};
+    let every_variant = [
+        Error::TokenMissing,
+        Error::TokenInvalid,
+        Error::TokenExpired,
+        Error::DeviceRevoked,
+        Error::RefreshTokenInvalid,
+        Error::RefreshTokenExpired,
+        Error::RefreshTokenReused,
+        Error::DeleteTooSoon { retry_after: 1 },
+        Error::UpdateTooSoon { retry_after: 1 },
+        Error::GlobalDeleteDisabled,
+        Error::GlobalUpdateDisabled,
+        Error::PermissionDenied,
+        Error::DeviceNotFound,
+        Error::TooManyDevices,
+        Error::InvalidCredentials,
+        Error::RateLimited { retry_after: 1 },
+        Error::CsrfRejected,
+        Error::InvalidRequest(InputError::BodyTooLarge { max: 1 }),
+        Error::InvalidRequest(InputError::Malformed { field: "x" }),
+        Error::StorageUnavailable(StorageError::unavailable("down")),
+    ];
+    let answered: std::collections::BTreeSet<(&str, u16)> = every_variant
+        .iter()
+        .map(|e| (e.code(), e.status()))
+        .collect();
+    let listed: std::collections::BTreeSet<(&str, u16)> = Error::CODES.into_iter().collect();
+    assert_eq!(answered, listed);
+}

@@ -47,6 +47,10 @@ async fn metrics(demo: Data<DemoApp>) -> HttpResponse {
     into_response(demo.metrics())
 }
 
+async fn openapi(demo: Data<DemoApp>) -> HttpResponse {
+    into_response(demo.openapi())
+}
+
 /// actix counts the shutdown deadline in whole seconds: never round a deadline down to none.
 fn whole_seconds_up(duration: std::time::Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
@@ -91,7 +95,8 @@ async fn main() -> ExitCode {
             .route("/auth/login", web::post().to(login))
             .route("/me", web::get().to(me))
             .route("/health", web::get().to(health))
-            .route("/metrics", web::get().to(metrics));
+            .route("/metrics", web::get().to(metrics))
+            .route("/openapi.json", web::get().to(openapi));
         for path in page::paths() {
             app = app.route(path, web::get().to(page));
         }

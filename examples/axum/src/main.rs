@@ -53,6 +53,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
     into_response(state.demo.metrics())
 }
 
+async fn openapi(State(state): State<AppState>) -> Response {
+    into_response(state.demo.openapi())
+}
+
 fn app(devices: Devices, demo: DemoApp) -> Router {
     let state = AppState {
         devices: devices.clone(),
@@ -67,6 +71,7 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
         .route("/me", get(me))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .with_state(state)
         .merge(trusted_devices_axum::router(&devices))
 }

@@ -17,16 +17,19 @@ use crate::users::DemoUsers;
 /// The longest password checked, so that hashing cost stays bounded.
 const MAX_PASSWORD_BYTES: usize = 1024;
 
-#[derive(Deserialize)]
+/// `POST /auth/login`'s body.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+/// `GET /me`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
 struct Me<'a> {
     user_id: &'a str,
+    #[schema(value_type = uuid::Uuid)]
     device_id: DeviceId,
 }
 
@@ -38,6 +41,7 @@ pub struct DemoApp {
     users: Arc<DemoUsers>,
     gate: Arc<PasswordGate>,
     metrics: Option<PrometheusHandle>,
+    openapi: Arc<Vec<u8>>,
 }
 
 impl std::fmt::Debug for DemoApp {
@@ -57,7 +61,17 @@ impl DemoApp {
             users: Arc::new(users),
             gate: Arc::new(gate),
             metrics: None,
+            openapi: Arc::new(openapi_json()),
         }
+    }
+
+    /// `GET /openapi.json`: OpenAPI 3.1 for SPEC §6 and this server's own routes, derived
+    /// from the code (the core's `OpenApiDocument` and this file's types).
+    pub fn openapi(&self) -> ApiResponse {
+        let mut response = ApiResponse::empty(200);
+        response.body = self.openapi.as_ref().clone();
+        response.push_header("content-type", "application/json");
+        response
     }
 
     /// Serves the counters `handle` renders at `GET /metrics`.
@@ -135,4 +149,76 @@ impl DemoApp {
         };
         ApiResponse::json(200, &me)
     }
+}
+
+/// The document `GET /openapi.json` serves: the library's routes and this server's.
+fn openapi_json() -> Vec<u8> {
+    use serde_json::json;
+    use trusted_devices_core::TokenPair;
+    use trusted_devices_core::http::openapi::OpenApiDocument;
+
+    let mut document = OpenApiDocument::new();
+    document.add_schema::<LoginBody>();
+    document.add_schema::<Me<'_>>();
+    let text = |description: &str| json!({"200": {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}});
+    let mut login_responses = OpenApiDocument::problem_responses(&[
+        "invalid_credentials",
+        "too_many_devices",
+        "rate_limited",
+        "invalid_request",
+        "csrf_rejected",
+        "storage_unavailable",
+    ]);
+    login_responses.insert(
+        "200".to_owned(),
+        json!({"description": "a token pair, or with X-Token-Transport: cookie the two cookies",
+            "content": {"application/json": {"schema": OpenApiDocument::schema_ref::<TokenPair>()}}}),
+    );
+    document.add_operation("POST", "/auth/login", json!({
+        "operationId": "Login",
+        "summary": "Sign a demo user in: a new device and its first token pair (rule L)",
+        "requestBody": {"required": true, "content": {"application/json": {
+            "schema": OpenApiDocument::schema_ref::<LoginBody>()}}},
+        "parameters": [
+            {"name": "X-Device-Name", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 100}},
+            {"name": "X-Token-Transport", "in": "header", "required": false, "schema": {"type": "string", "enum": ["bearer", "cookie"]}},
+        ],
+        "responses": login_responses,
+    }));
+    let mut me_responses = OpenApiDocument::problem_responses(&[
+        "token_missing",
+        "token_invalid",
+        "token_expired",
+        "device_revoked",
+        "storage_unavailable",
+    ]);
+    me_responses.insert(
+        "200".to_owned(),
+        json!({"description": "the acting device's user and id",
+            "content": {"application/json": {"schema": OpenApiDocument::schema_ref::<Me<'_>>()}}}),
+    );
+    document.add_operation(
+        "GET",
+        "/me",
+        json!({
+            "operationId": "Me", "summary": "Who the acting device is", "responses": me_responses,
+            "security": [{"bearer": []}, {"cookie": []}],
+        }),
+    );
+    document.add_operation("GET", "/health", json!({
+        "operationId": "Health", "summary": "Whether the server answers", "responses": text("ok"),
+    }));
+    document.add_operation(
+        "GET",
+        "/metrics",
+        json!({
+            "operationId": "Metrics", "summary": "The library's counters, Prometheus text format",
+            "responses": text("counters"),
+        }),
+    );
+    document.add_operation("GET", "/openapi.json", json!({
+        "operationId": "OpenApi", "summary": "This document",
+        "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+    }));
+    serde_json::to_vec(document.json()).unwrap_or_default()
 }

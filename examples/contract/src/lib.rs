@@ -19,6 +19,7 @@ mod client;
 mod geolocation;
 mod hardening;
 mod metrics;
+mod openapi;
 mod proxy;
 mod rate_limits;
 mod server;
@@ -36,6 +37,7 @@ pub use hardening::{
     login_flood, postgres_outage, redis_outage, slow_clients, strict_bodies_and_no_store,
 };
 pub use metrics::metrics_endpoint;
+pub use openapi::openapi_document;
 pub use proxy::Proxy;
 pub use rate_limits::rate_limits;
 pub use server::{Server, start_failure};

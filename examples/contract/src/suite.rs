@@ -35,6 +35,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn openapi_json_is_openapi_3_1_with_every_route_and_error_code() {
+            $crate::openapi_document(BINARY);
+        }
+
+        #[test]
         fn metrics_are_served_in_the_prometheus_format() {
             $crate::metrics_endpoint(BINARY);
         }

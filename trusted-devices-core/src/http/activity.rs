@@ -66,15 +66,21 @@ impl ActivityQuery {
 
 /// One history entry as clients see it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct EntryView<'a> {
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     id: uuid::Uuid,
     #[serde(serialize_with = "rfc3339")]
     at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::http::openapi::ActivityKind))]
     kind: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>))]
     actor_device_id: Option<DeviceId>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>))]
     device_id: Option<DeviceId>,
     device_name: Option<&'a str>,
     detail: Option<&'a str>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     ip: Option<IpAddr>,
     location: Option<LocationView<'a>>,
 }
@@ -97,6 +103,7 @@ impl<'a> EntryView<'a> {
 
 /// SPEC §6: `{events: [...], next_cursor}`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct ActivityView<'a> {
     events: Vec<EntryView<'a>>,
     next_cursor: Option<String>,

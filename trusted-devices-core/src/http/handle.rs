@@ -17,9 +17,11 @@ use crate::token::{TokenPair, Transport};
 /// What a cookie login or refresh answers instead of a token pair: the tokens are in the
 /// `Set-Cookie` headers, out of script's reach.
 #[derive(Serialize)]
-struct CookieSessionView {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct CookieSessionView {
     token_type: &'static str,
     expires_in: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     device_id: DeviceId,
 }
 

@@ -25,6 +25,8 @@ mod cookies;
 mod device_api;
 mod endpoint;
 mod handle;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod request;
 mod response;
 mod views;

@@ -28,13 +28,16 @@ impl std::fmt::Debug for ApiResponse {
     }
 }
 
+/// RFC 9457 problem details with this library's `code` (SPEC §6).
 #[derive(Serialize)]
-struct Problem<'a> {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct Problem<'a> {
     #[serde(rename = "type")]
     kind: String,
     title: String,
     status: u16,
     detail: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::http::openapi::ErrorCode))]
     code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,

@@ -16,16 +16,20 @@ pub(crate) fn rfc3339<S: Serializer>(
 
 /// A device as clients see it: metadata and deadlines stay on the server.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceView<'a> {
     /// Device id.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub id: DeviceId,
     /// Display name.
     pub name: &'a str,
     /// User-Agent at login.
     pub user_agent: &'a str,
     /// Address at login.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub ip: Option<IpAddr>,
     /// Last address seen.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub last_ip: Option<IpAddr>,
     /// Where the login came from.
     pub location: Option<LocationView<'a>>,
@@ -46,6 +50,7 @@ pub struct DeviceView<'a> {
 /// A device's location as SPEC §2 shows it: `{country, region, city}`. The network and
 /// coordinates rule G compares stay on the server.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocationView<'a> {
     /// Country.
     pub country: Option<&'a str>,
@@ -88,15 +93,18 @@ impl<'a> DeviceView<'a> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct VerifiedView<'a> {
     pub(crate) valid: bool,
     pub(crate) user_id: &'a str,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub(crate) device_id: DeviceId,
     #[serde(serialize_with = "rfc3339")]
     pub(crate) expires_at: DateTime<Utc>,
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct RevokedView {
     pub(crate) revoked: u64,
 }

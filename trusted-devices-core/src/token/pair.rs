@@ -7,16 +7,19 @@ use crate::token::RefreshToken;
 
 /// What login and refresh return (SPEC §6 "token pair").
 #[derive(Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPair {
     /// The signed JWT.
     pub access_token: String,
     /// The opaque refresh token; its `Debug` is redacted.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub refresh_token: RefreshToken,
     /// Always `"Bearer"`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// The device both tokens belong to.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub device_id: DeviceId,
 }
 
