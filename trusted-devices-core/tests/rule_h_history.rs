@@ -347,3 +347,26 @@ async fn rule_h_the_activity_route_pages_with_next_cursor() {
         (422, Some("invalid_request"))
     );
 }
+
+#[tokio::test]
+async fn rule_h_expiry_is_in_the_history_with_no_actor() {
+    let r = rig(Policy::builder());
+    let login = r
+        .service
+        .login(UserId::new("alice").unwrap(), from("203.0.113.1"))
+        .await
+        .unwrap();
+    r.clock.advance(TimeDelta::days(31)); // past the 30-day idle timeout
+    let report = r
+        .service
+        .cleanup(r.service.now(), NonZeroU32::new(10).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.devices, 1);
+    let entries = history(&r.log, "alice").await;
+    let expired = &entries[0];
+    assert_eq!(expired.kind, AuditKind::DeviceExpired);
+    assert_eq!(expired.target, Some(login.device.id));
+    assert_eq!(expired.actor, None, "nobody acted: the session ran out");
+    assert_eq!(expired.client_ip, None);
+}
