@@ -3,7 +3,10 @@
 //!
 //! The rule is one function, [`gcra`] (the generic cell rate algorithm: a token bucket
 //! kept as one instant per key), written here and mirrored by each shared store's atomic
-//! script; the stores only keep each bucket's instant. A limit never revokes anything and
+//! script; the stores only keep each bucket's instant. The in-memory limiter keeps those
+//! instants in a bounded `quick_cache` rather than using `governor`: governor's keyed store
+//! grows with every key until pruned and reads its own clock, where this one is bounded
+//! and takes the service's injected clock like every other rule. A limit never revokes anything and
 //! never refuses a device that holds a session: it slows requests down, it cannot lock an
 //! account (see [`Bucket::LoginUser`]).
 

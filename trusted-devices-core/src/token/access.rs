@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::DeviceId;
 use crate::error::Error;
+use crate::token::claims_layout::{self, LaidOut};
 use crate::token::{
     AccessClaims, KeyRing, SigningKey, Transport, b64_decode, b64_decode_into, b64_encode,
 };
@@ -67,7 +68,8 @@ struct ClaimsIn<'a> {
 }
 
 /// What a request's authentication needs of a verified token, without the claims it does
-/// not use: one allocation (the user id) rather than one per claim.
+/// not use: one allocation (the user id) rather than one per claim. (Holding the id inline
+/// measured slower: the 256-byte copy travels through every future that carries it.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CheckedClaims {
     pub(crate) sub: String,
@@ -164,11 +166,26 @@ impl AccessTokenCodec {
                 heap.as_slice()
             }
         };
-        let claims: ClaimsIn = serde_json::from_slice(json).map_err(|_| Error::TokenInvalid)?;
+        // This library's own layout is read by a scan; anything else is parsed as JSON.
+        let parsed;
+        let claims = match claims_layout::read(json) {
+            Some(laid_out) => laid_out,
+            None => {
+                parsed =
+                    serde_json::from_slice::<ClaimsIn>(json).map_err(|_| Error::TokenInvalid)?;
+                LaidOut {
+                    sub: &parsed.sub,
+                    did: &parsed.did,
+                    iat: parsed.iat,
+                    exp: parsed.exp,
+                    transport: parsed.transport,
+                }
+            }
+        };
         let expires_at = unexpired(claims.exp, now, leeway)?;
         Ok(CheckedClaims {
             device_id: claims.did.parse().map_err(|_| Error::TokenInvalid)?,
-            sub: claims.sub.into_owned(),
+            sub: claims.sub.to_owned(),
             iat: claims.iat,
             expires_at,
             transport: claims.transport,

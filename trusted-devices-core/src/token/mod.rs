@@ -2,6 +2,7 @@
 
 mod access;
 mod claims;
+mod claims_layout;
 mod keys;
 mod pair;
 mod refresh;
