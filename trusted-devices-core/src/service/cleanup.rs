@@ -18,8 +18,8 @@ use crate::service::TrustedDevices;
 /// The batch of each storage call a periodic cleanup makes: small enough that no call
 /// holds a lock for long (SQLite's one writer waits for it), large enough that a backlog of
 /// a million clears in minutes. Measured (`BENCHMARKS.md`): against 100, batches of 25 cut
-/// login p99 beside a million-device cleanup from 5.0 to 3.6 ms on SQLite and from 2.9 to
-/// 1.9 ms on PostgreSQL, for a cleanup 2.4-2.7x longer (10 and 2 minutes).
+/// login p99 beside a million-device cleanup from 5.0 to 3.5 ms on SQLite and from 2.9 to
+/// 1.8 ms on PostgreSQL, for a cleanup 2.4-2.6x longer (9 and 2 minutes).
 pub const CLEANUP_BATCH: NonZeroU32 = match NonZeroU32::new(25) {
     Some(batch) => batch,
     None => NonZeroU32::MIN,
