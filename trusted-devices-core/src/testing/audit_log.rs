@@ -135,9 +135,9 @@ pub async fn rule_h_histories_are_per_user(handles: &Handles) {
 /// Entries before the cut-off go, a batch at a time; later ones stay.
 pub async fn rule_h_deletion_by_age_goes_in_batches(handles: &Handles) {
     let user = unique_user("audit-retention");
-    // Before every other check's entries (`base_time` is in 2200-2201): stores may
-    // expire keys relative to an entry's instant (Redis does), so entries are never dated
-    // in the real past. Earlier checks' entries may go too; later ones are newer.
+    // Before every other check's entries (`base_time` is in 2200-2201), yet never in the
+    // real past: stores may expire keys relative to an entry's instant (Redis does). Only
+    // this check's entries, and what earlier runs of it left, are this old.
     let old = base_time() - TimeDelta::days(400);
     for minute in 0..5 {
         let item = entry(
