@@ -37,12 +37,17 @@ macro_rules! sql_audit_log {
                 user: &trusted_devices_core::UserId,
                 before: Option<trusted_devices_core::audit::AuditPosition>,
                 limit: std::num::NonZeroU32,
-            ) -> Result<Vec<trusted_devices_core::audit::AuditEntry>, trusted_devices_core::StorageError>
-            {
+            ) -> Result<
+                Vec<trusted_devices_core::audit::AuditEntry>,
+                trusted_devices_core::StorageError,
+            > {
                 // Without a cursor, from after the last instant there can be.
                 let (at, id) = match before {
                     Some(position) => (Self::time(position.at), position.id),
-                    None => (Self::time(chrono::DateTime::<chrono::Utc>::MAX_UTC), uuid::Uuid::max()),
+                    None => (
+                        Self::time(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+                        uuid::Uuid::max(),
+                    ),
                 };
                 let rows: Vec<$row> = sqlx::query(
                     "SELECT id, user_id, at, kind, actor, target, target_name, detail, \
@@ -85,26 +90,19 @@ macro_rules! sql_audit_log {
                 row: &$row,
             ) -> Result<trusted_devices_core::audit::AuditEntry, trusted_devices_core::StorageError>
             {
-                use sqlx::Row as _;
-                let get = |column: &str| -> Result<Option<String>, trusted_devices_core::StorageError> {
-                    row.try_get(column).map_err($crate::error::storage_error)
-                };
-                let uuid = |column: &str| -> Result<Option<uuid::Uuid>, trusted_devices_core::StorageError> {
-                    row.try_get(column).map_err($crate::error::storage_error)
-                };
-                let location: Option<sqlx::types::Json<serde_json::Value>> =
-                    row.try_get("location").map_err($crate::error::storage_error)?;
+                // `get` is `sql_store!`'s row reader, expanded in the same module.
                 $crate::row::AuditRow {
-                    id: row.try_get("id").map_err($crate::error::storage_error)?,
-                    user_id: row.try_get("user_id").map_err($crate::error::storage_error)?,
+                    id: get(row, "id")?,
+                    user_id: get(row, "user_id")?,
                     at: Self::instant(row, "at")?,
-                    kind: row.try_get("kind").map_err($crate::error::storage_error)?,
-                    actor: uuid("actor")?,
-                    target: uuid("target")?,
-                    target_name: get("target_name")?,
-                    detail: get("detail")?,
-                    client_ip: get("client_ip")?,
-                    location: location.map(|json| json.0),
+                    kind: get(row, "kind")?,
+                    actor: get(row, "actor")?,
+                    target: get(row, "target")?,
+                    target_name: get(row, "target_name")?,
+                    detail: get(row, "detail")?,
+                    client_ip: get(row, "client_ip")?,
+                    location: get::<Option<sqlx::types::Json<serde_json::Value>>>(row, "location")?
+                        .map(|json| json.0),
                 }
                 .into_entry()
             }

@@ -41,11 +41,7 @@ impl DeviceRow {
             user_agent: self.user_agent,
             ip: parse_ip(self.ip.as_deref())?,
             last_ip: parse_ip(self.last_ip.as_deref())?,
-            location: self
-                .location
-                .map(serde_json::from_value::<Location>)
-                .transpose()
-                .map_err(|e| corrupt("location", e))?,
+            location: parse_location(self.location)?,
             created_at: self.created_at,
             last_seen_at: self.last_seen_at,
             can_delete_other_devices: self.can_delete_other_devices,
@@ -55,6 +51,12 @@ impl DeviceRow {
             session_expires_at: self.session_expires_at,
         })
     }
+}
+
+fn parse_location(json: Option<Value>) -> Result<Option<Location>, StorageError> {
+    json.map(serde_json::from_value::<Location>)
+        .transpose()
+        .map_err(|e| corrupt("location", e))
 }
 
 fn parse_ip(text: Option<&str>) -> Result<Option<IpAddr>, StorageError> {
@@ -100,11 +102,7 @@ impl AuditRow {
             target_name: self.target_name,
             detail: self.detail,
             client_ip: parse_ip(self.client_ip.as_deref())?,
-            location: self
-                .location
-                .map(serde_json::from_value::<Location>)
-                .transpose()
-                .map_err(|e| corrupt("location", e))?,
+            location: parse_location(self.location)?,
         })
     }
 }
