@@ -109,3 +109,43 @@ async fn rule_e_every_event_is_a_tracing_event_without_secrets() {
         .trim_start_matches("tdr_");
     assert!(!log.contains(&body[body.len() - 24..]));
 }
+
+/// Without a hook, the `tracing` event is the one reader of rule G's signals: they are
+/// still computed against the user's other devices, never against an empty list.
+#[tokio::test(flavor = "current_thread")]
+async fn rule_e_the_traced_signals_compare_with_the_users_devices_without_a_hook() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let keys = common::keys();
+    let service = trusted_devices_core::TrustedDevices::builder(keys).build();
+    let from = || trusted_devices_core::DeviceInfo::new().ip("203.0.113.7".parse().unwrap());
+    for _ in 0..2 {
+        service
+            .login(UserId::new("alice").unwrap(), from())
+            .await
+            .unwrap();
+    }
+    let log = captured.text();
+    let created: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("device_created"))
+        .collect();
+    assert_eq!(created.len(), 2, "{log}");
+    assert!(
+        created[0].contains("new_ip"),
+        "a first device is new: {}",
+        created[0]
+    );
+    assert!(
+        !created[1].contains("new_ip"),
+        "the second login comes from a known address: {}",
+        created[1]
+    );
+}

@@ -92,11 +92,17 @@ impl DeviceInfo {
     /// one derived from the browser and OS ("Firefox on Linux"), else "Unknown device".
     #[must_use]
     pub fn device_name(&self) -> DeviceName {
+        self.device_name_for(&self.software())
+    }
+
+    /// [`device_name`](Self::device_name) with the [`software`](Self::software) already
+    /// read (a login needs both, and parsing the User-Agent is its costliest step).
+    pub(crate) fn device_name_for(&self, software: &Software) -> DeviceName {
         self.requested_name
             .as_deref()
             .and_then(DeviceName::from_header_lossy)
             .or_else(|| {
-                let name = self.software().describe()?;
+                let name = software.describe()?;
                 DeviceName::from_header_lossy(&name)
             })
             .unwrap_or_else(DeviceName::unknown)

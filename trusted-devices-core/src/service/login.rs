@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::audit::Cause;
-use crate::domain::{Device, DeviceId, DeviceInfo, Location, UserId, truncate_user_agent};
+use crate::domain::{
+    Device, DeviceId, DeviceInfo, Location, Software, UserId, truncate_user_agent,
+};
 use crate::error::Error;
 use crate::events::{Event, LoginRejection, RevokeReason};
 use crate::geolocation::locate_within;
@@ -41,13 +43,19 @@ impl TrustedDevices {
     ) -> Result<LoginOutcome, Error> {
         let now = self.now();
         let location = self.locate(&info).await;
-        let device = self.new_device(user_id, &info, location, now);
         let software = info.software();
+        let device = self.new_device(user_id, &info, &software, location, now);
         let refresh_token =
             RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
-        let earlier = match self.inner.hook {
-            Some(_) => self.inner.devices.list(&device.user_id).await?,
-            None => Vec::new(),
+        // Rule G's signals compare with the user's other devices: read them only when
+        // someone receives the signals (the hook, or the `tracing` event), so that they are
+        // never reported against an empty list.
+        let reported = self.inner.hook.is_some()
+            || tracing::enabled!(target: crate::event_log::TARGET, tracing::Level::INFO);
+        let earlier = if reported {
+            self.inner.devices.list(&device.user_id).await?
+        } else {
+            Vec::new()
         };
 
         // The token goes first: a token whose device was never created is refused by
@@ -105,13 +113,14 @@ impl TrustedDevices {
         &self,
         user_id: UserId,
         info: &DeviceInfo,
+        software: &Software,
         location: Option<Location>,
         now: DateTime<Utc>,
     ) -> Device {
         let id = DeviceId::generate(now, self.inner.random.as_ref());
         let user_agent = info.user_agent.as_deref().unwrap_or_default();
         Device {
-            name: info.device_name(),
+            name: info.device_name_for(software),
             user_agent: truncate_user_agent(user_agent).to_owned(),
             ip: info.ip,
             last_ip: info.ip,
