@@ -17,8 +17,8 @@ async fn rule_v_verify_reports_user_device_and_expiry() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
     let verified = f.service.verify(&login.tokens.access_token).await.unwrap();
-    assert_eq!(verified.user_id.as_str(), "alice");
-    assert_eq!(verified.device_id, login.device.id);
+    assert_eq!(verified.device.user_id.as_str(), "alice");
+    assert_eq!(verified.device.id, login.device.id);
     assert_eq!(verified.expires_at.timestamp(), f.now().timestamp() + 900);
 }
 

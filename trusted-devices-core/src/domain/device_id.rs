@@ -41,17 +41,23 @@ impl DeviceId {
     }
 }
 
+impl DeviceId {
+    /// The hyphenated form only, the one this library writes, from bytes that need not
+    /// be checked as UTF-8 first (a token's claims are read as bytes).
+    pub(crate) fn from_ascii(text: &[u8]) -> Option<Self> {
+        if text.len() != 36 {
+            return None;
+        }
+        Uuid::try_parse_ascii(text).ok().map(Self)
+    }
+}
+
 impl FromStr for DeviceId {
     type Err = InputError;
 
     /// Parses the hyphenated form only, the one this library writes.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.len() != 36 {
-            return Err(InputError::Malformed { field: "device_id" });
-        }
-        Uuid::try_parse(text)
-            .map(Self)
-            .map_err(|_| InputError::Malformed { field: "device_id" })
+        Self::from_ascii(text.as_bytes()).ok_or(InputError::Malformed { field: "device_id" })
     }
 }
 

@@ -132,8 +132,8 @@ impl TrustedDevices {
                 let verified = self.verify(&body.token).await?;
                 let view = VerifiedView {
                     valid: true,
-                    user_id: verified.user_id.as_str(),
-                    device_id: verified.device_id,
+                    user_id: verified.device.user_id.as_str(),
+                    device_id: verified.device.id,
                     expires_at: verified.expires_at,
                 };
                 Ok(ApiResponse::json(200, &view))

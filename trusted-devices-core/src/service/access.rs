@@ -6,11 +6,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::audit::Cause;
-use crate::domain::{Device, DeviceId, UserId};
+use crate::domain::Device;
 use crate::error::Error;
 use crate::service::TrustedDevices;
 use crate::store::IdleExtension;
-use crate::token::{CheckedClaims, Transport};
+use crate::token::{ClaimsScratch, TokenTimes, Transport};
 
 /// A request's acting device, as [`TrustedDevices::authenticate`] found it.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,12 +54,11 @@ impl std::fmt::Debug for Renewal {
 }
 
 /// What [`TrustedDevices::verify`] says of a valid token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
-    /// The token's user (its `sub`, which owns the device).
-    pub user_id: UserId,
-    /// The token's device.
-    pub device_id: DeviceId,
+    /// The token's device, as stored (or cached): its `user_id` is the token's `sub`.
+    /// Shared rather than copied, like [`Authenticated::device`].
+    pub device: Arc<Device>,
     /// When the token expires.
     pub expires_at: DateTime<Utc>,
 }
@@ -76,10 +75,10 @@ impl TrustedDevices {
         client_ip: Option<IpAddr>,
     ) -> Result<Authenticated, Error> {
         let now = self.now();
-        let (claims, device) = self
+        let (times, device) = self
             .check_access(access_token, Some(Transport::Bearer), now)
             .await?;
-        self.seen(claims, device, client_ip, now).await
+        self.seen(times, device, client_ip, now).await
     }
 
     /// Rule T for a token from the access cookie (SPEC §8): a token issued for bearer use
@@ -92,12 +91,12 @@ impl TrustedDevices {
         client_ip: Option<IpAddr>,
     ) -> Result<Authenticated, Error> {
         let now = self.now();
-        let (claims, device) = self
+        let (times, device) = self
             .check_access(access_token, Some(Transport::Cookie), now)
             .await?;
-        let half_life = (claims.expires_at.timestamp() - claims.iat) / 2;
-        if now.timestamp() < claims.iat + half_life {
-            return self.seen(claims, device, client_ip, now).await;
+        let half_life = (times.expires_at.timestamp() - times.issued_at) / 2;
+        if now.timestamp() < times.issued_at + half_life {
+            return self.seen(times, device, client_ip, now).await;
         }
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
         let sighting = self.sighting(now, client_ip);
@@ -127,7 +126,7 @@ impl TrustedDevices {
     /// Records a sighting when one is due, best-effort.
     async fn seen(
         &self,
-        claims: CheckedClaims,
+        times: TokenTimes,
         mut device: Arc<Device>,
         client_ip: Option<IpAddr>,
         now: DateTime<Utc>,
@@ -144,7 +143,7 @@ impl TrustedDevices {
         }
         Ok(Authenticated {
             device,
-            expires_at: claims.expires_at,
+            expires_at: times.expires_at,
             renewal: None,
             client_ip,
         })
@@ -153,22 +152,29 @@ impl TrustedDevices {
     /// Rule V: whether an access token is valid now, its device included; writes nothing.
     /// Tokens of either transport are answered: the question grants nothing.
     pub async fn verify(&self, access_token: &str) -> Result<Verified, Error> {
-        let (claims, device) = self.check_access(access_token, None, self.now()).await?;
+        let (times, device) = self.check_access(access_token, None, self.now()).await?;
         Ok(Verified {
-            expires_at: claims.expires_at,
-            user_id: device.user_id.clone(),
-            device_id: device.id,
+            expires_at: times.expires_at,
+            device,
         })
     }
 
+    /// The token's times and its device, once the token is good and the device is
+    /// live and the token's user's.
     async fn check_access(
         &self,
         access_token: &str,
         transport: Option<Transport>,
         now: DateTime<Utc>,
-    ) -> Result<(CheckedClaims, Arc<Device>), Error> {
+    ) -> Result<(TokenTimes, Arc<Device>), Error> {
         let leeway = self.inner.policy.leeway;
-        let claims = self.inner.codec.check(access_token, now, leeway)?;
+        // The claims stay borrowed from here while the device is read: `sub` is compared
+        // without a copy.
+        let mut scratch = ClaimsScratch::new();
+        let claims = self
+            .inner
+            .codec
+            .check(access_token, now, leeway, &mut scratch)?;
         if transport.is_some_and(|expected| expected != claims.transport) {
             return Err(Error::TokenInvalid);
         }
@@ -181,6 +187,6 @@ impl TrustedDevices {
             .await?
             .filter(|device| device.user_id.as_str() == claims.sub && !device.has_ended(now))
             .ok_or(Error::DeviceRevoked)?;
-        Ok((claims, device))
+        Ok((claims.times, device))
     }
 }

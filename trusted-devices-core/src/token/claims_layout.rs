@@ -19,22 +19,35 @@ pub(crate) struct LaidOut<'a> {
 }
 
 /// The claims, if `json` is exactly in this library's layout.
+///
+/// Whole-buffer passes first (no escape, no control character, valid UTF-8), so that
+/// each string then simply ends at the next quote; the fixed parts are compared as
+/// arrays, which compiles to a load and a compare each. (A byte-by-byte scan with a
+/// `memcmp` per key cost more than the rest of the reading together.)
 pub(crate) fn read(json: &[u8]) -> Option<LaidOut<'_>> {
-    let rest = json.strip_prefix(br#"{"sub":""#)?;
-    let (sub, rest) = plain_string(rest)?;
-    let rest = rest.strip_prefix(br#","did":""#)?;
-    let (did, rest) = plain_string(rest)?;
-    let rest = rest.strip_prefix(br#","iat":"#)?;
+    // Without early exit, so that the loop is vectorised.
+    let needs_parser = json.iter().fold(false, |found, &byte| {
+        found | (byte == b'\\') | (byte < b' ')
+    });
+    if needs_parser {
+        return None;
+    }
+    let json = std::str::from_utf8(json).ok()?;
+    let rest = after(json, br#"{"sub":""#)?;
+    let (sub, rest) = string(rest)?;
+    let rest = after(rest, br#","did":""#)?;
+    let (did, rest) = string_of_length(rest, DEVICE_ID_CHARS)?;
+    let rest = after(rest, br#","iat":"#)?;
     let (iat, rest) = integer(rest)?;
-    let rest = rest.strip_prefix(br#","exp":"#)?;
+    let rest = after(rest, br#","exp":"#)?;
     let (exp, rest) = integer(rest)?;
-    let rest = rest.strip_prefix(br#","jti":""#)?;
-    let (_jti, rest) = plain_string(rest)?;
-    let (transport, rest) = match rest.strip_prefix(br#","tsp":"cookie""#) {
+    let rest = after(rest, br#","jti":""#)?;
+    let (_jti, rest) = string_of_length(rest, JTI_CHARS)?;
+    let (transport, rest) = match after(rest, br#","tsp":"cookie""#) {
         Some(rest) => (Transport::Cookie, rest),
         None => (Transport::Bearer, rest),
     };
-    (rest == b"}").then_some(LaidOut {
+    (rest == "}").then_some(LaidOut {
         sub,
         did,
         iat,
@@ -43,32 +56,66 @@ pub(crate) fn read(json: &[u8]) -> Option<LaidOut<'_>> {
     })
 }
 
-/// A string up to its closing quote, when it has no escape and no control character
-/// (anything else is left to the JSON parser); then what follows the quote.
-fn plain_string(bytes: &[u8]) -> Option<(&str, &[u8])> {
-    let end = bytes
-        .iter()
-        .position(|byte| matches!(byte, b'"' | b'\\') || *byte < b' ')?;
-    let (text, rest) = bytes.split_at(end);
-    let rest = rest.strip_prefix(b"\"")?;
-    Some((std::str::from_utf8(text).ok()?, rest))
+/// The hyphenated device id this library writes.
+const DEVICE_ID_CHARS: usize = 36;
+/// The `jti` this library writes: 16 random bytes in base64url.
+const JTI_CHARS: usize = 22;
+
+/// What follows `prefix` at the start of `text`.
+fn after<'t, const N: usize>(text: &'t str, prefix: &[u8; N]) -> Option<&'t str> {
+    let (head, _) = text.as_bytes().split_first_chunk::<N>()?;
+    // After an ASCII prefix: a char boundary.
+    (head == prefix).then(|| text.get(N..)).flatten()
+}
+
+/// A string of `length` bytes when it has that length (checked without an early exit, so
+/// vectorised), otherwise as [`string`] finds it.
+fn string_of_length(text: &str, length: usize) -> Option<(&str, &str)> {
+    let bytes = text.as_bytes();
+    let fits = bytes.get(length) == Some(&b'"')
+        && !bytes
+            .get(..length)?
+            .iter()
+            .fold(false, |quote, &byte| quote | (byte == b'"'));
+    if fits {
+        return Some((text.get(..length)?, text.get(length + 1..)?));
+    }
+    string(text)
+}
+
+/// A string up to its closing quote (the whole-buffer passes ruled out escapes), and what
+/// follows the quote.
+fn string(text: &str) -> Option<(&str, &str)> {
+    let end = text.bytes().position(|byte| byte == b'"')?;
+    Some((text.get(..end)?, text.get(end + 1..)?))
 }
 
 /// A JSON integer as serde_json writes an `i64` (an optional minus, digits, no leading
-/// zero), and what follows it.
-fn integer(bytes: &[u8]) -> Option<(i64, &[u8])> {
-    let digits_from = usize::from(bytes.first() == Some(&b'-'));
-    let end = bytes
-        .iter()
-        .skip(digits_from)
-        .position(|byte| !byte.is_ascii_digit())
-        .map_or(bytes.len(), |at| at + digits_from);
-    let (number, rest) = bytes.split_at(end);
-    let digits = number.get(digits_from..)?;
-    if digits.is_empty() || (digits.len() > 1 && digits.first() == Some(&b'0')) {
+/// zero), and what follows it; `None` beyond the range. One pass over the digits.
+fn integer(text: &str) -> Option<(i64, &str)> {
+    let bytes = text.as_bytes();
+    let negative = bytes.first() == Some(&b'-');
+    let digits_from = usize::from(negative);
+    let mut end = digits_from;
+    let mut magnitude: u64 = 0;
+    while let Some(digit) = bytes.get(end).filter(|byte| byte.is_ascii_digit()) {
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(digit - b'0'))?;
+        end += 1;
+    }
+    let digits = end - digits_from;
+    let leading_zero = digits > 1 && bytes.get(digits_from) == Some(&b'0');
+    if digits == 0 || leading_zero {
         return None;
     }
-    Some((std::str::from_utf8(number).ok()?.parse().ok()?, rest))
+    let value = if negative {
+        0i64.checked_sub_unsigned(magnitude)?
+    } else {
+        i64::try_from(magnitude).ok()?
+    };
+    // A char boundary: every byte before it is ASCII.
+    Some((value, text.get(end..)?))
 }
 
 #[cfg(test)]
@@ -113,12 +160,49 @@ mod tests {
         }
     }
 
+    /// Strings of other lengths than this library's device id and `jti` are read whole,
+    /// never cut at the usual length: for every pair of lengths up to past the usual ones
+    /// (a short device id puts the next keys' quotes inside the usual window).
+    #[test]
+    fn reads_strings_of_every_length() {
+        for did_length in 0..=40 {
+            for jti_length in 0..=40 {
+                let mut written = claims("alice", Transport::Bearer, 1_800_000_000);
+                written.did = "d".repeat(did_length);
+                written.jti = "j".repeat(jti_length);
+                let json = serde_json::to_vec(&written).unwrap_or_default();
+                let read = read(&json);
+                assert_eq!(
+                    read.map(|claims| (claims.did.len(), claims.exp)),
+                    Some((did_length, written.exp)),
+                    "{}",
+                    String::from_utf8_lossy(&json)
+                );
+            }
+        }
+    }
+
+    /// The whole `i64` range is read, both ends included.
+    #[test]
+    fn reads_the_ends_of_the_integer_range() {
+        let json = format!(
+            r#"{{"sub":"s","did":"d","iat":{},"exp":{},"jti":"j"}}"#,
+            i64::MIN,
+            i64::MAX
+        );
+        let read = read(json.as_bytes());
+        assert_eq!(
+            read.map(|claims| (claims.iat, claims.exp)),
+            Some((i64::MIN, i64::MAX))
+        );
+    }
+
     /// Anything else is left to the JSON parser, never misread.
     #[test]
     fn leaves_every_other_layout_to_the_parser() {
         let escaped =
             serde_json::to_vec(&claims("say \"hi\"", Transport::Bearer, 1)).unwrap_or_default();
-        let others: [&[u8]; 9] = [
+        let others: [&[u8]; 12] = [
             &escaped,
             br#"{"did":"d","sub":"s","iat":1,"exp":2,"jti":"j"}"#,
             br#"{ "sub":"s","did":"d","iat":1,"exp":2,"jti":"j"}"#,
@@ -128,6 +212,9 @@ mod tests {
             br#"{"sub":"s","did":"d","iat":1,"exp":2,"jti":"j","x":1}"#,
             br#"{"sub":"s","did":"d","iat":1,"exp":99999999999999999999,"jti":"j"}"#,
             br#"{"sub":"s","did":"d","iat":1,"exp":2,"jti":"j"} "#,
+            br#"{"sub":"s","did":"d","iat":1,"exp":9223372036854775808,"jti":"j"}"#,
+            br#"{"sub":"s","did":"d","iat":-9223372036854775809,"exp":2,"jti":"j"}"#,
+            b"{\"sub\":\"\xff\",\"did\":\"d\",\"iat\":1,\"exp\":2,\"jti\":\"j\"}",
         ];
         for json in others {
             assert_eq!(read(json), None, "{}", String::from_utf8_lossy(json));

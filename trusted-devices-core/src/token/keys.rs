@@ -144,10 +144,17 @@ impl KeyRing {
         self.keys().find(|key| key.kid == kid)
     }
 
-    /// The key whose own encoded header is exactly `header`: every token this library
-    /// signs, found without decoding or parsing its header.
-    pub(crate) fn find_by_encoded_header(&self, header: &str) -> Option<&SigningKey> {
-        self.keys().find(|key| key.header == header)
+    /// The key whose own encoded header and a dot begin `signing_input`, and the claims
+    /// segment after them: every token this library signs, found without decoding or
+    /// parsing its header.
+    pub(crate) fn find_by_encoded_header<'t>(
+        &self,
+        signing_input: &'t str,
+    ) -> Option<(&SigningKey, &'t str)> {
+        self.keys().find_map(|key| {
+            let claims = signing_input.strip_prefix(key.header.as_str())?;
+            Some((key, claims.strip_prefix('.')?))
+        })
     }
 
     fn keys(&self) -> impl Iterator<Item = &SigningKey> {

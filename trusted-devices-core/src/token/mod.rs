@@ -8,8 +8,8 @@ mod pair;
 mod refresh;
 mod transport;
 
-pub(crate) use access::CheckedClaims;
 pub use access::{ACCESS_TOKEN_MAX_BYTES, AccessTokenCodec};
+pub(crate) use access::{ClaimsScratch, TokenTimes};
 pub use claims::AccessClaims;
 pub use keys::{KeyError, KeyRing, SigningKey};
 pub use pair::TokenPair;
