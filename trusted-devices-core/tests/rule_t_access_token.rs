@@ -26,15 +26,17 @@ fn sign_raw(header: &Value, claims: &Value, secret: &[u8]) -> String {
         B64.encode(serde_json::to_vec(header).unwrap()),
         B64.encode(serde_json::to_vec(claims).unwrap())
     );
-    let mac = Hmac::<Sha256>::new_from_slice(secret)
-        .unwrap()
-        .chain_update(input.as_bytes());
-    format!("{input}.{}", B64.encode(mac.finalize().into_bytes()))
+    sign_segments_with(&input, secret)
 }
 
 /// Signs whatever `signing_input` is, dots and all, with the test key.
 fn sign_segments(signing_input: &str) -> String {
-    let mac = Hmac::<Sha256>::new_from_slice(SECRET)
+    sign_segments_with(signing_input, SECRET)
+}
+
+/// Signs whatever `signing_input` is, dots and all, with `secret`.
+fn sign_segments_with(signing_input: &str, secret: &[u8]) -> String {
+    let mac = Hmac::<Sha256>::new_from_slice(secret)
         .unwrap()
         .chain_update(signing_input.as_bytes());
     format!(
@@ -365,10 +367,7 @@ async fn rule_t_tokens_from_other_jwt_libraries_verify() {
         B64.encode(other_header.as_bytes()),
         B64.encode(serde_json::to_vec(&claims).unwrap())
     );
-    let mac = Hmac::<Sha256>::new_from_slice(SECRET)
-        .unwrap()
-        .chain_update(input.as_bytes());
-    let token = format!("{input}.{}", B64.encode(mac.finalize().into_bytes()));
+    let token = sign_segments(&input);
     let verified = f.service.verify(&token).await.unwrap();
     assert_eq!(verified.device.id, login.device.id);
     let critical = other_header.replace(r#""alg""#, r#""crit": ["exp"], "alg""#);
@@ -377,10 +376,7 @@ async fn rule_t_tokens_from_other_jwt_libraries_verify() {
         B64.encode(critical.as_bytes()),
         B64.encode(serde_json::to_vec(&claims).unwrap())
     );
-    let mac = Hmac::<Sha256>::new_from_slice(SECRET)
-        .unwrap()
-        .chain_update(input.as_bytes());
-    let token = format!("{input}.{}", B64.encode(mac.finalize().into_bytes()));
+    let token = sign_segments(&input);
     assert!(matches!(
         f.service.verify(&token).await,
         Err(Error::TokenInvalid)

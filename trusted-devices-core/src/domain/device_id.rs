@@ -39,9 +39,7 @@ impl DeviceId {
     pub const fn as_bytes(&self) -> &[u8; 16] {
         self.0.as_bytes()
     }
-}
 
-impl DeviceId {
     /// The hyphenated form only, the one this library writes, from bytes that need not
     /// be checked as UTF-8 first (a token's claims are read as bytes).
     pub(crate) fn from_ascii(text: &[u8]) -> Option<Self> {

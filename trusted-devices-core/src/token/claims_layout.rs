@@ -64,8 +64,11 @@ const JTI_CHARS: usize = 22;
 /// What follows `prefix` at the start of `text`.
 fn after<'t, const N: usize>(text: &'t str, prefix: &[u8; N]) -> Option<&'t str> {
     let (head, _) = text.as_bytes().split_first_chunk::<N>()?;
+    if head != prefix {
+        return None;
+    }
     // After an ASCII prefix: a char boundary.
-    (head == prefix).then(|| text.get(N..)).flatten()
+    text.get(N..)
 }
 
 /// A string of `length` bytes when it has that length (checked without an early exit, so
