@@ -98,8 +98,8 @@ pub use policy::{
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use risk::RiskSignals;
 pub use service::{
-    ActivityPage, Authenticated, CLEANUP_BATCH, CleanupReport, LoginOutcome, Renewal,
-    TrustedDevices, TrustedDevicesBuilder, Verified,
+    ActivityPage, Authenticated, CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport, LoginOutcome,
+    Renewal, TrustedDevices, TrustedDevicesBuilder, Verified,
 };
 pub use store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, IdleExtension,

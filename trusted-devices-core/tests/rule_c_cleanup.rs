@@ -151,9 +151,9 @@ mod gentle {
 }
 
 #[tokio::test]
-async fn rule_c_cleanup_gently_rests_after_each_full_batch_as_long_as_it_took() {
+async fn rule_c_cleanup_gently_rests_after_each_full_batch_nine_times_as_long_as_it_took() {
     use std::sync::{Arc, Mutex};
-    use trusted_devices_core::{KeyRing, SigningKey, TrustedDevices, UserId};
+    use trusted_devices_core::{CLEANUP_REST_FACTOR, KeyRing, SigningKey, TrustedDevices, UserId};
 
     let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
     let clock = Arc::new(gentle::TickingClock(Mutex::new(start)));
@@ -173,8 +173,9 @@ async fn rule_c_cleanup_gently_rests_after_each_full_batch_as_long_as_it_took() 
         .await
         .unwrap();
     assert_eq!(report.devices, 5);
-    // Batches of 2, 2 and 1: a rest after each of the two full ones, as long as the clock
-    // moved while it ran. Token batches came back short, so they rest not at all.
+    // Batches of 2, 2 and 1: a rest after each of the two full ones, nine times as long as
+    // the clock moved while it ran. Token batches came back short, so they rest not at all.
+    assert_eq!(CLEANUP_REST_FACTOR, 9);
     let rests = timer.0.lock().unwrap().clone();
-    assert_eq!(rests, vec![Duration::from_millis(5); 2]);
+    assert_eq!(rests, vec![Duration::from_millis(45); 2]);
 }

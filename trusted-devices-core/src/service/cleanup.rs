@@ -19,11 +19,20 @@ use crate::service::TrustedDevices;
 /// holds a lock for long (SQLite's one writer waits for it), large enough that a backlog of
 /// a million clears in minutes. Measured (`BENCHMARKS.md`): against 100, batches of 25 cut
 /// login p99 beside a million-device cleanup from 5.0 to 3.5 ms on SQLite and from 2.9 to
-/// 1.8 ms on PostgreSQL, for a cleanup 2.4-2.6x longer (9 and 2 minutes).
+/// 1.8 ms on PostgreSQL, for a cleanup 2.4-2.6x longer.
 pub const CLEANUP_BATCH: NonZeroU32 = match NonZeroU32::new(25) {
     Some(batch) => batch,
     None => NonZeroU32::MIN,
 };
+
+/// How many times as long as a batch took [`TrustedDevices::cleanup_gently`] rests after
+/// it: 9, so that a cleanup keeps storage busy at most a tenth of the time. On a small
+/// machine the requests beside it share its cores and disk as well as its locks; measured
+/// (`BENCHMARKS.md`), resting as long as each batch took (1) left login p99 beside a
+/// million-device cleanup on SQLite at 3.2x idle, and 9 brings it within 2x. Expired
+/// devices are refused by every request whether or not cleanup has reached them, so a
+/// slower cleanup costs disk space for longer, never access.
+pub const CLEANUP_REST_FACTOR: u32 = 9;
 
 /// What [`TrustedDevices::cleanup`] deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,10 +64,11 @@ impl TrustedDevices {
         self.cleanup_with(now, batch, None).await
     }
 
-    /// [`cleanup`](Self::cleanup), resting after each full batch as long as the batch took
-    /// (measured by the service's clock, slept by `timer`), so that requests beside it keep
-    /// their latency (`BENCHMARKS.md` gives login p99 beside a million-device cleanup); the
-    /// cleanup takes about twice as long. [`run_cleanup`](Self::run_cleanup) cleans this way.
+    /// [`cleanup`](Self::cleanup), resting after each full batch [`CLEANUP_REST_FACTOR`]
+    /// times as long as the batch took (measured by the service's clock, slept by `timer`),
+    /// so that requests beside it keep their latency (`BENCHMARKS.md` gives login p99 beside
+    /// a million-device cleanup); the cleanup takes about ten times as long as it would
+    /// flat out. [`run_cleanup`](Self::run_cleanup) cleans this way.
     pub async fn cleanup_gently(
         &self,
         now: DateTime<Utc>,
@@ -141,7 +151,8 @@ impl TrustedDevices {
         }
     }
 
-    /// Sleeps as long as the batch begun at `started` took, when resting at all.
+    /// Sleeps [`CLEANUP_REST_FACTOR`] times as long as the batch begun at `started` took,
+    /// when resting at all.
     async fn rest_after(&self, started: DateTime<Utc>, rest: Option<&dyn Timer>) {
         let Some(timer) = rest else {
             return;
@@ -150,7 +161,7 @@ impl TrustedDevices {
             .to_std()
             .unwrap_or_default();
         if !took.is_zero() {
-            timer.sleep(took).await;
+            timer.sleep(took.saturating_mul(CLEANUP_REST_FACTOR)).await;
         }
     }
 

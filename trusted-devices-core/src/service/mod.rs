@@ -10,7 +10,7 @@ mod refresh;
 
 pub use access::{Authenticated, Renewal, Verified};
 pub use activity::ActivityPage;
-pub use cleanup::{CLEANUP_BATCH, CleanupReport};
+pub use cleanup::{CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport};
 pub use login::LoginOutcome;
 
 use std::fmt;

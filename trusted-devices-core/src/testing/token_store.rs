@@ -23,6 +23,7 @@ pub async fn run_token_store_suite(handles: &Handles) {
     rule_r_grace_replays_then_reuse_is_reported(handles).await;
     rule_r_concurrent_rotations_yield_one_successor(handles).await;
     revoking_devices_removes_only_their_tokens(handles).await;
+    revoking_many_devices_at_once_removes_every_token(handles).await;
     rule_c_expired_tokens_go_in_batches(handles).await;
     rule_c_cleanup_keeps_consumed_records_until_they_expire(handles).await;
 }
@@ -351,6 +352,35 @@ pub async fn revoking_devices_removes_only_their_tokens(handles: &Handles) {
         RotateOutcome::Rotated,
         "rule R: another device's token was revoked"
     );
+}
+
+/// Revoking more devices in one call than a store may name in one statement (1,201, so
+/// that a store splitting the list meets a partial last part) removes every one of their
+/// tokens, and the bystander's stays.
+pub async fn revoking_many_devices_at_once_removes_every_token(handles: &Handles) {
+    let store = pick(handles, 0);
+    let now = base_time();
+    let chains: Vec<Chain> = (0..1_201).map(|_| Chain::new("revoke-many", now)).collect();
+    let bystander = Chain::new("revoke-many-bystander", now);
+    for chain in chains.iter().chain([&bystander]) {
+        store
+            .insert(chain.record(&chain.token(), now, TimeDelta::days(1)))
+            .await
+            .unwrap();
+    }
+    let devices: Vec<DeviceId> = chains.iter().map(|chain| chain.device).collect();
+    let removed = pick(handles, 1).revoke_devices(&devices).await.unwrap();
+    assert_eq!(
+        removed, 1_201,
+        "rule R: revoking 1,201 devices at once removes each one's token"
+    );
+    let again = store.revoke_devices(&devices).await.unwrap();
+    assert_eq!(
+        again, 0,
+        "rule R: a token of a revoked device was left behind"
+    );
+    let bystanders = store.revoke_devices(&[bystander.device]).await.unwrap();
+    assert_eq!(bystanders, 1, "rule R: another device's token was revoked");
 }
 
 /// Rule C: records at or past `expires_at` go in batches; live ones stay.

@@ -1,6 +1,7 @@
 //! What SQLite does its own way; everything else is `sql_store!`'s.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,6 +17,12 @@ use super::SqliteStore;
 use crate::audit_log::sql_audit_log;
 use crate::error::{corrupt, storage_error};
 use crate::sql_store::{device_columns, sql_store, token_columns};
+
+/// How many cleanup batches go between two checkpoints of the write-ahead log. Measured
+/// beside a cleanup (`BENCHMARKS.md`): every batch copied the same hot index pages again
+/// and again; every 8th copies them once, the log staying far below
+/// `AUTOCHECKPOINT_PAGES`.
+const CHECKPOINT_EVERY: u32 = 8;
 
 /// Matches only a live, unconsumed token of that device.
 const CONSUME: &str = "UPDATE td_refresh_tokens \
@@ -46,13 +53,18 @@ impl SqliteStore {
         micros.map(from_micros).transpose()
     }
 
-    /// Copies what the write-ahead log holds back into the database file, without waiting
-    /// for readers or writers (`PASSIVE`). Without it the commit that crosses SQLite's
-    /// auto-checkpoint threshold does the copy, and under a cleanup of a million devices
-    /// that commit was most often a login's: its p99 went from 1 ms to 13 ms. Here the
-    /// cleanup pays, after its lock is released. Best effort: a checkpoint that cannot run
-    /// now leaves the log to the next one, which loses nothing.
+    /// Every [`CHECKPOINT_EVERY`] cleanup batches, copies what the write-ahead log holds
+    /// back into the database file, without waiting for readers or writers (`PASSIVE`).
+    /// Without it the commit that crosses SQLite's auto-checkpoint threshold does the copy,
+    /// and under a cleanup of a million devices that commit was most often a login's. Here
+    /// the cleanup pays, after its lock is released; not after every batch, since the same
+    /// index pages would be copied again each time. Best effort: a checkpoint that cannot
+    /// run now leaves the log to the next one, which loses nothing.
     async fn after_cleanup_batch(&self) {
+        let batches = self.cleanup_batches.fetch_add(1, Ordering::Relaxed);
+        if !batches.is_multiple_of(CHECKPOINT_EVERY) {
+            return;
+        }
         let checkpoint = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&self.pool)
             .await;
@@ -109,13 +121,25 @@ impl SqliteStore {
         rotation.unconsumed(stored.as_ref())
     }
 
-    /// One delete per device, in one transaction: SQLite has no arrays to bind.
+    /// One statement for up to [`DEVICES_PER_STATEMENT`] devices (SQLite has no arrays to
+    /// bind, so each gets a placeholder), so that a cleanup batch's revocation holds the
+    /// write lock for one step rather than a round trip per device; more devices than that
+    /// are deleted in one transaction.
     async fn revoke_tokens_of(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {
+        if devices.is_empty() {
+            return Ok(0);
+        }
+        if devices.len() <= DEVICES_PER_STATEMENT {
+            let done = delete_tokens_of(devices)
+                .execute(&self.pool)
+                .await
+                .map_err(storage_error)?;
+            return Ok(done.rows_affected());
+        }
         let mut tx = self.write_transaction().await?;
         let mut removed = 0;
-        for device in devices {
-            let done = sqlx::query("DELETE FROM td_refresh_tokens WHERE device_id = $1")
-                .bind(device.as_uuid())
+        for chunk in devices.chunks(DEVICES_PER_STATEMENT) {
+            let done = delete_tokens_of(chunk)
                 .execute(&mut *tx)
                 .await
                 .map_err(storage_error)?;
@@ -124,6 +148,27 @@ impl SqliteStore {
         tx.commit().await.map_err(storage_error)?;
         Ok(removed)
     }
+}
+
+/// The most devices one token delete names: within the 999 placeholders older SQLite
+/// builds allow.
+const DEVICES_PER_STATEMENT: usize = 500;
+
+/// `DELETE ... WHERE device_id IN (?, ..., ?)` for `devices`, bound. Only placeholders are
+/// formatted into the text; the ids are bound.
+fn delete_tokens_of(
+    devices: &[DeviceId],
+) -> sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments> {
+    let mut sql = String::from("DELETE FROM td_refresh_tokens WHERE device_id IN (");
+    for index in 0..devices.len() {
+        sql.push_str(if index == 0 { "?" } else { ", ?" });
+    }
+    sql.push(')');
+    devices
+        .iter()
+        .fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |query, device| {
+            query.bind(device.as_uuid())
+        })
 }
 
 fn from_micros(micros: i64) -> Result<DateTime<Utc>, StorageError> {

@@ -3,6 +3,8 @@
 mod dialect;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -18,10 +20,22 @@ use crate::error::storage_error;
 /// `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The write-ahead log's length, in pages, at which a commit copies it back into the
+/// database file itself (SQLite's `wal_autocheckpoint`; its default is 1,000). The commit
+/// that crosses it pays for the copy, and at 1,000 that was a login about once in a
+/// hundred beside a large cleanup (6-10 ms each) and one in a thousand idle. At 10,000
+/// (about 40 MiB) logins cross it ten times less often and a cleanup's own checkpoints
+/// (see `after_cleanup_batch`) copy most of the log first; the rare login that does cross
+/// it pays more (tens of milliseconds). `BENCHMARKS.md` has the measurements.
+const AUTOCHECKPOINT_PAGES: &str = "10000";
+
 /// Both stores on one SQLite pool. Cheap to clone; share one per process.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Cleanup batches since the store was made, shared by its clones: every few of them
+    /// checkpoint the write-ahead log.
+    cleanup_batches: Arc<AtomicU32>,
 }
 
 crate::sql_store::opaque_debug!(SqliteStore);
@@ -31,7 +45,10 @@ impl SqliteStore {
     /// `BEGIN IMMEDIATE`; give the pool a busy timeout so that waiting is not an error.
     #[must_use]
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            cleanup_batches: Arc::default(),
+        }
     }
 
     /// Opens `url` (`sqlite:path/to/file.db`, created if missing) in WAL mode with a busy
@@ -67,7 +84,8 @@ impl SqliteStore {
                 .connect_with(
                     options
                         .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal),
+                        .synchronous(SqliteSynchronous::Normal)
+                        .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES),
                 )
                 .await
         };
