@@ -31,7 +31,8 @@ pub struct CleanupTask {
 }
 
 impl CleanupTask {
-    /// Stops the periodic cleanup: a run in progress finishes first, then this returns.
+    /// Stops the periodic cleanup: the batch in progress finishes, the run ends at its next
+    /// rest instead of working through its backlog, then this returns.
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;

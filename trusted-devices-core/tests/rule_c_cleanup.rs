@@ -179,3 +179,43 @@ async fn rule_c_cleanup_gently_rests_after_each_full_batch_nine_times_as_long_as
     let rests = timer.0.lock().unwrap().clone();
     assert_eq!(rests, vec![Duration::from_millis(45); 2]);
 }
+
+/// A timer whose sleeps never end: only a stop can end a rest.
+struct EndlessTimer;
+
+impl trusted_devices_core::Timer for EndlessTimer {
+    fn sleep(&self, _duration: std::time::Duration) -> trusted_devices_core::Sleep {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn rule_c_run_cleanup_stops_at_the_next_rest_not_after_the_backlog() {
+    use std::sync::{Arc, Mutex};
+    use trusted_devices_core::{CLEANUP_BATCH, KeyRing, SigningKey, TrustedDevices, UserId};
+
+    let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let clock = Arc::new(gentle::TickingClock(Mutex::new(start)));
+    let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
+    let service = TrustedDevices::builder(KeyRing::new(key))
+        .clock(clock.clone())
+        .build();
+    let backlog = 2 * CLEANUP_BATCH.get() + 10;
+    for user in 0..backlog {
+        let user = UserId::new(format!("user-{user}")).unwrap();
+        service.login(user, Default::default()).await.unwrap();
+    }
+    *clock.0.lock().unwrap() += TimeDelta::days(31);
+    // Stopped from the start: the first batch runs whole, and the rest after it (which
+    // would never end) ends the run instead.
+    let stopped = service.run_cleanup(Duration::from_secs(3600), &EndlessTimer, async {});
+    tokio::time::timeout(Duration::from_secs(10), stopped)
+        .await
+        .expect("rule C: a stopped cleanup kept working through its backlog");
+    let rest = service.cleanup(service.now(), CLEANUP_BATCH).await.unwrap();
+    assert_eq!(
+        rest.devices,
+        u64::from(backlog - CLEANUP_BATCH.get()),
+        "rule C: a stopped cleanup ran more (or less) than the batch in progress"
+    );
+}

@@ -63,7 +63,7 @@ fn start_cleanup(started: &Started) -> Option<CleanupTask> {
     (!interval.is_zero()).then(|| trusted_devices_actix::spawn_cleanup(service, interval))
 }
 
-/// Lets a cleanup run in progress finish, within the shutdown deadline.
+/// Lets the cleanup finish its batch in progress, within the shutdown deadline.
 async fn stop_cleanup(cleanup: Option<CleanupTask>, deadline: std::time::Duration) {
     if let Some(cleanup) = cleanup {
         let _ = tokio::time::timeout(deadline, cleanup.stop()).await;

@@ -100,7 +100,7 @@ async fn main() -> ExitCode {
         .then(|| trusted_devices_axum::spawn_cleanup(started.app.service.clone(), interval));
     serve::serve(listener, app(devices, started.app), limits, shutdown).await;
     if let Some(cleanup) = cleanup {
-        // A run in progress may finish, within the shutdown deadline.
+        // The batch in progress may finish, within the shutdown deadline.
         let _ = tokio::time::timeout(limits.shutdown_timeout, cleanup.stop()).await;
     }
     ExitCode::SUCCESS

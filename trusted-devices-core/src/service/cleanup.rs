@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::num::NonZeroU32;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -61,7 +61,8 @@ impl TrustedDevices {
         now: DateTime<Utc>,
         batch: NonZeroU32,
     ) -> Result<CleanupReport, Error> {
-        self.cleanup_with(now, batch, None).await
+        self.cleanup_with::<std::future::Pending<()>>(now, batch, None)
+            .await
     }
 
     /// [`cleanup`](Self::cleanup), resting after each full batch [`CLEANUP_REST_FACTOR`]
@@ -75,19 +76,21 @@ impl TrustedDevices {
         batch: NonZeroU32,
         timer: &dyn Timer,
     ) -> Result<CleanupReport, Error> {
-        self.cleanup_with(now, batch, Some(timer)).await
+        let never = pin!(std::future::pending());
+        let mut rests = Rests::new(timer, never);
+        self.cleanup_with(now, batch, Some(&mut rests)).await
     }
 
-    async fn cleanup_with(
+    async fn cleanup_with<S: Future<Output = ()>>(
         &self,
         now: DateTime<Utc>,
         batch: NonZeroU32,
-        rest: Option<&dyn Timer>,
+        mut rests: Option<&mut Rests<'_, S>>,
     ) -> Result<CleanupReport, Error> {
         // Each step captures only references and copies, so its future stays `Send`.
         let this = self;
         let devices = self
-            .in_batches(batch, rest, move || async move {
+            .in_batches(batch, rests.as_deref_mut(), move || async move {
                 let expired = this.inner.devices.delete_expired(now, batch).await?;
                 let count = u64::try_from(expired.len()).unwrap_or(u64::MAX);
                 let nobody = Cause::default();
@@ -99,19 +102,19 @@ impl TrustedDevices {
         let consumed_before = now - self.inner.policy.refresh_reuse_grace;
         let store = &self.inner.tokens;
         let seals = self
-            .in_batches(batch, rest, move || async move {
+            .in_batches(batch, rests.as_deref_mut(), move || async move {
                 Ok(store.forget_sealed(consumed_before, batch).await?)
             })
             .await?;
         let tokens = self
-            .in_batches(batch, rest, move || async move {
+            .in_batches(batch, rests.as_deref_mut(), move || async move {
                 Ok(store.delete_expired(now, batch).await?)
             })
             .await?;
         let audit_entries = match &self.inner.audit {
             Some(audit) => {
                 let cutoff = now - self.inner.policy.audit_retention;
-                self.in_batches(batch, rest, move || async move {
+                self.in_batches(batch, rests, move || async move {
                     Ok(audit.delete_before(cutoff, batch).await?)
                 })
                 .await?
@@ -127,49 +130,45 @@ impl TrustedDevices {
     }
 
     /// Runs `step` (one storage call of at most `batch`, returning how many it handled)
-    /// until a call handles fewer than `batch`, resting after each full one when `rest` is
-    /// given. Returns the total.
-    async fn in_batches<F, Fut>(
+    /// until a call handles fewer than `batch`, resting after each full one when `rests`
+    /// is given, and not at all once it was stopped. Returns the total.
+    async fn in_batches<F, Fut, S>(
         &self,
         batch: NonZeroU32,
-        rest: Option<&dyn Timer>,
+        mut rests: Option<&mut Rests<'_, S>>,
         mut step: F,
     ) -> Result<u64, Error>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<u64, Error>>,
+        S: Future<Output = ()>,
     {
         let mut total = 0;
         loop {
+            if rests.as_ref().is_some_and(|rests| rests.stopped) {
+                return Ok(total);
+            }
             let started = self.inner.clock.now();
             let count = step().await?;
             total += count;
             if count < u64::from(batch.get()) {
                 return Ok(total);
             }
-            self.rest_after(started, rest).await;
+            if let Some(rests) = rests.as_deref_mut() {
+                let took = (self.inner.clock.now() - started)
+                    .to_std()
+                    .unwrap_or_default();
+                rests.after(took).await;
+            }
         }
     }
 
-    /// Sleeps [`CLEANUP_REST_FACTOR`] times as long as the batch begun at `started` took,
-    /// when resting at all.
-    async fn rest_after(&self, started: DateTime<Utc>, rest: Option<&dyn Timer>) {
-        let Some(timer) = rest else {
-            return;
-        };
-        let took = (self.inner.clock.now() - started)
-            .to_std()
-            .unwrap_or_default();
-        if !took.is_zero() {
-            timer.sleep(took.saturating_mul(CLEANUP_REST_FACTOR)).await;
-        }
-    }
-
-    /// Rule C, periodically: runs [`cleanup`](Self::cleanup) now and then every
-    /// `interval` (in batches of [`CLEANUP_BATCH`]) until `stop` completes. A run in
-    /// progress finishes first, so stopping never interrupts a batch. Each run that
-    /// deleted something is logged at `info`, a failed one at `warn` (target
-    /// `trusted_devices`); a failure never ends the loop: the next run tries again.
+    /// Rule C, periodically: runs [`cleanup_gently`](Self::cleanup_gently) now and then
+    /// every `interval` (in batches of [`CLEANUP_BATCH`]) until `stop` completes. Stopping
+    /// never interrupts a batch: a run in progress stops at its next rest, so that a long
+    /// backlog cannot hold a shutdown. Each run that deleted something is logged at `info`,
+    /// a failed one at `warn` (target `trusted_devices`); a failure never ends the loop: the
+    /// next run tries again.
     ///
     /// Nothing expires in storage by itself, so an application runs this (or calls
     /// `cleanup` from its own scheduler). The web adapters' `spawn_cleanup` runs it on
@@ -180,9 +179,13 @@ impl TrustedDevices {
         timer: &dyn Timer,
         stop: impl Future<Output = ()>,
     ) {
-        let mut stop = pin!(stop);
+        let stop = pin!(stop);
+        let mut rests = Rests::new(timer, stop);
         loop {
-            match self.cleanup_gently(self.now(), CLEANUP_BATCH, timer).await {
+            match self
+                .cleanup_with(self.now(), CLEANUP_BATCH, Some(&mut rests))
+                .await
+            {
                 Ok(report) if report != CleanupReport::default() => tracing::info!(
                     target: TARGET,
                     devices = report.devices,
@@ -194,17 +197,54 @@ impl TrustedDevices {
                 Ok(_) => {}
                 Err(error) => tracing::warn!(target: TARGET, %error, "cleanup failed"),
             }
-            let mut pause = timer.sleep(interval);
-            let stopped = std::future::poll_fn(|cx| {
-                if stop.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(true);
-                }
-                pause.as_mut().poll(cx).map(|()| false)
-            })
-            .await;
-            if stopped {
+            if rests.stopped || rests.sleep_unless_stopped(interval).await {
                 return;
             }
         }
+    }
+}
+
+/// How a gentle cleanup rests between batches: [`CLEANUP_REST_FACTOR`] times as long as
+/// each took, slept by `timer`, until `stop` completes; from then on it rests no more and
+/// runs no further batch.
+struct Rests<'a, S> {
+    timer: &'a dyn Timer,
+    stop: Pin<&'a mut S>,
+    /// `stop` completed, so it is never polled again.
+    stopped: bool,
+}
+
+impl<'a, S: Future<Output = ()>> Rests<'a, S> {
+    fn new(timer: &'a dyn Timer, stop: Pin<&'a mut S>) -> Self {
+        Self {
+            timer,
+            stop,
+            stopped: false,
+        }
+    }
+
+    /// Rests after a batch that took `took`.
+    async fn after(&mut self, took: Duration) {
+        if !took.is_zero() {
+            self.sleep_unless_stopped(took.saturating_mul(CLEANUP_REST_FACTOR))
+                .await;
+        }
+    }
+
+    /// Sleeps `duration`, or less if `stop` completes first; returns whether it did.
+    async fn sleep_unless_stopped(&mut self, duration: Duration) -> bool {
+        if self.stopped {
+            return true;
+        }
+        let mut pause = self.timer.sleep(duration);
+        let stop = &mut self.stop;
+        self.stopped = std::future::poll_fn(|cx| {
+            if stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(true);
+            }
+            pause.as_mut().poll(cx).map(|()| false)
+        })
+        .await;
+        self.stopped
     }
 }
