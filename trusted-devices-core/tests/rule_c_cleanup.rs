@@ -120,13 +120,14 @@ async fn rule_c_nothing_else_expires_silently() {
 }
 
 /// A clock that moves 5 ms each time it is read, so that every batch of a cleanup "takes"
-/// 5 ms, and a timer that records what it is asked to sleep (and sleeps not at all).
+/// 5 ms; timers that record what they are asked to sleep (and sleep not at all) or never
+/// wake; and a service whose devices have all expired.
 mod gentle {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use chrono::{DateTime, TimeDelta, Utc};
-    use trusted_devices_core::{Clock, Sleep, Timer};
+    use trusted_devices_core::{Clock, KeyRing, SigningKey, Sleep, Timer, TrustedDevices, UserId};
 
     #[derive(Debug)]
     pub(crate) struct TickingClock(pub(crate) Mutex<DateTime<Utc>>);
@@ -148,24 +149,40 @@ mod gentle {
             Box::pin(async {})
         }
     }
+
+    /// A timer whose sleeps never end: only a stop can end a rest.
+    pub(crate) struct EndlessTimer;
+
+    impl Timer for EndlessTimer {
+        fn sleep(&self, _duration: Duration) -> Sleep {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    /// A service on a ticking clock where `devices` users logged in once each, 31 days
+    /// ago: every device has expired.
+    pub(crate) async fn expired_backlog(devices: u32) -> TrustedDevices {
+        let start = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let clock = Arc::new(TickingClock(Mutex::new(start)));
+        let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
+        let service = TrustedDevices::builder(KeyRing::new(key))
+            .clock(clock.clone())
+            .build();
+        for user in 0..devices {
+            let user = UserId::new(format!("user-{user}")).unwrap();
+            service.login(user, Default::default()).await.unwrap();
+        }
+        *clock.0.lock().unwrap() += TimeDelta::days(31);
+        service
+    }
 }
 
 #[tokio::test]
 async fn rule_c_cleanup_gently_rests_after_each_full_batch_nine_times_as_long_as_it_took() {
-    use std::sync::{Arc, Mutex};
-    use trusted_devices_core::{CLEANUP_REST_FACTOR, KeyRing, SigningKey, TrustedDevices, UserId};
+    use std::sync::Mutex;
+    use trusted_devices_core::CLEANUP_REST_FACTOR;
 
-    let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-    let clock = Arc::new(gentle::TickingClock(Mutex::new(start)));
-    let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
-    let service = TrustedDevices::builder(KeyRing::new(key))
-        .clock(clock.clone())
-        .build();
-    for user in ["a", "b", "c", "d", "e"] {
-        let user = UserId::new(user).unwrap();
-        service.login(user, Default::default()).await.unwrap();
-    }
-    *clock.0.lock().unwrap() += TimeDelta::days(31);
+    let service = gentle::expired_backlog(5).await;
     let timer = gentle::RecordingTimer(Mutex::new(Vec::new()));
     let batch = NonZeroU32::new(2).unwrap();
     let report = service
@@ -180,35 +197,15 @@ async fn rule_c_cleanup_gently_rests_after_each_full_batch_nine_times_as_long_as
     assert_eq!(rests, vec![Duration::from_millis(45); 2]);
 }
 
-/// A timer whose sleeps never end: only a stop can end a rest.
-struct EndlessTimer;
-
-impl trusted_devices_core::Timer for EndlessTimer {
-    fn sleep(&self, _duration: std::time::Duration) -> trusted_devices_core::Sleep {
-        Box::pin(std::future::pending())
-    }
-}
-
 #[tokio::test]
 async fn rule_c_run_cleanup_stops_at_the_next_rest_not_after_the_backlog() {
-    use std::sync::{Arc, Mutex};
-    use trusted_devices_core::{CLEANUP_BATCH, KeyRing, SigningKey, TrustedDevices, UserId};
+    use trusted_devices_core::CLEANUP_BATCH;
 
-    let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-    let clock = Arc::new(gentle::TickingClock(Mutex::new(start)));
-    let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
-    let service = TrustedDevices::builder(KeyRing::new(key))
-        .clock(clock.clone())
-        .build();
     let backlog = 2 * CLEANUP_BATCH.get() + 10;
-    for user in 0..backlog {
-        let user = UserId::new(format!("user-{user}")).unwrap();
-        service.login(user, Default::default()).await.unwrap();
-    }
-    *clock.0.lock().unwrap() += TimeDelta::days(31);
+    let service = gentle::expired_backlog(backlog).await;
     // Stopped from the start: the first batch runs whole, and the rest after it (which
     // would never end) ends the run instead.
-    let stopped = service.run_cleanup(Duration::from_secs(3600), &EndlessTimer, async {});
+    let stopped = service.run_cleanup(Duration::from_secs(3600), &gentle::EndlessTimer, async {});
     tokio::time::timeout(Duration::from_secs(10), stopped)
         .await
         .expect("rule C: a stopped cleanup kept working through its backlog");

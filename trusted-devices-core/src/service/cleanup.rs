@@ -197,7 +197,7 @@ impl TrustedDevices {
                 Ok(_) => {}
                 Err(error) => tracing::warn!(target: TARGET, %error, "cleanup failed"),
             }
-            if rests.stopped || rests.sleep_unless_stopped(interval).await {
+            if rests.sleep_unless_stopped(interval).await {
                 return;
             }
         }
