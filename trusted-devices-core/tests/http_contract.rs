@@ -114,6 +114,7 @@ fn every_route_of_spec_section_6_has_its_method_and_path() {
         table,
         vec![
             ("POST", "/auth/refresh"),
+            ("DELETE", "/auth/refresh"),
             ("POST", "/auth/verify"),
             ("GET", "/devices"),
             ("GET", "/devices/{id}"),
@@ -130,8 +131,8 @@ fn every_route_of_spec_section_6_has_its_method_and_path() {
         .collect();
     assert_eq!(
         public,
-        [Endpoint::Refresh, Endpoint::Verify],
-        "only these two take no bearer token"
+        [Endpoint::Refresh, Endpoint::SignOut, Endpoint::Verify],
+        "only these take no bearer token"
     );
 }
 

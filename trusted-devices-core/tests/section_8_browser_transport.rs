@@ -263,3 +263,162 @@ async fn section_8_tabs_renewing_at_once_converge_and_logout_clears_both_cookies
         "a revoked device's cookies are cleared"
     );
 }
+
+/// Only the refresh cookie, as a browser holds it once the access cookie has expired.
+fn refresh_cookie_only(cookies: &str) -> String {
+    cookies
+        .split("; ")
+        .filter(|pair| pair.starts_with("td_refresh="))
+        .collect()
+}
+
+fn clears_both_cookies(response: &ApiResponse) -> bool {
+    let set = set_cookies(response);
+    set.len() == 2 && set.iter().all(|cookie| cookie.contains("Max-Age=0"))
+}
+
+async fn alice_devices(f: &Fixture) -> usize {
+    let alice = UserId::new("alice").unwrap();
+    f.service.devices().list(&alice).await.unwrap().len()
+}
+
+/// Issue 23's first finding: with the access cookie expired, `POST /devices/logout`
+/// answered 401 without clearing anything and the refresh cookie still renewed the
+/// session, so the next person at that browser was signed in.
+#[tokio::test]
+async fn section_8_sign_out_with_the_refresh_cookie_alone_ends_the_session() {
+    let f = Fixture::defaults();
+    let api = api(&f);
+    let cookies = cookie_login(&api).await;
+    let expired_access = refresh_cookie_only(&cookies);
+
+    let logout = send(
+        &api,
+        Endpoint::Logout,
+        &expired_access,
+        Some(ORIGIN),
+        None,
+        b"",
+    )
+    .await;
+    assert_eq!(logout.status, 401);
+    assert!(
+        clears_both_cookies(&logout),
+        "every sign-out answer clears both cookies, a refused one too: {:?}",
+        set_cookies(&logout)
+    );
+
+    let sign_out = send(
+        &api,
+        Endpoint::SignOut,
+        &expired_access,
+        Some(ORIGIN),
+        None,
+        b"",
+    )
+    .await;
+    assert_eq!(
+        sign_out.status,
+        204,
+        "{}",
+        String::from_utf8_lossy(&sign_out.body)
+    );
+    assert!(
+        clears_both_cookies(&sign_out),
+        "{:?}",
+        set_cookies(&sign_out)
+    );
+    assert_eq!(alice_devices(&f).await, 0, "the device is revoked");
+    let renewed = send(
+        &api,
+        Endpoint::Refresh,
+        &expired_access,
+        Some(ORIGIN),
+        None,
+        b"",
+    )
+    .await;
+    assert_eq!(renewed.status, 401, "the refresh cookie renews nothing now");
+    let revoked = f.hook.take().into_iter().any(|event| {
+        matches!(
+            event,
+            trusted_devices_core::Event::DeviceRevoked {
+                reason: trusted_devices_core::RevokeReason::Logout,
+                ..
+            }
+        )
+    });
+    assert!(revoked, "the sign-out is the device's own logout");
+}
+
+#[tokio::test]
+async fn section_8_sign_out_passes_the_csrf_guard_and_still_clears_both_cookies() {
+    let f = Fixture::defaults();
+    let api = api(&f);
+    let cookies = cookie_login(&api).await;
+    let refresh = refresh_cookie_only(&cookies);
+    let cross = send(
+        &api,
+        Endpoint::SignOut,
+        &refresh,
+        Some("http://127.0.0.1:9"),
+        None,
+        b"",
+    )
+    .await;
+    assert_eq!(cross.status, 403);
+    assert!(clears_both_cookies(&cross));
+    assert_eq!(
+        alice_devices(&f).await,
+        1,
+        "a refused sign-out changes nothing"
+    );
+
+    let no_cookie = send(&api, Endpoint::SignOut, "", Some(ORIGIN), None, b"").await;
+    assert_eq!(
+        no_cookie.status, 401,
+        "no refresh cookie: no session to end"
+    );
+    assert!(clears_both_cookies(&no_cookie));
+}
+
+#[tokio::test]
+async fn section_8_sign_out_by_bearer_refresh_token_and_forged_tokens_end_nothing() {
+    let f = Fixture::defaults();
+    let api = api(&f);
+    let login = f.login("alice").await;
+    let token = login.tokens.refresh_token.expose().to_owned();
+    let device = login.tokens.device_id;
+    let forged = format!("{}A", &token[..token.len() - 1]);
+    let forged = if forged == token {
+        format!("{}B", &token[..token.len() - 1])
+    } else {
+        forged
+    };
+    let body = |token: &str| format!(r#"{{"refresh_token":"{token}"}}"#);
+    let refused = send(
+        &api,
+        Endpoint::SignOut,
+        "",
+        None,
+        None,
+        body(&forged).as_bytes(),
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    assert!(
+        f.service.devices().get(device).await.unwrap().is_some(),
+        "a forged token signs nothing out"
+    );
+    let signed_out = send(
+        &api,
+        Endpoint::SignOut,
+        "",
+        None,
+        None,
+        body(&token).as_bytes(),
+    )
+    .await;
+    assert_eq!(signed_out.status, 204);
+    assert!(f.service.devices().get(device).await.unwrap().is_none());
+}

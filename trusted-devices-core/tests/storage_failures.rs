@@ -204,7 +204,7 @@ async fn an_unreachable_repository_is_storage_unavailable_not_a_panic() {
     let bearer = format!("Bearer {}", login.tokens.access_token);
     for endpoint in Endpoint::ALL {
         let body = match endpoint {
-            Endpoint::Refresh => format!(
+            Endpoint::Refresh | Endpoint::SignOut => format!(
                 r#"{{"refresh_token":"{}"}}"#,
                 login.tokens.refresh_token.expose()
             ),

@@ -249,9 +249,32 @@ $("revoke-others").addEventListener("click", async () => {
   else say(refusal(reply, "sign out other devices"));
 });
 
+// Sign-out goes to the refresh route, the one place the refresh cookie is sent: it ends
+// the device even when the access cookie has expired. Every answer clears both cookies;
+// the page says "Signed out" only when the server ended the device.
+const SIGN_OUT_ENDED = {
+  refresh_token_invalid: "This browser's session had already ended: it is signed out.",
+  refresh_token_expired: "This browser's session had already ended: it is signed out.",
+  refresh_token_reused: "Signed out. This browser's session key had been used elsewhere, " +
+    "so the device was removed: check your recent activity from another device.",
+};
+
 $("sign-out").addEventListener("click", async () => {
-  await call("POST", "/devices/logout");
-  signedOut();
+  let reply;
+  try {
+    reply = await call("DELETE", "/auth/refresh");
+  } catch (_) {
+    say("Sign-out failed: the server could not be reached. Try again.");
+    return;
+  }
+  if (reply.status === 204) { signedOut("Signed out."); return; }
+  const code = reply.data && reply.data.code;
+  if (SIGN_OUT_ENDED[code]) { signedOut(SIGN_OUT_ENDED[code]); return; }
+  $("devices").hidden = true;
+  $("activity").hidden = true;
+  $("sign-in").hidden = false;
+  say(`Sign-out failed (${code || reply.status}): this browser no longer holds the ` +
+    "session, but the device may still be signed in. Remove it from another device.");
 });
 
 show();

@@ -349,11 +349,26 @@ async fn walk_through_the_page(browser: &Browser, server: &Server) -> Step<()> {
     if tablet_after.status != 401 {
         return Err(format!("the tablet is still signed in: {tablet_after:?}"));
     }
+    // Issue 23: the access cookie has expired (the browser dropped it); signing out must
+    // still end the device, not leave the refresh cookie able to sign the next person in.
+    browser
+        .delete_cookie("td_access")
+        .await
+        .map_err(fail("drop the access cookie"))?;
     click(browser, "#sign-out").await?;
     until("the sign-in form after signing out", || {
         visible(browser, "#sign-in")
     })
     .await?;
+    let said = text_of(browser, "#status").await;
+    if said != "Signed out." {
+        return Err(format!("the page said {said:?} after signing out"));
+    }
+    let witness = api.login(ALICE, &[("X-Device-Name", "Witness")]);
+    let left = api.get("/devices", Some(&witness.text("access_token")));
+    if left.body.as_array().map(Vec::len) != Some(1) {
+        return Err(format!("the signed-out device is still listed: {left:?}"));
+    }
     browser.refresh().await.map_err(fail("reload"))?;
     until("the sign-in form after a reload", || {
         visible(browser, "#sign-in")

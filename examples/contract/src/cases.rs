@@ -451,3 +451,66 @@ pub fn cookie_transport(binary: &str) {
     let after = client.send("GET", "/devices", &[("Cookie", &cookies)], None);
     problem(&after, 401, "device_revoked");
 }
+
+/// Issue 23's first finding over real HTTP: once the browser has dropped its expired access
+/// cookie, `POST /devices/logout` must still clear both cookies, and the refresh route's
+/// sign-out (`DELETE /auth/refresh`, where the refresh cookie is sent) ends the device, so
+/// the refresh cookie renews nothing afterwards.
+pub fn cookie_sign_out(binary: &str) {
+    let server = Server::start(binary, &[]);
+    let client = Client::new(&server.base);
+    let origin = server.base.as_str();
+    let body = br#"{"username":"alice","password":"alice-password"}"#;
+    let login = client.send(
+        "POST",
+        "/auth/login",
+        &[("X-Token-Transport", "cookie"), ("Origin", origin)],
+        Some(body),
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    let refresh_only: String = cookies_of(&login)
+        .split("; ")
+        .filter(|pair| pair.contains("td_refresh="))
+        .collect();
+    let cleared = |reply: &Reply| {
+        let set = reply.headers_named("set-cookie");
+        set.len() == 2 && set.iter().all(|cookie| cookie.contains("Max-Age=0"))
+    };
+
+    let logout = client.send(
+        "POST",
+        "/devices/logout",
+        &[("Cookie", &refresh_only), ("Origin", origin)],
+        None,
+    );
+    problem(&logout, 401, "token_missing");
+    assert!(
+        cleared(&logout),
+        "a refused sign-out clears both cookies: {logout:?}"
+    );
+
+    let cross = client.send(
+        "DELETE",
+        "/auth/refresh",
+        &[("Cookie", &refresh_only), ("Origin", "http://evil.example")],
+        None,
+    );
+    problem(&cross, 403, "csrf_rejected");
+    assert!(cleared(&cross), "{cross:?}");
+
+    let sign_out = client.send(
+        "DELETE",
+        "/auth/refresh",
+        &[("Cookie", &refresh_only), ("Origin", origin)],
+        None,
+    );
+    assert_eq!(sign_out.status, 204, "{sign_out:?}");
+    assert!(cleared(&sign_out), "{sign_out:?}");
+    let renewed = client.send(
+        "POST",
+        "/auth/refresh",
+        &[("Cookie", &refresh_only), ("Origin", origin)],
+        None,
+    );
+    problem(&renewed, 401, "refresh_token_invalid");
+}

@@ -132,6 +132,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_8_sign_out_with_the_refresh_cookie_alone() {
+            $crate::cookie_sign_out(BINARY);
+        }
+
+        #[test]
         fn your_devices_page_in_a_real_browser() {
             $crate::your_devices_page(BINARY);
         }

@@ -4,6 +4,11 @@
 pub enum Endpoint {
     /// `POST /auth/refresh {refresh_token}`.
     Refresh,
+    /// `DELETE /auth/refresh {refresh_token}`, or with cookies an empty body and the
+    /// refresh cookie: signs the device out with its refresh token alone (SPEC §8: an
+    /// expired access cookie must never leave the session alive). It shares the refresh
+    /// route's path because the refresh cookie is sent there only.
+    SignOut,
     /// `POST /auth/verify {token}`.
     Verify,
     /// `GET /devices`.
@@ -24,8 +29,9 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every route, for adapters to register in one loop.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Refresh,
+        Self::SignOut,
         Self::Verify,
         Self::ListDevices,
         Self::GetDevice,
@@ -43,7 +49,7 @@ impl Endpoint {
             Self::Refresh | Self::Verify | Self::Logout | Self::RevokeOthers => "POST",
             Self::ListDevices | Self::GetDevice | Self::Activity => "GET",
             Self::UpdateDevice => "PATCH",
-            Self::DeleteDevice => "DELETE",
+            Self::DeleteDevice | Self::SignOut => "DELETE",
         }
     }
 
@@ -51,7 +57,7 @@ impl Endpoint {
     #[must_use]
     pub fn path(self) -> &'static str {
         match self {
-            Self::Refresh => "/auth/refresh",
+            Self::Refresh | Self::SignOut => "/auth/refresh",
             Self::Verify => "/auth/verify",
             Self::ListDevices => "/devices",
             Self::GetDevice | Self::UpdateDevice | Self::DeleteDevice => "/devices/{id}",
@@ -68,9 +74,16 @@ impl Endpoint {
         self.method() != "GET"
     }
 
+    /// Whether the route ends the acting browser's session: its every answer clears both
+    /// cookies (SPEC §8).
+    #[must_use]
+    pub fn signs_out(self) -> bool {
+        matches!(self, Self::Logout | Self::SignOut)
+    }
+
     /// Whether the route needs a bearer access token.
     #[must_use]
     pub fn needs_bearer(self) -> bool {
-        !matches!(self, Self::Refresh | Self::Verify)
+        !matches!(self, Self::Refresh | Self::SignOut | Self::Verify)
     }
 }

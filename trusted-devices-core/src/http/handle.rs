@@ -69,6 +69,11 @@ impl TrustedDevices {
                 ApiResponse::error(&error)
             }
         };
+        // SPEC §8: every sign-out answer clears both cookies whatever its status, so that
+        // a browser never keeps a session it asked to end.
+        if endpoint.signs_out() {
+            jar.clear();
+        }
         for cookie in jar.set {
             response.push_header("set-cookie", cookie);
         }
@@ -126,6 +131,7 @@ impl TrustedDevices {
     ) -> Result<ApiResponse, Error> {
         match endpoint {
             Endpoint::Refresh => self.refresh_route(request, jar).await,
+            Endpoint::SignOut => self.sign_out_route(request, jar).await,
             Endpoint::Verify => {
                 self.check_verify_rate(request.client_ip).await?;
                 let body: VerifyBody = body::parse_body(request.body)?;
@@ -177,9 +183,6 @@ impl TrustedDevices {
             Endpoint::Logout => {
                 self.logout(&self.acting(endpoint, request, jar).await?)
                     .await?;
-                if jar.via_cookie {
-                    jar.clear();
-                }
                 Ok(ApiResponse::empty(204))
             }
             Endpoint::RevokeOthers => {
@@ -222,6 +225,33 @@ impl TrustedDevices {
         let tokens = self.refresh(&body.refresh_token, ip).await?;
         self.count_refresh(device, ip).await;
         Ok(ApiResponse::token_pair(&tokens))
+    }
+
+    /// Signs out by refresh token: with cookies on, an empty body and the refresh cookie
+    /// (behind the CSRF guard), else a body naming a bearer refresh token. A browser
+    /// without a refresh cookie has no session left to end: `refresh_token_invalid`.
+    async fn sign_out_route(
+        &self,
+        request: ApiRequest<'_>,
+        jar: &mut Jar<'_>,
+    ) -> Result<ApiResponse, Error> {
+        let empty = request.body.iter().all(u8::is_ascii_whitespace);
+        let ip = request.client_ip;
+        if let Some(settings) = jar.settings.filter(|_| empty) {
+            jar.via_cookie = true;
+            settings.check_origin(request.origin, request.sec_fetch_site)?;
+            let token = settings
+                .refresh_token(request.cookie)
+                .ok_or(Error::RefreshTokenInvalid)?;
+            self.check_refresh_rate(ip, token).await?;
+            self.sign_out(token, Transport::Cookie, ip).await?;
+            return Ok(ApiResponse::empty(204));
+        }
+        let body: RefreshBody = body::parse_body(request.body)?;
+        self.check_refresh_rate(ip, &body.refresh_token).await?;
+        self.sign_out(&body.refresh_token, Transport::Bearer, ip)
+            .await?;
+        Ok(ApiResponse::empty(204))
     }
 
     /// The acting device; authentication comes before any other check of the request. An

@@ -85,7 +85,7 @@ fn codes_of(endpoint: Endpoint) -> Vec<(&'static str, u16)> {
         .copied()
         .filter(|(code, _)| !login_only(code))
         .filter(|(code, _)| match endpoint {
-            Endpoint::Refresh => {
+            Endpoint::Refresh | Endpoint::SignOut => {
                 !rule_a(code) && !code.starts_with("token_") && *code != "device_not_found"
             }
             Endpoint::Verify => {
@@ -129,6 +129,12 @@ fn operation(endpoint: Endpoint) -> Value {
                     json!({"oneOf": [reference::<TokenPair>(), reference::<CookieSessionView>()]}),
                 ),
             ),
+        ),
+        Endpoint::SignOut => (
+            "Sign the device out with its refresh token alone; cookie clients send an empty \
+             body, and every answer clears both cookies",
+            Some(reference::<RefreshBody>()),
+            ("204", None),
         ),
         Endpoint::Verify => (
             "Whether an access token is valid now (rule V)",

@@ -7,6 +7,7 @@ mod login;
 mod manage;
 mod rate_limits;
 mod refresh;
+mod sign_out;
 
 pub use access::{Authenticated, Renewal, Verified};
 pub use activity::ActivityPage;

@@ -37,28 +37,14 @@ impl TrustedDevices {
         client_ip: Option<IpAddr>,
     ) -> Result<TokenPair, Error> {
         let now = self.now();
-        let presented =
-            RefreshToken::parse_for(refresh_token, transport).ok_or(Error::RefreshTokenInvalid)?;
-        let device = self
-            .inner
-            .devices
-            .get(presented.device_id())
-            .await?
-            .ok_or(Error::RefreshTokenInvalid)?;
-        let successor =
-            RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
+        let Presented {
+            token: presented,
+            device,
+            successor,
+            outcome,
+        } = self.present(refresh_token, transport, now).await?;
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
-        let rotation = Rotation {
-            presented: presented.hash(),
-            device_id: device.id,
-            successor: successor_record(&device, &successor, idle_expires_at, now),
-            sealed_successor: presented.seal(&successor),
-            now,
-            grace: self.inner.policy.refresh_reuse_grace,
-        };
-        // The store is asked before the device's state is told: a forged token (a real
-        // device id with a random secret) learns nothing but `refresh_token_invalid`.
-        match self.inner.tokens.rotate(rotation).await? {
+        match outcome {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
             RotateOutcome::Reused { device_id, user_id } => {
                 self.revoke_after_reuse(user_id, device_id, client_ip)
@@ -94,8 +80,46 @@ impl TrustedDevices {
         }
     }
 
+    /// Rule R's compare-and-swap for a presented refresh token: parses it, reads its
+    /// device and asks the store to rotate it. The store is asked before the device's
+    /// state is told: a forged token (a real device id with a random secret) learns nothing
+    /// but `refresh_token_invalid`.
+    pub(super) async fn present(
+        &self,
+        refresh_token: &str,
+        transport: Transport,
+        now: DateTime<Utc>,
+    ) -> Result<Presented, Error> {
+        let token =
+            RefreshToken::parse_for(refresh_token, transport).ok_or(Error::RefreshTokenInvalid)?;
+        let device = self
+            .inner
+            .devices
+            .get(token.device_id())
+            .await?
+            .ok_or(Error::RefreshTokenInvalid)?;
+        let successor =
+            RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
+        let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
+        let rotation = Rotation {
+            presented: token.hash(),
+            device_id: device.id,
+            successor: successor_record(&device, &successor, idle_expires_at, now),
+            sealed_successor: token.seal(&successor),
+            now,
+            grace: self.inner.policy.refresh_reuse_grace,
+        };
+        let outcome = self.inner.tokens.rotate(rotation).await?;
+        Ok(Presented {
+            token,
+            device,
+            successor,
+            outcome,
+        })
+    }
+
     /// Theft is assumed: the device and every token of it go.
-    async fn revoke_after_reuse(
+    pub(super) async fn revoke_after_reuse(
         &self,
         user_id: UserId,
         device_id: DeviceId,
@@ -120,6 +144,18 @@ impl TrustedDevices {
         }
         Ok(())
     }
+}
+
+/// A presented refresh token after the store's compare-and-swap.
+pub(super) struct Presented {
+    /// The token as presented.
+    pub(super) token: RefreshToken,
+    /// The device it names, as read before the swap.
+    pub(super) device: Device,
+    /// The successor the swap stored, when it rotated.
+    pub(super) successor: RefreshToken,
+    /// What the store answered.
+    pub(super) outcome: RotateOutcome,
 }
 
 fn successor_record(
