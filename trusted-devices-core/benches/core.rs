@@ -56,7 +56,7 @@ fn benches(c: &mut Criterion) {
 
     group.bench_function("verify", |b| {
         b.to_async(&rt)
-            .iter(|| async { black_box(shared.verify(&access_token).await.unwrap()) });
+            .iter(|| async { black_box(shared.verify(&access_token, None).await.unwrap()) });
     });
 
     group.bench_function("authenticate", |b| {

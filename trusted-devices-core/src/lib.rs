@@ -65,6 +65,7 @@ pub mod audit;
 pub mod cache;
 mod clock;
 mod domain;
+mod duration;
 mod error;
 mod event_log;
 mod events;
@@ -98,8 +99,8 @@ pub use policy::{
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use risk::RiskSignals;
 pub use service::{
-    ActivityPage, Authenticated, CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport, LoginOutcome,
-    Renewal, TrustedDevices, TrustedDevicesBuilder, Verified,
+    ActivityPage, Authenticated, CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport, LoginAttempt,
+    LoginOutcome, Renewal, TrustedDevices, TrustedDevicesBuilder, Verified,
 };
 pub use store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, IdleExtension,

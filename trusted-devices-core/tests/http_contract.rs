@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use common::Fixture;
 use serde_json::{Value, json};
-use trusted_devices_core::http::{ApiRequest, ApiResponse, Endpoint, MAX_BODY_BYTES};
+use trusted_devices_core::http::{ApiRequest, ApiResponse, DeviceApi, Endpoint, MAX_BODY_BYTES};
 use trusted_devices_core::{LoginOutcome, Policy};
 
 struct Call<'a> {
@@ -61,7 +61,9 @@ impl Call<'_> {
             client_ip: None,
             ..ApiRequest::default()
         };
-        self.f.service.handle(endpoint, request).await
+        DeviceApi::new(self.f.service.clone())
+            .handle(endpoint, request)
+            .await
     }
 }
 

@@ -60,24 +60,38 @@ fn ip(text: &str) -> Option<IpAddr> {
 async fn rule_k_login_per_address_answers_retry_after_then_allows_again() {
     let r = rig(Policy::builder().login_rate_per_ip(per(2, 60)));
     let from = ip("203.0.113.7");
-    r.service.check_login_rate(from, "alice").await.unwrap();
-    r.service.check_login_rate(from, "bob").await.unwrap();
-    let refused = r.service.check_login_rate(from, "carol").await;
+    r.service
+        .attempt_login("alice", from)
+        .await
+        .map(drop)
+        .unwrap();
+    r.service
+        .attempt_login("bob", from)
+        .await
+        .map(drop)
+        .unwrap();
+    let refused = r.service.attempt_login("carol", from).await;
     assert!(
         matches!(refused, Err(Error::RateLimited { retry_after: 30 })),
         "{refused:?}"
     );
     assert!(r.hook.take().iter().any(|event| matches!(
         event,
-        Event::RateLimited { bucket: Bucket::LoginIp, client_ip, user_id }
-            if *client_ip == from && user_id.as_ref().map(|u| u.as_str()) == Some("carol")
+        // Rule H: a per-address refusal is never filed under the name it tried.
+        Event::RateLimited { bucket: Bucket::LoginIp, client_ip, user_id: None }
+            if *client_ip == from
     )));
     r.service
-        .check_login_rate(ip("198.51.100.1"), "carol")
+        .attempt_login("carol", ip("198.51.100.1"))
         .await
+        .map(drop)
         .unwrap();
     r.clock.advance(TimeDelta::seconds(30));
-    r.service.check_login_rate(from, "carol").await.unwrap();
+    r.service
+        .attempt_login("carol", from)
+        .await
+        .map(drop)
+        .unwrap();
 }
 
 #[tokio::test]
@@ -87,20 +101,26 @@ async fn rule_k_login_per_user_name_is_per_network_so_nobody_locks_the_owner_out
         .login_rate_per_user(per(3, 900)));
     let attacker = ip("203.0.113.7");
     for _ in 0..3 {
-        r.service.check_login_rate(attacker, "alice").await.unwrap();
+        r.service
+            .attempt_login("alice", attacker)
+            .await
+            .map(drop)
+            .unwrap();
     }
     // The same /24 shares the bucket: changing the last bits buys nothing.
-    let neighbour = r
-        .service
-        .check_login_rate(ip("203.0.113.99"), "alice")
-        .await;
+    let neighbour = r.service.attempt_login("alice", ip("203.0.113.99")).await;
     assert!(matches!(neighbour, Err(Error::RateLimited { .. })));
     // The owner, from elsewhere, still signs in; other names from the attacker's network too.
     r.service
-        .check_login_rate(ip("198.51.100.1"), "alice")
+        .attempt_login("alice", ip("198.51.100.1"))
         .await
+        .map(drop)
         .unwrap();
-    r.service.check_login_rate(attacker, "bob").await.unwrap();
+    r.service
+        .attempt_login("bob", attacker)
+        .await
+        .map(drop)
+        .unwrap();
 }
 
 #[tokio::test]
@@ -161,8 +181,9 @@ async fn rule_k_the_switch_turns_every_limit_off() {
         .login_rate_per_ip(per(1, 3_600)));
     for _ in 0..20 {
         r.service
-            .check_login_rate(ip("203.0.113.7"), "alice")
+            .attempt_login("alice", ip("203.0.113.7"))
             .await
+            .map(drop)
             .unwrap();
     }
     let r = rig(Policy::builder().set("rate_limits", "off").unwrap());

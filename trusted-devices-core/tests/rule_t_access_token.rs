@@ -160,7 +160,7 @@ async fn rule_t_every_malformed_or_forged_token_is_token_invalid() {
         ),
     ];
     for (what, token) in cases {
-        let verified = f.service.verify(&token).await;
+        let verified = f.service.verify(&token, None).await;
         assert!(
             matches!(verified, Err(Error::TokenInvalid)),
             "{what}: {verified:?}"
@@ -172,7 +172,7 @@ async fn rule_t_every_malformed_or_forged_token_is_token_invalid() {
         );
     }
     assert!(
-        f.service.verify(&good).await.is_ok(),
+        f.service.verify(&good, None).await.is_ok(),
         "the untouched token stays valid"
     );
 }
@@ -182,10 +182,15 @@ async fn rule_t_expiry_allows_exactly_the_leeway() {
     let f = Fixture::defaults(); // 15 min TTL, 5 s leeway
     let login = f.login("alice").await;
     f.advance(TimeDelta::minutes(15) + TimeDelta::seconds(5) - TimeDelta::microseconds(1));
-    assert!(f.service.verify(&login.tokens.access_token).await.is_ok());
+    assert!(
+        f.service
+            .verify(&login.tokens.access_token, None)
+            .await
+            .is_ok()
+    );
     f.advance(TimeDelta::microseconds(1));
     assert!(matches!(
-        f.service.verify(&login.tokens.access_token).await,
+        f.service.verify(&login.tokens.access_token, None).await,
         Err(Error::TokenExpired)
     ));
     assert!(matches!(
@@ -212,7 +217,7 @@ async fn rule_t_rotated_keys_still_verify_by_kid() {
         .devices(devices)
         .build();
     assert!(
-        after.verify(&login.tokens.access_token).await.is_ok(),
+        after.verify(&login.tokens.access_token, None).await.is_ok(),
         "verify-only key accepts old tokens"
     );
     let fresh = after
@@ -227,7 +232,7 @@ async fn rule_t_rotated_keys_still_verify_by_kid() {
     let retired =
         TrustedDevices::builder(KeyRing::new(SigningKey::new("new", &[2u8; 32]).unwrap())).build();
     assert!(matches!(
-        retired.verify(&login.tokens.access_token).await,
+        retired.verify(&login.tokens.access_token, None).await,
         Err(Error::TokenInvalid)
     ));
 }
@@ -368,7 +373,7 @@ async fn rule_t_tokens_from_other_jwt_libraries_verify() {
         B64.encode(serde_json::to_vec(&claims).unwrap())
     );
     let token = sign_segments(&input);
-    let verified = f.service.verify(&token).await.unwrap();
+    let verified = f.service.verify(&token, None).await.unwrap();
     assert_eq!(verified.device.id, login.device.id);
     let critical = other_header.replace(r#""alg""#, r#""crit": ["exp"], "alg""#);
     let input = format!(
@@ -378,7 +383,7 @@ async fn rule_t_tokens_from_other_jwt_libraries_verify() {
     );
     let token = sign_segments(&input);
     assert!(matches!(
-        f.service.verify(&token).await,
+        f.service.verify(&token, None).await,
         Err(Error::TokenInvalid)
     ));
 }

@@ -16,7 +16,11 @@ use trusted_devices_core::{Error, Policy};
 async fn rule_v_verify_reports_user_device_and_expiry() {
     let f = Fixture::defaults();
     let login = f.login("alice").await;
-    let verified = f.service.verify(&login.tokens.access_token).await.unwrap();
+    let verified = f
+        .service
+        .verify(&login.tokens.access_token, None)
+        .await
+        .unwrap();
     assert_eq!(verified.device.user_id.as_str(), "alice");
     assert_eq!(verified.device.id, login.device.id);
     assert_eq!(verified.expires_at.timestamp(), f.now().timestamp() + 900);
@@ -27,7 +31,10 @@ async fn rule_v_verify_has_no_side_effect() {
     let f = Fixture::new(Policy::builder().touch_interval(std::time::Duration::ZERO));
     let login = f.login("alice").await;
     f.advance(TimeDelta::minutes(1));
-    f.service.verify(&login.tokens.access_token).await.unwrap();
+    f.service
+        .verify(&login.tokens.access_token, None)
+        .await
+        .unwrap();
     let device = f
         .service
         .devices()
@@ -50,13 +57,13 @@ async fn rule_v_verify_refuses_revoked_and_expired_tokens() {
     let login = f.login("alice").await;
     f.service.logout(&f.acting(&login).await).await.unwrap();
     assert!(matches!(
-        f.service.verify(&login.tokens.access_token).await,
+        f.service.verify(&login.tokens.access_token, None).await,
         Err(Error::DeviceRevoked)
     ));
     let other = f.login("alice").await;
     f.advance(TimeDelta::hours(1));
     assert!(matches!(
-        f.service.verify(&other.tokens.access_token).await,
+        f.service.verify(&other.tokens.access_token, None).await,
         Err(Error::TokenExpired)
     ));
 }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use trusted_devices_core::http::{ApiRequest, Endpoint};
+use trusted_devices_core::http::{ApiRequest, DeviceApi, Endpoint};
 use trusted_devices_core::memory::{MemoryDeviceRepository, MemoryTokenStore};
 use trusted_devices_core::{
     CreateOutcome, Device, DeviceId, DeviceInfo, DeviceLimit, DevicePatch, DeviceRepository, Error,
@@ -219,7 +219,9 @@ async fn an_unreachable_repository_is_storage_unavailable_not_a_panic() {
             client_ip: None,
             ..ApiRequest::default()
         };
-        let response = service.handle(endpoint, request).await;
+        let response = DeviceApi::new(service.clone())
+            .handle(endpoint, request)
+            .await;
         assert_eq!(response.status, 503, "{endpoint:?}");
         let problem: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!(problem["code"], "storage_unavailable", "{endpoint:?}");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use trusted_devices_core::http::{ApiRequest, ApiResponse, DeviceApi, parse_body};
 use trusted_devices_core::{
-    Authenticated, DeviceId, DeviceInfo, Error, InputError, TrustedDevices, UserId,
+    Authenticated, DeviceId, DeviceInfo, Error, InputError, TrustedDevices,
 };
 
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -117,11 +117,12 @@ impl DemoApp {
     ) -> Result<ApiResponse, Error> {
         let transport = api.login_transport(request)?;
         let LoginBody { username, password } = parse_body(request.body)?;
-        // Rule K before any password work: per address, and per name from this network.
-        self.service
-            .check_login_rate(request.client_ip, &username)
+        // Rule K before any password work: the name validated, then per address, and per
+        // name from this network.
+        let attempt = self
+            .service
+            .attempt_login(&username, request.client_ip)
             .await?;
-        let user_id = UserId::new(username.clone())?;
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(InputError::TooLong {
                 field: "password",
@@ -137,7 +138,7 @@ impl DemoApp {
         if !verified {
             return Err(Error::InvalidCredentials);
         }
-        let login = self.service.login_for(user_id, info, transport).await?;
+        let login = attempt.login_for(info, transport).await?;
         Ok(api.token_response(&login.tokens))
     }
 

@@ -4,9 +4,9 @@ use std::sync::Arc;
 use crate::domain::{DeviceInfo, truncate_to_bytes};
 use crate::error::{Error, InputError};
 use crate::geolocation::PROXY_GEO_HEADERS;
-use crate::http::{ApiRequest, ApiResponse, CookieSettings, Endpoint, TrustedProxies};
-use crate::service::{Authenticated, TrustedDevices};
-use crate::token::{TokenPair, Transport};
+use crate::http::{ApiRequest, CookieSettings, TrustedProxies};
+use crate::service::TrustedDevices;
+use crate::token::Transport;
 
 /// What a web adapter needs: the service and whose forwarding headers to believe. Both the
 /// axum and the actix adapters take their state as this type, so they resolve clients the
@@ -62,14 +62,6 @@ impl DeviceApi {
         }
     }
 
-    /// Answers one route of SPEC §6 (and §8 when cookies are on).
-    pub async fn handle(&self, endpoint: Endpoint, request: ApiRequest<'_>) -> ApiResponse {
-        self.shared
-            .service
-            .handle_with_cookies(endpoint, request, self.cookie_settings())
-            .await
-    }
-
     /// The transport a login asked for with `X-Token-Transport` (`cookie` or `bearer`;
     /// absent is bearer). Cookies need the browser transport on, and a cookie login passes
     /// the CSRF guard like any other cookie change.
@@ -89,45 +81,6 @@ impl DeviceApi {
                 field: "X-Token-Transport",
             }
             .into()),
-        }
-    }
-
-    /// A login's answer on its transport: a JSON token pair, or the two cookies.
-    #[must_use]
-    pub fn token_response(&self, tokens: &TokenPair) -> ApiResponse {
-        self.shared
-            .service
-            .token_response(tokens, self.cookie_settings())
-    }
-
-    /// The acting device of an application's own route: by `Authorization` header, or by
-    /// the access cookie (with cookies on; `changes_state` routes pass the CSRF guard).
-    /// A cookie renewal is not written back here: the library's routes do that.
-    pub async fn authenticate(
-        &self,
-        request: &ApiRequest<'_>,
-        changes_state: bool,
-    ) -> Result<Authenticated, Error> {
-        let cookie = self
-            .cookie_settings()
-            .filter(|_| request.authorization.is_none())
-            .and_then(|settings| Some((settings, settings.access_token(request.cookie)?)));
-        match cookie {
-            Some((settings, token)) => {
-                if changes_state {
-                    settings.check_origin(request.origin, request.sec_fetch_site)?;
-                }
-                self.shared
-                    .service
-                    .authenticate_cookie(token, request.client_ip)
-                    .await
-            }
-            None => {
-                self.shared
-                    .service
-                    .authenticate_header(request.authorization, request.client_ip)
-                    .await
-            }
         }
     }
 

@@ -3,8 +3,10 @@
 //! A web adapter registers each [`Endpoint`] at its [`method`](Endpoint::method) and
 //! [`path`](Endpoint::path), builds an [`ApiRequest`] from the request (raw `Authorization`
 //! header, `{id}` path parameter, body bytes, client address), calls
-//! [`TrustedDevices::handle`](crate::TrustedDevices::handle) and writes the [`ApiResponse`]
-//! back as it is. No policy and no status mapping lives in the adapters.
+//! [`DeviceApi::handle`] and writes the [`ApiResponse`] back as it is. No policy and no
+//! status mapping lives in the adapters, and none lives here either: this layer only
+//! translates, and every rule (rule K's limits included) runs in the service, so an
+//! application's own route that calls the service gets the same rules.
 //!
 //! Choices where SPEC is silent:
 //! - bodies are limited to [`MAX_BODY_BYTES`]; a larger one is `invalid_request` (400);
@@ -22,6 +24,7 @@ mod activity;
 mod body;
 mod client_ip;
 mod cookies;
+mod credential;
 mod device_api;
 mod endpoint;
 mod handle;

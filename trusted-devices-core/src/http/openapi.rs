@@ -16,9 +16,8 @@ use crate::error::Error;
 use crate::http::Endpoint;
 use crate::http::activity::{ActivityView, EntryView};
 use crate::http::body::{PatchBody, RefreshBody, VerifyBody};
-use crate::http::handle::CookieSessionView;
 use crate::http::response::Problem;
-use crate::http::views::{DeviceView, LocationView, RevokedView, VerifiedView};
+use crate::http::views::{CookieSessionView, DeviceView, LocationView, RevokedView, VerifiedView};
 use crate::token::TokenPair;
 
 /// The `code` of a problem: one of [`Error::CODES`].

@@ -108,3 +108,14 @@ pub(crate) struct VerifiedView<'a> {
 pub(crate) struct RevokedView {
     pub(crate) revoked: u64,
 }
+
+/// What a cookie login or refresh answers instead of a token pair: the tokens are in the
+/// `Set-Cookie` headers, out of script's reach.
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct CookieSessionView {
+    pub(crate) token_type: &'static str,
+    pub(crate) expires_in: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub(crate) device_id: DeviceId,
+}

@@ -10,9 +10,9 @@ mod kind;
 mod new_device;
 mod settings;
 
+pub use crate::duration::parse_duration;
 pub use builder::PolicyError;
 pub use eviction::{Eviction, UnknownEviction};
-pub use kind::parse_duration;
 pub use settings::{Policy, PolicyBuilder, SETTINGS};
 
 /// One setting of SPEC §3 as [`SETTINGS`] lists it.

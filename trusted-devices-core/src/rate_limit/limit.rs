@@ -4,7 +4,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use crate::policy::parse_duration;
+use crate::duration::parse_duration;
 
 /// `count` requests per `window`: at most `count` at once, then one more each
 /// `window / count` (a token bucket). Zero in either disables the limit, which is why a

@@ -149,9 +149,15 @@ impl TrustedDevices {
         })
     }
 
-    /// Rule V: whether an access token is valid now, its device included; writes nothing.
-    /// Tokens of either transport are answered: the question grants nothing.
-    pub async fn verify(&self, access_token: &str) -> Result<Verified, Error> {
+    /// Rule V: whether an access token is valid now, its device included; writes nothing
+    /// but rule K's count of verifications from `client_ip` (`None`: no client's request,
+    /// not limited). Tokens of either transport are answered: the question grants nothing.
+    pub async fn verify(
+        &self,
+        access_token: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Verified, Error> {
+        self.limit_verify(client_ip).await?;
         let (times, device) = self.check_access(access_token, None, self.now()).await?;
         Ok(Verified {
             expires_at: times.expires_at,

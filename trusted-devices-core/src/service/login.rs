@@ -24,11 +24,13 @@ pub struct LoginOutcome {
 }
 
 impl TrustedDevices {
-    /// Logs `user_id` in on a new device (rule L).
+    /// Logs `user_id` in on a new device (rule L), within rule K's login limits for the
+    /// client address `info.ip`.
     ///
-    /// Call it once the application has authenticated the user. With `single_login` every
-    /// other device of the user is revoked; at `max_devices` the policy's eviction mode
-    /// applies, atomically in the repository.
+    /// Call it once the application has authenticated the user; to limit password guesses
+    /// too, start with [`attempt_login`](Self::attempt_login) before the password check
+    /// instead. With `single_login` every other device of the user is revoked; at
+    /// `max_devices` the policy's eviction mode applies, atomically in the repository.
     pub async fn login(&self, user_id: UserId, info: DeviceInfo) -> Result<LoginOutcome, Error> {
         self.login_for(user_id, info, Transport::Bearer).await
     }
@@ -36,6 +38,49 @@ impl TrustedDevices {
     /// Logs `user_id` in as [`login`](Self::login) does, with tokens bound to `transport`:
     /// cookie tokens are refused in headers and bodies, and the other way round (SPEC §8).
     pub async fn login_for(
+        &self,
+        user_id: UserId,
+        info: DeviceInfo,
+        transport: Transport,
+    ) -> Result<LoginOutcome, Error> {
+        self.limit_login(info.ip, &user_id).await?;
+        self.create_login(user_id, info, transport).await
+    }
+
+    /// Rule K for a login, before the application checks the password: the user name is
+    /// validated first (a name that is no valid [`UserId`] is `invalid_request` and touches
+    /// no bucket), then logins from `client_ip` and logins to that name from its network
+    /// are counted. Beyond a limit: [`Error::RateLimited`]; nothing is revoked, and other
+    /// networks can still sign the user in. The attempt then logs the user in without
+    /// counting again.
+    ///
+    /// ```
+    /// # use trusted_devices_core::{DeviceInfo, Error, KeyRing, SigningKey, TrustedDevices};
+    /// # async fn demo() -> Result<(), Error> {
+    /// # let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap();
+    /// # let service = TrustedDevices::builder(KeyRing::new(key)).build();
+    /// let attempt = service.attempt_login("alice", Some([192, 0, 2, 1].into())).await?;
+    /// let password_ok = true; // the application's own check, after the limits
+    /// if !password_ok {
+    ///     return Err(Error::InvalidCredentials);
+    /// }
+    /// let login = attempt.login(DeviceInfo::new()).await?;
+    /// # let _ = login; Ok(()) }
+    /// ```
+    pub async fn attempt_login(
+        &self,
+        user_name: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<LoginAttempt<'_>, Error> {
+        let user = UserId::new(user_name)?;
+        self.limit_login(client_ip, &user).await?;
+        Ok(LoginAttempt {
+            service: self,
+            user,
+        })
+    }
+
+    async fn create_login(
         &self,
         user_id: UserId,
         info: DeviceInfo,
@@ -140,6 +185,38 @@ impl TrustedDevices {
             .as_ref()
             .map(|(timeout, timer)| timer.sleep(*timeout));
         locate_within(geolocator.locate(info), deadline).await
+    }
+}
+
+/// A login that passed rule K's limits ([`TrustedDevices::attempt_login`]): log the user
+/// in once the password is checked, or drop it.
+#[must_use = "an attempt logs nobody in until `login` is called"]
+#[derive(Debug)]
+pub struct LoginAttempt<'s> {
+    service: &'s TrustedDevices,
+    user: UserId,
+}
+
+impl LoginAttempt<'_> {
+    /// The validated user name.
+    #[must_use]
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    /// Logs the user in on a new device with bearer tokens (rule L), without counting the
+    /// limits again.
+    pub async fn login(self, info: DeviceInfo) -> Result<LoginOutcome, Error> {
+        self.login_for(info, Transport::Bearer).await
+    }
+
+    /// Logs the user in with tokens bound to `transport`.
+    pub async fn login_for(
+        self,
+        info: DeviceInfo,
+        transport: Transport,
+    ) -> Result<LoginOutcome, Error> {
+        self.service.create_login(self.user, info, transport).await
     }
 }
 

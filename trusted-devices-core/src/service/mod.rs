@@ -12,7 +12,7 @@ mod sign_out;
 pub use access::{Authenticated, Renewal, Verified};
 pub use activity::ActivityPage;
 pub use cleanup::{CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport};
-pub use login::LoginOutcome;
+pub use login::{LoginAttempt, LoginOutcome};
 
 use std::fmt;
 use std::sync::Arc;

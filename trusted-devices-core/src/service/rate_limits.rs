@@ -1,5 +1,8 @@
-//! Rule K where the client's address is known (the HTTP layer calls these): login (for the
-//! application's own handler), refresh and verify.
+//! Rule K, applied by the service itself: login, refresh (and sign-out by refresh token)
+//! and verify take from their buckets inside the service's own methods, so an
+//! application's own route is limited exactly like the built-in ones. Buckets are keyed
+//! by the client: a call with no client address (a test, a back-office job) is not a
+//! client's request and takes from no bucket.
 
 use std::net::IpAddr;
 
@@ -10,37 +13,38 @@ use crate::event_log::TARGET;
 use crate::events::Event;
 use crate::rate_limit::{Admit, Bucket, RateKey, RateLimit, Take};
 use crate::service::TrustedDevices;
-use crate::token::{RefreshToken, Transport};
 
 impl TrustedDevices {
-    /// Rule K for the application's login handler, before it checks the password: logins
-    /// from `client_ip`, and logins to `user_name` from that address's network. Beyond a
-    /// limit: [`Error::RateLimited`] (429 `rate_limited` with `retry_after`); nothing is
-    /// revoked, and other networks can still sign the user in.
-    pub async fn check_login_rate(
+    /// Rule K for a login: logins from `client_ip`, and logins to `user` from that
+    /// address's network. Without a client address (a call that is no client's request)
+    /// no bucket applies.
+    pub(super) async fn limit_login(
         &self,
         client_ip: Option<IpAddr>,
-        user_name: &str,
+        user: &UserId,
     ) -> Result<(), Error> {
+        let Some(ip) = client_ip else { return Ok(()) };
         let policy = self.policy();
-        // A name that is no valid user id belongs to no history.
-        let user = UserId::new(user_name).ok();
         let who = Who {
             client_ip,
-            user: user.as_ref(),
+            user: Some(user),
         };
-        if let Some(ip) = client_ip {
-            let key = RateKey::client(Bucket::LoginIp, ip);
-            self.limit(&key, policy.login_rate_per_ip(), Take::One, who)
-                .await?;
-        }
-        let key = RateKey::login_user(user_name, client_ip);
+        let key = RateKey::client(Bucket::LoginIp, ip);
+        // Rule H: a per-address refusal is never filed under the user it named.
+        self.limit(
+            &key,
+            policy.login_rate_per_ip(),
+            Take::One,
+            Who::at(client_ip),
+        )
+        .await?;
+        let key = RateKey::login_user(user.as_str(), client_ip);
         self.limit(&key, policy.login_rate_per_user(), Take::One, who)
             .await
     }
 
-    /// Rule K for `POST /auth/verify`.
-    pub(crate) async fn check_verify_rate(&self, client_ip: Option<IpAddr>) -> Result<(), Error> {
+    /// Rule K for a verification from `client_ip`.
+    pub(super) async fn limit_verify(&self, client_ip: Option<IpAddr>) -> Result<(), Error> {
         let Some(ip) = client_ip else { return Ok(()) };
         let key = RateKey::client(Bucket::VerifyIp, ip);
         self.limit(
@@ -52,54 +56,49 @@ impl TrustedDevices {
         .await
     }
 
-    /// Rule K for `POST /auth/refresh`, before the refresh: its address's bucket takes a
-    /// token, its device's bucket is only looked at. Returns the device whose bucket
-    /// [`count_refresh`](Self::count_refresh) takes from once the refresh succeeded.
-    pub(crate) async fn check_refresh_rate(
+    /// Rule K before a refresh (or a sign-out by refresh token) of `device` from
+    /// `client_ip`: the address's bucket takes a token, the device's bucket is only looked
+    /// at; [`count_refresh`](Self::count_refresh) takes from it once the refresh proved
+    /// genuine, so that a forged token cannot empty a victim's bucket.
+    pub(super) async fn limit_refresh(
         &self,
         client_ip: Option<IpAddr>,
-        token: &str,
-    ) -> Result<Option<DeviceId>, Error> {
+        device: DeviceId,
+    ) -> Result<(), Error> {
+        let Some(ip) = client_ip else { return Ok(()) };
         let policy = self.policy();
-        if let Some(ip) = client_ip {
-            let key = RateKey::client(Bucket::RefreshIp, ip);
-            self.limit(
-                &key,
-                policy.refresh_rate_per_ip(),
+        let key = RateKey::client(Bucket::RefreshIp, ip);
+        self.limit(
+            &key,
+            policy.refresh_rate_per_ip(),
+            Take::One,
+            Who::at(client_ip),
+        )
+        .await?;
+        self.limit(
+            &RateKey::device(device),
+            policy.refresh_rate_per_device(),
+            Take::Peek,
+            Who::at(client_ip),
+        )
+        .await
+    }
+
+    /// Counts a genuine refresh of `device`.
+    pub(super) async fn count_refresh(&self, device: DeviceId, client_ip: Option<IpAddr>) {
+        if client_ip.is_none() {
+            return;
+        }
+        let limit = self.policy().refresh_rate_per_device();
+        // Counting only: the refresh is done, its answer stands.
+        let _ = self
+            .limit(
+                &RateKey::device(device),
+                limit,
                 Take::One,
                 Who::at(client_ip),
             )
-            .await?;
-        }
-        let device = RefreshToken::parse_for(token, Transport::Bearer).map(|t| t.device_id());
-        if let Some(device) = device {
-            let key = RateKey::device(device);
-            self.limit(
-                &key,
-                policy.refresh_rate_per_device(),
-                Take::Peek,
-                Who::at(client_ip),
-            )
-            .await?;
-        }
-        Ok(device)
-    }
-
-    /// Counts a genuine refresh of `device` (a forged token never gets here, so it cannot
-    /// empty a victim's bucket).
-    pub(crate) async fn count_refresh(&self, device: Option<DeviceId>, client_ip: Option<IpAddr>) {
-        if let Some(device) = device {
-            let limit = self.policy().refresh_rate_per_device();
-            // Counting only: the refresh is done, its answer stands.
-            let _ = self
-                .limit(
-                    &RateKey::device(device),
-                    limit,
-                    Take::One,
-                    Who::at(client_ip),
-                )
-                .await;
-        }
+            .await;
     }
 
     /// Checks one bucket; a refusal is an event and [`Error::RateLimited`]. A limiter that

@@ -13,7 +13,8 @@ use crate::store::{IdleExtension, RefreshRecord, RotateOutcome, Rotation};
 use crate::token::{RefreshToken, TokenPair, Transport};
 
 impl TrustedDevices {
-    /// Rule R: consumes `refresh_token` and returns a new pair.
+    /// Rule R: consumes `refresh_token` and returns a new pair, within rule K's refresh
+    /// limits for `client_ip` (per address, and per device once genuine).
     ///
     /// The idle deadline moves, the absolute one does not. A token consumed at most
     /// `refresh_reuse_grace` ago yields the same successor again (racing tabs converge); one
@@ -42,7 +43,9 @@ impl TrustedDevices {
             device,
             successor,
             outcome,
-        } = self.present(refresh_token, transport, now).await?;
+        } = self
+            .present(refresh_token, transport, client_ip, now)
+            .await?;
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
         match outcome {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
@@ -71,10 +74,12 @@ impl TrustedDevices {
                     return Err(Error::RefreshTokenInvalid);
                 };
                 crate::telemetry::count_refresh();
+                self.count_refresh(device.id, client_ip).await;
                 Ok(self.issue_pair(&device, successor, now))
             }
             RotateOutcome::Replayed { sealed_successor } => {
                 crate::telemetry::count_refresh();
+                self.count_refresh(device.id, client_ip).await;
                 Ok(self.issue_pair(&device, presented.unseal(&sealed_successor), now))
             }
         }
@@ -84,14 +89,19 @@ impl TrustedDevices {
     /// device and asks the store to rotate it. The store is asked before the device's
     /// state is told: a forged token (a real device id with a random secret) learns nothing
     /// but `refresh_token_invalid`.
+    ///
+    /// Rule K first: the token is parsed once, and its address's and device's buckets are
+    /// looked at before any storage is read.
     pub(super) async fn present(
         &self,
         refresh_token: &str,
         transport: Transport,
+        client_ip: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> Result<Presented, Error> {
         let token =
             RefreshToken::parse_for(refresh_token, transport).ok_or(Error::RefreshTokenInvalid)?;
+        self.limit_refresh(client_ip, token.device_id()).await?;
         let device = self
             .inner
             .devices

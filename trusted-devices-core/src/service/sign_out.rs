@@ -21,7 +21,7 @@ impl TrustedDevices {
     /// forged token signs nothing out: `refresh_token_invalid`. A live, just-rotated or
     /// expired token ends its device with reason `Logout`. A token consumed past the reuse
     /// grace is rule R's theft: the device is revoked as on a reused refresh and the answer
-    /// is `refresh_token_reused`.
+    /// is `refresh_token_reused`. Rule K's refresh limits apply as to a refresh.
     pub async fn sign_out(
         &self,
         refresh_token: &str,
@@ -31,7 +31,9 @@ impl TrustedDevices {
         let now = self.now();
         let Presented {
             device, outcome, ..
-        } = self.present(refresh_token, transport, now).await?;
+        } = self
+            .present(refresh_token, transport, client_ip, now)
+            .await?;
         match outcome {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
             RotateOutcome::Reused { device_id, user_id } => {

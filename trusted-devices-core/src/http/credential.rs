@@ -1,0 +1,78 @@
+//! The one place that picks a request's credential (an `Authorization` header, or with
+//! cookies on the access cookie) and applies the origin check to cookie-authenticated
+//! changes: the built-in routes and the extractors of an application's own routes both
+//! authenticate through [`DeviceApi::authenticate`].
+
+use crate::error::Error;
+use crate::http::{ApiRequest, DeviceApi, bearer_token};
+use crate::service::Authenticated;
+use crate::token::Transport;
+
+/// An access token and the transport it came by.
+#[derive(Clone, Copy)]
+pub(crate) struct Credential<'a> {
+    pub(crate) token: &'a str,
+    pub(crate) transport: Transport,
+}
+
+impl DeviceApi {
+    /// A request's access token: an `Authorization` header wins; without one, the access
+    /// cookie (with cookies on), whose state-changing requests must pass the CSRF guard
+    /// first. Neither is `token_missing`.
+    pub(crate) fn credential<'a>(
+        &self,
+        request: &ApiRequest<'a>,
+        changes_state: bool,
+    ) -> Result<Credential<'a>, Error> {
+        let cookie = self
+            .cookie_settings()
+            .filter(|_| request.authorization.is_none())
+            .and_then(|settings| Some((settings, settings.access_token(request.cookie)?)));
+        let Some((settings, token)) = cookie else {
+            return Ok(Credential {
+                token: bearer_token(request.authorization)?,
+                transport: Transport::Bearer,
+            });
+        };
+        if changes_state {
+            settings.check_origin(request.origin, request.sec_fetch_site)?;
+        }
+        Ok(Credential {
+            token,
+            transport: Transport::Cookie,
+        })
+    }
+
+    /// The acting device of a request, by the credential [`credential`](Self::credential)
+    /// picks (`changes_state` routes authenticated by cookie pass the CSRF guard). A
+    /// cookie renewal comes back in [`Authenticated::renewal`]; the library's routes write
+    /// it back as a cookie.
+    pub async fn authenticate(
+        &self,
+        request: &ApiRequest<'_>,
+        changes_state: bool,
+    ) -> Result<Authenticated, Error> {
+        let credential = self.credential(request, changes_state)?;
+        self.authenticate_credential(credential, request).await
+    }
+
+    pub(crate) async fn authenticate_credential(
+        &self,
+        credential: Credential<'_>,
+        request: &ApiRequest<'_>,
+    ) -> Result<Authenticated, Error> {
+        let service = self.service();
+        match credential.transport {
+            Transport::Cookie => {
+                service
+                    .authenticate_cookie(credential.token, request.client_ip)
+                    .await
+            }
+            Transport::Bearer => {
+                service
+                    .authenticate(credential.token, request.client_ip)
+                    .await
+            }
+        }
+    }
+}
