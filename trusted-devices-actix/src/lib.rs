@@ -3,7 +3,7 @@
 //! The actix-web 4 adapter of trusted-devices. Like the axum adapter it holds no policy: each
 //! route translates the request into the core's
 //! [`ApiRequest`](trusted_devices_core::http::ApiRequest), lets
-//! [`TrustedDevices::handle`] answer, and writes the response back, so both frameworks
+//! [`DeviceApi::handle`] answer, and writes the response back, so both frameworks
 //! answer byte for byte the same.
 //!
 //! - [`Devices`]: the service and the trusted proxies (the core's `DeviceApi`, shared with
@@ -108,7 +108,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`TrustedDevices::handle`]: trusted_devices_core::TrustedDevices::handle
+//! [`DeviceApi::handle`]: trusted_devices_core::http::DeviceApi::handle
 //! [`TrustedDevices::login`]: trusted_devices_core::TrustedDevices::login
 //! [`TrustedProxies`]: trusted_devices_core::http::TrustedProxies
 

@@ -2,7 +2,7 @@
 //!
 //! The axum adapter of trusted-devices. It holds no policy: each route translates the
 //! request into the core's [`ApiRequest`](trusted_devices_core::http::ApiRequest), lets
-//! [`TrustedDevices::handle`] answer, and writes the response back, so this crate and the
+//! [`DeviceApi::handle`] answer, and writes the response back, so this crate and the
 //! actix one answer byte for byte the same.
 //!
 //! - [`Devices`]: the adapter's state, the service and the trusted proxies (the core's
@@ -107,7 +107,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`TrustedDevices::handle`]: trusted_devices_core::TrustedDevices::handle
+//! [`DeviceApi::handle`]: trusted_devices_core::http::DeviceApi::handle
 //! [`TrustedDevices::login`]: trusted_devices_core::TrustedDevices::login
 //! [`TrustedProxies`]: trusted_devices_core::http::TrustedProxies
 

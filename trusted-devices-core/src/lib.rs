@@ -6,7 +6,8 @@
 //! [`Policy`] decides which device may remove or change which, how many devices a user may
 //! hold, and whether one login ends the others.
 //!
-//! The contract is the project's `SPEC.md`; its rules are named in the docs of the items
+//! The contract is the repository's `docs/SPEC.md` (the page the code means by "SPEC §N"
+//! and "rule X"); its rules are named in the docs of the items
 //! that implement them: L ([`TrustedDevices::login`]), A ([`Policy::check_delete`],
 //! [`Policy::check_update`]), T ([`TrustedDevices::authenticate`]), R
 //! ([`TrustedDevices::refresh`]), V ([`TrustedDevices::verify`]), C

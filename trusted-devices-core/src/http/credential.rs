@@ -43,8 +43,8 @@ impl DeviceApi {
         })
     }
 
-    /// The acting device of a request, by the credential [`credential`](Self::credential)
-    /// picks (`changes_state` routes authenticated by cookie pass the CSRF guard). A
+    /// The acting device of a request: by its `Authorization` header, or without one by
+    /// the access cookie (with cookies on; `changes_state` routes pass the CSRF guard). A
     /// cookie renewal comes back in [`Authenticated::renewal`]; the library's routes write
     /// it back as a cookie.
     pub async fn authenticate(
