@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,11 +19,6 @@ use crate::error::storage_error;
 use crate::keys::{user_from_tag, user_tag};
 use crate::scripts::{AUDIT_APPEND, AUDIT_PAGE, AUDIT_REMOVE};
 use crate::store::RedisStore;
-
-/// How long a user's history keys live after their latest entry, by default: beyond any
-/// sensible retention (cleanup deletes by the policy's `audit_retention` long before), so
-/// that nothing in Redis lives for ever.
-pub const DEFAULT_AUDIT_KEY_LIFETIME: Duration = Duration::from_secs(400 * 86_400);
 
 /// The stored entry, format version 1.
 #[derive(Serialize, Deserialize)]

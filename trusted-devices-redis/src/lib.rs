@@ -45,9 +45,9 @@ mod scripts;
 mod store;
 mod tokens;
 
-pub use audit_log::DEFAULT_AUDIT_KEY_LIFETIME;
 pub use error::storage_error;
 pub use feed::RedisFeed;
+pub use store::DEFAULT_AUDIT_KEY_LIFETIME;
 pub use store::{DEFAULT_TIMEOUT, RedisStore};
 
 /// The driver, re-exported so that applications use the same version.

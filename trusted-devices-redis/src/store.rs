@@ -9,6 +9,11 @@ use trusted_devices_core::StorageError;
 use crate::error::storage_error;
 use crate::keys::Keys;
 
+/// How long a user's history keys live after their latest entry, by default: beyond any
+/// sensible retention (cleanup deletes by the policy's `audit_retention` long before), so
+/// that nothing in Redis lives for ever.
+pub const DEFAULT_AUDIT_KEY_LIFETIME: Duration = Duration::from_secs(400 * 86_400);
+
 /// Both stores over one Redis connection: a [`ConnectionManager`] to one node (reconnects
 /// by itself) or a [`ClusterConnection`]. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -83,7 +88,7 @@ impl<C> RedisStore<C> {
             connection,
             keys: Keys::new("td"),
             margin: DEFAULT_MARGIN,
-            audit_lifetime: crate::audit_log::DEFAULT_AUDIT_KEY_LIFETIME,
+            audit_lifetime: DEFAULT_AUDIT_KEY_LIFETIME,
         }
     }
 

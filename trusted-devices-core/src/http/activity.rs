@@ -72,7 +72,7 @@ pub(crate) struct EntryView<'a> {
     id: uuid::Uuid,
     #[serde(serialize_with = "rfc3339")]
     at: DateTime<Utc>,
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::http::openapi::ActivityKind))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::http::schema::ActivityKind))]
     kind: &'static str,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>))]
     actor_device_id: Option<DeviceId>,

@@ -32,6 +32,8 @@ mod handle;
 pub mod openapi;
 mod request;
 mod response;
+#[cfg(feature = "openapi")]
+mod schema;
 mod views;
 
 pub use body::{MAX_BODY_BYTES, parse_body};

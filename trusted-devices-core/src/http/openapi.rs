@@ -4,59 +4,17 @@
 //! Applications add their own routes ([`OpenApiDocument::add_operation`]) before serving
 //! it (the example servers at `/openapi.json`).
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value, json};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
-use crate::audit::AuditKind;
 use crate::error::Error;
 use crate::http::Endpoint;
 use crate::http::activity::{ActivityView, EntryView};
 use crate::http::body::{PatchBody, RefreshBody, VerifyBody};
 use crate::http::response::Problem;
+pub use crate::http::schema::{ActivityKind, ErrorCode};
 use crate::http::views::{CookieSessionView, DeviceView, LocationView, RevokedView, VerifiedView};
 use crate::token::TokenPair;
-
-/// The `code` of a problem: one of [`Error::CODES`].
-pub struct ErrorCode;
-
-impl PartialSchema for ErrorCode {
-    fn schema() -> RefOr<Schema> {
-        let codes = Error::CODES.iter().map(|(code, _)| *code);
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(codes))
-            .into()
-    }
-}
-
-impl ToSchema for ErrorCode {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("ErrorCode")
-    }
-}
-
-/// The `kind` of a history entry: one of [`AuditKind::ALL`]'s names.
-pub struct ActivityKind;
-
-impl PartialSchema for ActivityKind {
-    fn schema() -> RefOr<Schema> {
-        let kinds = AuditKind::ALL.iter().map(|kind| kind.name());
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(kinds))
-            .into()
-    }
-}
-
-impl ToSchema for ActivityKind {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("ActivityKind")
-    }
-}
 
 /// An OpenAPI 3.1 document as JSON, built from the code.
 #[derive(Debug, Clone)]

@@ -37,7 +37,7 @@ pub(crate) struct Problem<'a> {
     title: String,
     status: u16,
     detail: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::http::openapi::ErrorCode))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::http::schema::ErrorCode))]
     code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
