@@ -1,7 +1,6 @@
 use std::net::IpAddr;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use trusted_devices_core::http::ApiRequest;
@@ -44,23 +43,14 @@ fn request_with<'a>(
     body: &'a [u8],
     names: &[&'static str],
 ) -> ApiRequest<'a> {
-    let mut api_request = ApiRequest {
-        authorization: request
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|value| value.as_bytes()),
+    let api_request = ApiRequest {
         device_id: request.match_info().get("id"),
         body,
         client_ip: client_ip(devices, request),
         query: Some(request.query_string()).filter(|query| !query.is_empty()),
         ..ApiRequest::default()
     };
-    for name in names {
-        if let Some(value) = request.headers().get(*name) {
-            api_request.set_header(name, value.as_bytes());
-        }
-    }
-    api_request
+    api_request.with_headers(|name| Some(request.headers().get(name)?.as_bytes()), names)
 }
 
 /// The `Devices` an app registered with [`configure`](crate::configure).

@@ -8,7 +8,7 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use futures_util::{Stream, StreamExt as _};
 use trusted_devices_core::http::{ApiResponse, MAX_BODY_BYTES};
-use trusted_devices_core::{Error, InputError, LoginOutcome, TokenPair};
+use trusted_devices_core::{Error, InputError, TokenPair};
 
 /// Writes the core's neutral response as an actix response, as it is.
 #[must_use]
@@ -35,14 +35,9 @@ impl fmt::Display for ApiError {
     }
 }
 
-impl From<Error> for ApiError {
-    fn from(error: Error) -> Self {
-        Self(error)
-    }
-}
-
-impl From<InputError> for ApiError {
-    fn from(error: InputError) -> Self {
+/// The core's `Error`, or anything that converts into it (`InputError`, `StorageError`).
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(error: E) -> Self {
         Self(error.into())
     }
 }
@@ -66,15 +61,10 @@ impl ResponseError for ApiError {
 #[derive(Debug)]
 pub struct Tokens(pub TokenPair);
 
-impl From<TokenPair> for Tokens {
-    fn from(tokens: TokenPair) -> Self {
-        Self(tokens)
-    }
-}
-
-impl From<LoginOutcome> for Tokens {
-    fn from(outcome: LoginOutcome) -> Self {
-        Self(outcome.tokens)
+/// A `TokenPair`, or a `LoginOutcome`'s.
+impl<T: Into<TokenPair>> From<T> for Tokens {
+    fn from(tokens: T) -> Self {
+        Self(tokens.into())
     }
 }
 

@@ -1,7 +1,6 @@
 use std::net::IpAddr;
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use trusted_devices_core::http::ApiRequest;
 use trusted_devices_core::{Authenticated, DeviceInfo};
@@ -48,22 +47,13 @@ fn request_with<'a>(
     body: &'a [u8],
     names: &[&'static str],
 ) -> ApiRequest<'a> {
-    let mut request = ApiRequest {
-        authorization: parts
-            .headers
-            .get(AUTHORIZATION)
-            .map(|value| value.as_bytes()),
+    let request = ApiRequest {
         body,
         client_ip: client_ip(devices, parts),
         query: parts.uri.query(),
         ..ApiRequest::default()
     };
-    for name in names {
-        if let Some(value) = parts.headers.get(*name) {
-            request.set_header(name, value.as_bytes());
-        }
-    }
-    request
+    request.with_headers(|name| Some(parts.headers.get(name)?.as_bytes()), names)
 }
 
 /// The authenticated acting device, by `Authorization: Bearer` or, with cookies on, by the

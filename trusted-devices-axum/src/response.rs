@@ -4,7 +4,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use trusted_devices_core::http::ApiResponse;
-use trusted_devices_core::{Error, InputError, LoginOutcome, TokenPair};
+use trusted_devices_core::{Error, TokenPair};
 
 /// Writes the core's neutral response as an axum response, as it is.
 #[must_use]
@@ -28,14 +28,9 @@ pub fn into_response(api: ApiResponse) -> Response {
 #[derive(Debug)]
 pub struct ApiError(pub Error);
 
-impl From<Error> for ApiError {
-    fn from(error: Error) -> Self {
-        Self(error)
-    }
-}
-
-impl From<InputError> for ApiError {
-    fn from(error: InputError) -> Self {
+/// The core's `Error`, or anything that converts into it (`InputError`, `StorageError`).
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(error: E) -> Self {
         Self(error.into())
     }
 }
@@ -55,15 +50,10 @@ impl IntoResponse for ApiError {
 #[derive(Debug)]
 pub struct Tokens(pub TokenPair);
 
-impl From<TokenPair> for Tokens {
-    fn from(tokens: TokenPair) -> Self {
-        Self(tokens)
-    }
-}
-
-impl From<LoginOutcome> for Tokens {
-    fn from(outcome: LoginOutcome) -> Self {
-        Self(outcome.tokens)
+/// A `TokenPair`, or a `LoginOutcome`'s.
+impl<T: Into<TokenPair>> From<T> for Tokens {
+    fn from(tokens: T) -> Self {
+        Self(tokens.into())
     }
 }
 

@@ -35,6 +35,24 @@ impl<'a> ApiRequest<'a> {
     /// The headers of the cookie transport's authentication and CSRF guard (SPEC §8).
     pub const COOKIE_HEADERS: [&'static str; 3] = ["cookie", "origin", "sec-fetch-site"];
 
+    /// Fills `Authorization` and the headers `names` (some of [`HEADERS`](Self::HEADERS))
+    /// from `header`, which gives a header's first value by its lower-case name: every
+    /// adapter reads its framework's headers through this one loop.
+    #[must_use]
+    pub fn with_headers(
+        mut self,
+        header: impl Fn(&'static str) -> Option<&'a [u8]>,
+        names: &[&'static str],
+    ) -> Self {
+        self.authorization = header("authorization");
+        for name in names {
+            if let Some(value) = header(name) {
+                self.set_header(name, value);
+            }
+        }
+        self
+    }
+
     /// Sets the field for `name` (one of [`HEADERS`](Self::HEADERS)) to `value`.
     pub fn set_header(&mut self, name: &str, value: &'a [u8]) {
         match name {

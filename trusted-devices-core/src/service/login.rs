@@ -23,6 +23,13 @@ pub struct LoginOutcome {
     pub device: Device,
 }
 
+impl From<LoginOutcome> for TokenPair {
+    /// The tokens of a login, for its answer.
+    fn from(outcome: LoginOutcome) -> Self {
+        outcome.tokens
+    }
+}
+
 impl TrustedDevices {
     /// Logs `user_id` in on a new device (rule L), within rule K's login limits for the
     /// client address `info.ip`.
