@@ -24,7 +24,7 @@ pub fn into_response(api: ApiResponse) -> Response {
 
 /// Any core error as its RFC 9457 problem+json response (status, `code`, `Retry-After`,
 /// `WWW-Authenticate`), for handlers and extractors: `?` works on the core's [`Error`] and
-/// [`InputError`] in a handler returning `Result<_, ApiError>`.
+/// [`InputError`](trusted_devices_core::InputError) in a handler returning `Result<_, ApiError>`.
 #[derive(Debug)]
 pub struct ApiError(pub Error);
 

@@ -12,12 +12,16 @@
 //! - [`SqliteStore`] (feature `sqlite`): every multi-step rule runs in a `BEGIN IMMEDIATE`
 //!   transaction, which takes SQLite's write lock up front; files use WAL and a busy timeout.
 //!
-//! The two share one implementation (`sql_store.rs`: the SQL runs unchanged on both); each
-//! database's module holds only what it does its own way: how instants are stored, how a
-//! login locks its user, refresh rotation and token revocation, and `SKIP LOCKED`.
+//! Both are one generic store, [`SqlStore`], over a [`Dialect`]: the statements are data
+//! written once (`sql.rs`: the SQL runs unchanged on both databases), the trait
+//! implementations are ordinary generic Rust (`store.rs`, `tokens.rs`, `audit_log.rs`), and
+//! each database's dialect holds only what it does its own way: how instants are stored,
+//! how a login locks its user, refresh rotation and token revocation, and `SKIP LOCKED`.
+//! The driver's bounds are said once, as [`Binds`], [`Reads`] and [`Runs`].
 //!
-//! Both implement both traits: one store serves devices and tokens, or either can be paired
-//! with another backend. Times are always the application's clock passed in, never the
+//! Each store implements both traits, and rule H's
+//! [`AuditLog`](trusted_devices_core::audit::AuditLog): one store serves devices, tokens and
+//! the history, or any of them can be paired with another backend. Times are always the application's clock passed in, never the
 //! database's `now()`. Driver errors become [`StorageError`]s that keep the driver error as
 //! their source; a connection that cannot be made or is lost is `Unavailable`.
 //!
@@ -48,21 +52,35 @@
 
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod audit_log;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod dialect;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod driver;
 mod error;
 mod eviction;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod row;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
-mod sql_store;
+mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod store;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod tokens;
 
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use dialect::Dialect;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use driver::{Backend, Binds, Reads, Runs};
 pub use error::storage_error;
 #[cfg(feature = "postgres")]
-pub use postgres::{PostgresFeed, PostgresStore};
+pub use postgres::{PostgresDialect, PostgresFeed, PostgresStore};
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteDialect, SqliteStore};
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use store::SqlStore;
 
 /// The driver, re-exported so that applications use the same version.
 pub use sqlx;

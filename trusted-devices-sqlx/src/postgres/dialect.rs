@@ -1,21 +1,18 @@
-//! What PostgreSQL does its own way; everything else is `sql_store!`'s.
+//! What PostgreSQL does its own way; everything else is the generic store's.
 
-use std::num::NonZeroU32;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgQueryResult, PgRow};
 use sqlx::{Postgres, Transaction};
-use trusted_devices_core::{
-    CreateOutcome, Device, DeviceId, DeviceLimit, DevicePatch, DeviceRepository, EvictionOrder,
-    IdleExtension, RefreshRecord, RefreshTokenHash, RotateOutcome, Rotation, Sighting,
-    StorageError, TokenStore, UserId,
-};
+use trusted_devices_core::{DeviceId, RotateOutcome, Rotation, StorageError};
 
 use super::PostgresStore;
-use crate::audit_log::sql_audit_log;
+use crate::dialect::{Dialect, sealed::Sealed};
+use crate::driver::{Backend, Statement};
 use crate::error::storage_error;
-use crate::sql_store::{device_columns, sql_store, token_columns};
+use crate::sql::Statements;
 
 /// The advisory-lock class of trusted-devices ("td"), so its per-user locks never collide
 /// with the application's own advisory locks of a single bigint key.
@@ -40,31 +37,50 @@ const ROTATE: &str = "WITH consumed AS ( \
      INSERT INTO td_refresh_tokens (hash, device_id, user_id, issued_at, expires_at) \
      SELECT $4, $6, $7, $8, $9 FROM consumed";
 
-impl PostgresStore {
+/// PostgreSQL's statements: rows are locked one by one, so concurrent cleaners take
+/// disjoint batches and never wait.
+static STATEMENTS: LazyLock<Statements> =
+    LazyLock::new(|| Statements::new(" FOR UPDATE SKIP LOCKED"));
+
+/// PostgreSQL's ways: `TIMESTAMPTZ` instants, per-user advisory locks for rule L, one
+/// statement for rule R's swap and for revoking many devices.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostgresDialect;
+
+impl Sealed for PostgresDialect {}
+
+impl Backend for PostgresDialect {
+    type Db = Postgres;
+
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
+    }
+}
+
+#[async_trait]
+impl Dialect for PostgresDialect {
+    fn statements() -> &'static Statements {
+        &STATEMENTS
+    }
+
+    fn bind_time(statement: Statement<'_, Self>, at: Option<DateTime<Utc>>) -> Statement<'_, Self> {
+        statement.bind(at)
+    }
+
+    fn read_time(row: &PgRow, column: &str) -> Result<Option<DateTime<Utc>>, StorageError> {
+        sqlx::Row::try_get(row, column).map_err(storage_error)
+    }
+
     /// Nothing: PostgreSQL's own checkpointer and autovacuum run outside the requests.
-    #[allow(clippy::unused_async)]
-    async fn after_cleanup_batch(&self) {}
-
-    /// Instants are `TIMESTAMPTZ`.
-    fn time(at: DateTime<Utc>) -> DateTime<Utc> {
-        at
-    }
-
-    fn instant(row: &PgRow, column: &str) -> Result<DateTime<Utc>, StorageError> {
-        sqlx::Row::try_get(row, column).map_err(storage_error)
-    }
-
-    fn optional_instant(row: &PgRow, column: &str) -> Result<Option<DateTime<Utc>>, StorageError> {
-        sqlx::Row::try_get(row, column).map_err(storage_error)
-    }
+    async fn after_cleanup_batch(_store: &PostgresStore) {}
 
     /// A transaction holding a transaction-scoped advisory lock on `user`: the logins of
     /// one user are serialized across every server until commit.
     async fn begin_for_user(
-        &self,
+        store: &PostgresStore,
         user: &str,
     ) -> Result<Transaction<'static, Postgres>, StorageError> {
-        let mut tx = self.pool.begin().await.map_err(storage_error)?;
+        let mut tx = store.pool.begin().await.map_err(storage_error)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind(LOCK_CLASS)
             .bind(user)
@@ -76,7 +92,10 @@ impl PostgresStore {
 
     /// One statement (see [`ROTATE`]); when it consumed nothing, rule R decides from what
     /// is stored.
-    async fn rotate_token(&self, rotation: Rotation) -> Result<RotateOutcome, StorageError> {
+    async fn rotate_token(
+        store: &PostgresStore,
+        rotation: Rotation,
+    ) -> Result<RotateOutcome, StorageError> {
         let successor = &rotation.successor;
         let swapped = sqlx::query(ROTATE)
             .bind(rotation.presented.as_bytes().as_slice())
@@ -89,29 +108,28 @@ impl PostgresStore {
             .bind(successor.issued_at)
             .bind(successor.expires_at)
             .bind(rotation.forget_sealed_before())
-            .execute(&self.pool)
+            .execute(&store.pool)
             .await
             .map_err(storage_error)?;
         if swapped.rows_affected() == 1 {
             return Ok(RotateOutcome::Rotated);
         }
         // Not consumed: it was unknown, expired or already rotated. Rule R decides which.
-        let stored = self.stored_token(&rotation.presented, None).await?;
+        let stored = store.stored_token(&rotation.presented, None).await?;
         rotation.unconsumed(stored.as_ref())
     }
 
     /// One statement over an array of ids.
-    async fn revoke_tokens_of(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {
+    async fn revoke_tokens_of(
+        store: &PostgresStore,
+        devices: &[DeviceId],
+    ) -> Result<u64, StorageError> {
         let ids: Vec<uuid::Uuid> = devices.iter().map(|id| *id.as_uuid()).collect();
         let done = sqlx::query("DELETE FROM td_refresh_tokens WHERE device_id = ANY($1)")
             .bind(ids)
-            .execute(&self.pool)
+            .execute(&store.pool)
             .await
             .map_err(storage_error)?;
         Ok(done.rows_affected())
     }
 }
-
-// Rows are locked one by one: concurrent cleaners take disjoint batches and never wait.
-sql_store!(PostgresStore, row: PgRow, skip_locked: " FOR UPDATE SKIP LOCKED");
-sql_audit_log!(PostgresStore, row: PgRow, skip_locked: " FOR UPDATE SKIP LOCKED");

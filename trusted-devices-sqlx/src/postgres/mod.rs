@@ -3,27 +3,27 @@
 mod dialect;
 mod feed;
 
+pub use dialect::PostgresDialect;
+
 pub use feed::PostgresFeed;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use trusted_devices_core::StorageError;
 
-use crate::MIGRATIONS_TABLE;
 use crate::error::storage_error;
+use crate::{MIGRATIONS_TABLE, SqlStore};
 
-/// Both stores on one PostgreSQL pool. Cheap to clone; share one per process.
-#[derive(Clone)]
-pub struct PostgresStore {
-    pool: PgPool,
-}
+/// The stores on one PostgreSQL pool. Cheap to clone; share one per process.
+pub type PostgresStore = SqlStore<PostgresDialect>;
 
-crate::sql_store::opaque_debug!(PostgresStore);
-
-impl PostgresStore {
+impl SqlStore<PostgresDialect> {
     /// A store over an existing pool.
     #[must_use]
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            dialect: PostgresDialect,
+        }
     }
 
     /// Connects a pool of at most 10 connections to `url` (`postgres://…`), every step
@@ -56,12 +56,6 @@ impl PostgresStore {
             .await
             .map_err(storage_error)?;
         Ok(Self::new(pool))
-    }
-
-    /// The pool, for the application's own queries.
-    #[must_use]
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
     }
 
     /// Creates or upgrades the tables. Safe when several servers start at once: the

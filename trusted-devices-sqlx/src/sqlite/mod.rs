@@ -2,19 +2,18 @@
 
 mod dialect;
 
+pub use dialect::SqliteDialect;
+
 use std::str::FromStr;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
 use trusted_devices_core::StorageError;
 
-use crate::MIGRATIONS_TABLE;
 use crate::error::storage_error;
+use crate::{MIGRATIONS_TABLE, SqlStore};
 
 /// How long a connection waits for another one's write lock before giving up as
 /// `Unavailable`.
@@ -29,25 +28,17 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// it pays more (tens of milliseconds). `BENCHMARKS.md` has the measurements.
 const AUTOCHECKPOINT_PAGES: &str = "10000";
 
-/// Both stores on one SQLite pool. Cheap to clone; share one per process.
-#[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    /// Cleanup batches since the store was made, shared by its clones: every few of them
-    /// checkpoint the write-ahead log.
-    cleanup_batches: Arc<AtomicU32>,
-}
+/// The stores on one SQLite pool. Cheap to clone; share one per process.
+pub type SqliteStore = SqlStore<SqliteDialect>;
 
-crate::sql_store::opaque_debug!(SqliteStore);
-
-impl SqliteStore {
+impl SqlStore<SqliteDialect> {
     /// A store over an existing pool. Multi-step rules take the write lock with
     /// `BEGIN IMMEDIATE`; give the pool a busy timeout so that waiting is not an error.
     #[must_use]
     pub fn new(pool: SqlitePool) -> Self {
         Self {
             pool,
-            cleanup_batches: Arc::default(),
+            dialect: SqliteDialect::default(),
         }
     }
 
@@ -97,12 +88,6 @@ impl SqliteStore {
         Self::connect("sqlite::memory:").await
     }
 
-    /// The pool, for the application's own queries.
-    #[must_use]
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     /// Creates or upgrades the tables. Safe when several servers start at once on one file.
     ///
     /// sqlx cannot lock an SQLite database for migrating, so two servers may both see a
@@ -122,14 +107,5 @@ impl SqliteStore {
                 Err(error) => return Err(StorageError::backend(error)),
             }
         }
-    }
-
-    /// A transaction holding SQLite's write lock from its first statement, so that what it
-    /// reads cannot change before it writes.
-    async fn write_transaction(&self) -> Result<Transaction<'static, Sqlite>, StorageError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(storage_error)
     }
 }
