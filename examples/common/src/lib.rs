@@ -57,7 +57,7 @@ pub async fn start() -> Option<Started> {
 }
 
 async fn try_start() -> Result<Started, SettingError> {
-    let settings = Flags::from_command_line().settings()?;
+    let settings = Flags::from_command_line()?.settings()?;
     let service = open_service(&settings).await?;
     let users = DemoUsers::new(&settings.demo_users)?;
     let gate = PasswordGate::new(

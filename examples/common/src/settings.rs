@@ -1,11 +1,16 @@
 //! The example servers' settings (SPEC §7): flags, else environment, else defaults.
-//! Every bad value stops the server with one line naming the setting.
+//! Every value is typed once, by clap's value parsers as it reads the flag or variable;
+//! every bad value stops the server with one line naming the setting.
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
-use trusted_devices_core::http::TrustedProxies;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use trusted_devices_core::http::{ForwardedHeader, TrustedProxies};
 use trusted_devices_core::{Policy, PolicyError, SETTINGS, parse_duration};
 
 /// Command-line flags; each also reads the `TD_…` variable named in its help. No `Debug`:
@@ -15,7 +20,7 @@ use trusted_devices_core::{Policy, PolicyError, SETTINGS, parse_duration};
 pub struct Flags {
     /// Address to listen on.
     #[arg(long, env = "TD_ADDR", default_value = "127.0.0.1:3000")]
-    pub addr: String,
+    pub addr: SocketAddr,
     /// sqlite:FILE or postgres://… (the SQLite file is created and migrated on start).
     #[arg(
         long,
@@ -27,66 +32,132 @@ pub struct Flags {
     #[arg(long, env = "TD_REDIS_URL")]
     pub redis_url: Option<String>,
     /// HS256 signing secret, at least 32 bytes; generated (tokens die on restart) if unset.
-    #[arg(long, env = "TD_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
+    #[arg(long, env = "TD_SECRET", hide_env_values = true, value_parser = secret)]
+    pub secret: Option<Secret>,
     /// Demo users as name:password,name:password.
     #[arg(
         long,
         env = "TD_DEMO_USERS",
         default_value = "alice:alice-password,bob:bob-password",
-        hide_env_values = true
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_parser = demo_user
     )]
-    pub demo_users: String,
+    pub demo_users: Vec<DemoUser>,
     /// Proxies whose X-Forwarded-For / Forwarded are believed: addresses or CIDR networks.
     #[arg(long, env = "TD_TRUSTED_PROXIES", default_value = "")]
-    pub trusted_proxies: String,
+    pub trusted_proxies: TrustedProxies,
     /// The one forwarding header the trusted proxies set: x-forwarded-for or forwarded.
     #[arg(
         long,
         env = "TD_TRUSTED_PROXY_HEADER",
         default_value = "x-forwarded-for"
     )]
-    pub trusted_proxy_header: String,
+    pub trusted_proxy_header: ForwardedHeader,
     /// Origins whose cookie-authenticated changes are accepted, comma-separated
     /// (default: the server's own origin).
-    #[arg(long, env = "TD_ALLOWED_ORIGINS", default_value = "")]
-    pub allowed_origins: String,
+    #[arg(long, env = "TD_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = origin)]
+    pub allowed_origins: Vec<String>,
     /// Cookies for browsers: secure (HTTPS, __Host- names) or development (plain HTTP on
     /// loopback). Default: development when listening on loopback, secure otherwise.
-    #[arg(long, env = "TD_COOKIE_MODE", default_value = "")]
-    pub cookie_mode: String,
+    #[arg(long, env = "TD_COOKIE_MODE", value_enum)]
+    pub cookie_mode: Option<CookieMode>,
     /// A MaxMind DB file (GeoLite2 or DB-IP Lite City or Country) for devices' locations;
     /// reloaded on SIGHUP. Unset: no offline geolocation.
     #[arg(long, env = "TD_GEOIP_DB")]
-    pub geoip_db: Option<String>,
+    pub geoip_db: Option<PathBuf>,
     /// A separate MaxMind DB ASN file (GeoLite2-ASN), for the `new_network` signal.
     #[arg(long, env = "TD_GEOIP_ASN_DB")]
-    pub geoip_asn_db: Option<String>,
+    pub geoip_asn_db: Option<PathBuf>,
     /// How often expired devices are cleaned up.
-    #[arg(long, env = "TD_CLEANUP_INTERVAL", default_value = "1h")]
-    pub cleanup_interval: String,
+    #[arg(long, env = "TD_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_duration)]
+    pub cleanup_interval: Duration,
     /// How long a client may take to send a request's head before it is disconnected.
-    #[arg(long, env = "TD_HEADER_READ_TIMEOUT", default_value = "10s")]
-    pub header_read_timeout: String,
+    #[arg(long, env = "TD_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    pub header_read_timeout: Duration,
     /// On SIGTERM or Ctrl-C, how long in-flight requests may still run before the process
     /// exits anyway.
-    #[arg(long, env = "TD_SHUTDOWN_TIMEOUT", default_value = "10s")]
-    pub shutdown_timeout: String,
+    #[arg(long, env = "TD_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
     /// Bound on each storage step: connecting, waiting for a pooled connection, and each
     /// answer. Past it the request is 503 storage_unavailable.
-    #[arg(long, env = "TD_STORAGE_TIMEOUT", default_value = "500ms")]
-    pub storage_timeout: String,
+    #[arg(long, env = "TD_STORAGE_TIMEOUT", default_value = "500ms", value_parser = positive_duration)]
+    pub storage_timeout: Duration,
     /// How many password checks (argon2, about 19 MiB each) run at once (default: the
     /// number of cores).
     #[arg(long, env = "TD_PASSWORD_HASH_CONCURRENCY")]
-    pub password_hash_concurrency: Option<String>,
+    pub password_hash_concurrency: Option<NonZeroUsize>,
     /// How many logins may wait for a password check; more are 429 rate_limited.
     #[arg(long, env = "TD_PASSWORD_HASH_QUEUE", default_value = "32")]
-    pub password_hash_queue: String,
+    pub password_hash_queue: usize,
     /// The policy settings given, by SPEC §3 name: one flag and one `TD_…` variable per
-    /// row of the core's `SETTINGS`, added to the command by [`Flags::try_parse_from`].
+    /// row of the core's `SETTINGS`, added to the command by [`Flags::try_parse_from`] and
+    /// read by the core's own table, which is their parser.
     #[arg(skip)]
     pub policy: Vec<(&'static str, String)>,
+}
+
+/// `TD_COOKIE_MODE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CookieMode {
+    /// HTTPS: `Secure` cookies with `__Host-` / `__Secure-` names.
+    Secure,
+    /// Plain HTTP on loopback: no `Secure`, no prefixes.
+    Development,
+}
+
+/// `TD_SECRET`: at least 32 bytes. Its `Debug` is redacted.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// One `name:password` of `TD_DEMO_USERS`.
+#[derive(Clone)]
+pub struct DemoUser {
+    name: String,
+    password: String,
+}
+
+fn secret(text: &str) -> Result<Secret, String> {
+    if text.len() < 32 {
+        return Err(format!("must be at least 32 bytes, got {}", text.len()));
+    }
+    Ok(Secret(text.as_bytes().to_vec()))
+}
+
+fn demo_user(entry: &str) -> Result<DemoUser, String> {
+    match entry.split_once(':') {
+        Some((name, password)) if !name.trim().is_empty() && !password.is_empty() => Ok(DemoUser {
+            name: name.trim().to_owned(),
+            password: password.to_owned(),
+        }),
+        _ => Err("expected name:password,name:password".to_owned()),
+    }
+}
+
+fn origin(text: &str) -> Result<String, String> {
+    let origin = text.trim();
+    let (scheme, host) = origin.split_once("://").unwrap_or_default();
+    let bare = !host.is_empty() && !host.trim_end_matches('/').contains('/');
+    if matches!(scheme, "http" | "https") && bare {
+        Ok(origin.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!(
+            "{origin:?} is not an origin like https://app.example.com"
+        ))
+    }
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        zero if zero.is_zero() => Err("must be longer than zero".to_owned()),
+        duration => Ok(duration),
+    }
 }
 
 /// A setting that cannot be used: which one, and why.
@@ -193,148 +264,52 @@ impl fmt::Debug for Settings {
     }
 }
 
-fn duration(setting: &'static str, value: &str) -> Result<std::time::Duration, SettingError> {
-    parse_duration(value).map_err(|problem| SettingError::new(setting, problem))
-}
-
-/// A whole number, at least `min`.
-fn count(setting: &'static str, text: &str, min: usize) -> Result<usize, SettingError> {
-    text.trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|value| *value >= min)
-        .ok_or_else(|| {
-            SettingError::new(setting, format!("{text:?} is not a whole number >= {min}"))
-        })
-}
-
 impl Flags {
-    /// Validates every setting.
+    /// The settings, checked across flags (the values themselves were typed as they were
+    /// read) and with the policy built by the core's table.
     pub fn settings(&self) -> Result<Settings, SettingError> {
+        let cores = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
         Ok(Settings {
-            addr: self.addr.parse().map_err(|_| {
-                SettingError::new("TD_ADDR", format!("{:?} is not an address:port", self.addr))
-            })?,
+            addr: self.addr,
             database_url: self.database_url.clone(),
             redis_url: self.redis_url.clone().filter(|url| !url.is_empty()),
-            secret: self.secret()?,
-            demo_users: self.demo_users()?,
-            trusted_proxies: self.trusted_proxies()?,
-            cleanup_interval: duration("TD_CLEANUP_INTERVAL", &self.cleanup_interval)?,
-            allowed_origins: self.allowed_origins()?,
-            secure_cookies: self.secure_cookies()?,
-            limits: self.limits()?,
+            secret: self.secret.as_ref().map(|secret| secret.0.clone()),
+            demo_users: self
+                .demo_users
+                .iter()
+                .map(|user| (user.name.clone(), user.password.clone()))
+                .collect(),
+            trusted_proxies: self
+                .trusted_proxies
+                .clone()
+                .header(self.trusted_proxy_header),
+            cleanup_interval: self.cleanup_interval,
+            allowed_origins: self.allowed_origins.clone(),
+            secure_cookies: self.cookie_mode.map(|mode| mode == CookieMode::Secure),
+            limits: ServerLimits {
+                header_read_timeout: self.header_read_timeout,
+                shutdown_timeout: self.shutdown_timeout,
+                storage_timeout: self.storage_timeout,
+                password_hash_concurrency: self.password_hash_concurrency.unwrap_or(cores).get(),
+                password_hash_queue: self.password_hash_queue,
+            },
             geoip: self.geoip()?,
             policy: self.policy()?,
         })
     }
 
     fn geoip(&self) -> Result<Option<GeoipFiles>, SettingError> {
-        let given = |value: &Option<String>| value.clone().filter(|path| !path.trim().is_empty());
-        match (given(&self.geoip_db), given(&self.geoip_asn_db)) {
+        match (&self.geoip_db, &self.geoip_asn_db) {
             (None, None) => Ok(None),
             (None, Some(_)) => Err(SettingError::new(
                 "TD_GEOIP_ASN_DB",
                 "needs TD_GEOIP_DB (the City or Country database) too",
             )),
             (Some(location), asn) => Ok(Some(GeoipFiles {
-                location: location.into(),
-                asn: asn.map(Into::into),
+                location: location.clone(),
+                asn: asn.clone(),
             })),
         }
-    }
-
-    fn allowed_origins(&self) -> Result<Vec<String>, SettingError> {
-        self.allowed_origins
-            .split(',')
-            .map(str::trim)
-            .filter(|origin| !origin.is_empty())
-            .map(|origin| {
-                let (scheme, host) = origin.split_once("://").unwrap_or_default();
-                let bare = !host.is_empty() && !host.trim_end_matches('/').contains('/');
-                if matches!(scheme, "http" | "https") && bare {
-                    Ok(origin.trim_end_matches('/').to_owned())
-                } else {
-                    Err(SettingError::new(
-                        "TD_ALLOWED_ORIGINS",
-                        format!("{origin:?} is not an origin like https://app.example.com"),
-                    ))
-                }
-            })
-            .collect()
-    }
-
-    fn secure_cookies(&self) -> Result<Option<bool>, SettingError> {
-        match self.cookie_mode.trim() {
-            "" => Ok(None),
-            "secure" => Ok(Some(true)),
-            "development" => Ok(Some(false)),
-            other => Err(SettingError::new(
-                "TD_COOKIE_MODE",
-                format!("{other:?} is neither secure nor development"),
-            )),
-        }
-    }
-
-    fn limits(&self) -> Result<ServerLimits, SettingError> {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let concurrency = match self.password_hash_concurrency.as_deref() {
-            None | Some("") => cores,
-            Some(text) => count("TD_PASSWORD_HASH_CONCURRENCY", text, 1)?,
-        };
-        let positive = |setting: &'static str, text: &str| {
-            let value = duration(setting, text)?;
-            if value.is_zero() {
-                return Err(SettingError::new(setting, "must be longer than zero"));
-            }
-            Ok(value)
-        };
-        Ok(ServerLimits {
-            header_read_timeout: positive("TD_HEADER_READ_TIMEOUT", &self.header_read_timeout)?,
-            shutdown_timeout: duration("TD_SHUTDOWN_TIMEOUT", &self.shutdown_timeout)?,
-            storage_timeout: positive("TD_STORAGE_TIMEOUT", &self.storage_timeout)?,
-            password_hash_concurrency: concurrency,
-            password_hash_queue: count("TD_PASSWORD_HASH_QUEUE", &self.password_hash_queue, 0)?,
-        })
-    }
-
-    fn trusted_proxies(&self) -> Result<TrustedProxies, SettingError> {
-        let proxies: TrustedProxies = self
-            .trusted_proxies
-            .parse()
-            .map_err(|error| SettingError::new("TD_TRUSTED_PROXIES", format!("{error}")))?;
-        let header = self
-            .trusted_proxy_header
-            .parse()
-            .map_err(|error| SettingError::new("TD_TRUSTED_PROXY_HEADER", format!("{error}")))?;
-        Ok(proxies.header(header))
-    }
-
-    fn secret(&self) -> Result<Option<Vec<u8>>, SettingError> {
-        match self.secret.as_deref() {
-            None | Some("") => Ok(None),
-            Some(secret) if secret.len() < 32 => Err(SettingError::new(
-                "TD_SECRET",
-                format!("must be at least 32 bytes, got {}", secret.len()),
-            )),
-            Some(secret) => Ok(Some(secret.as_bytes().to_vec())),
-        }
-    }
-
-    fn demo_users(&self) -> Result<Vec<(String, String)>, SettingError> {
-        self.demo_users
-            .split(',')
-            .filter(|entry| !entry.trim().is_empty())
-            .map(|entry| match entry.split_once(':') {
-                Some((name, password)) if !name.trim().is_empty() && !password.is_empty() => {
-                    Ok((name.trim().to_owned(), password.to_owned()))
-                }
-                _ => Err(SettingError::new(
-                    "TD_DEMO_USERS",
-                    "expected name:password,name:password",
-                )),
-            })
-            .collect()
     }
 
     fn policy(&self) -> Result<Policy, SettingError> {
@@ -366,11 +341,46 @@ impl Flags {
         Ok(flags)
     }
 
-    /// [`try_parse_from`](Self::try_parse_from) on this process's arguments; `--help` and
-    /// bad flags exit as clap does.
-    pub fn from_command_line() -> Self {
-        Self::try_parse_from(std::env::args_os()).unwrap_or_else(|error| error.exit())
+    /// [`try_parse_from`](Self::try_parse_from) on this process's arguments. A value that
+    /// does not parse is a [`SettingError`] naming its variable; `--help`, `--version` and
+    /// unknown flags exit as clap does.
+    pub fn from_command_line() -> Result<Self, SettingError> {
+        Self::try_parse_from(std::env::args_os())
+            .map_err(|error| value_error(&error).unwrap_or_else(|| error.exit()))
     }
+}
+
+/// A value that clap's parsers refused, as one line naming its `TD_…` variable; `None` for
+/// every other outcome (help, unknown flags, missing values).
+pub fn value_error(error: &clap::Error) -> Option<SettingError> {
+    if !matches!(
+        error.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
+        return None;
+    }
+    let ContextValue::String(arg) = error.get(ContextKind::InvalidArg)? else {
+        return None;
+    };
+    let mut command = with_policy_flags(Flags::command());
+    // An argument prints as clap's error names it only once the command is built.
+    command.build();
+    let refused = command
+        .get_arguments()
+        .find(|candidate| candidate.to_string() == *arg)?;
+    let setting = refused.get_env()?.to_string_lossy().into_owned();
+    // A secret's value never reaches the output, not even a wrong one.
+    let value = match error.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(value)) if !refused.is_hide_env_values_set() => {
+            format!("{value:?}: ")
+        }
+        _ => String::new(),
+    };
+    let problem = std::error::Error::source(error).map_or_else(
+        || format!("{value}not one of the values it takes (see --help)"),
+        |source| format!("{value}{source}"),
+    );
+    Some(SettingError::new(setting, problem))
 }
 
 /// `TD_` and the setting's name in upper case: `TD_DELETE_DELAY`.
@@ -413,6 +423,15 @@ mod tests {
         let mut all = vec!["server"];
         all.extend_from_slice(args);
         Flags::try_parse_from(all).unwrap()
+    }
+
+    /// The settings of `args`, or the one-line error a server would print.
+    fn settings(args: &[&str]) -> Result<Settings, SettingError> {
+        let mut all = vec!["server"];
+        all.extend_from_slice(args);
+        let flags = Flags::try_parse_from(all)
+            .map_err(|error| value_error(&error).unwrap_or_else(|| panic!("{error}")))?;
+        flags.settings()
     }
 
     #[test]
@@ -507,7 +526,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_setting() {
-        let cases: [(&[&str], &str); 9] = [
+        let cases: [(&[&str], &str); 14] = [
             (
                 &["--session-max-lifetime=forever"],
                 "TD_SESSION_MAX_LIFETIME",
@@ -520,11 +539,50 @@ mod tests {
             (&["--secret=short"], "TD_SECRET"),
             (&["--addr=nowhere"], "TD_ADDR"),
             (&["--access-token-ttl=0s"], "TD_ACCESS_TOKEN_TTL"),
+            (&["--storage-timeout=0s"], "TD_STORAGE_TIMEOUT"),
+            (&["--cookie-mode=maybe"], "TD_COOKIE_MODE"),
+            (
+                &["--allowed-origins=https://a.example,ftp://b"],
+                "TD_ALLOWED_ORIGINS",
+            ),
+            (&["--demo-users=alice"], "TD_DEMO_USERS"),
+            (
+                &["--password-hash-concurrency=0"],
+                "TD_PASSWORD_HASH_CONCURRENCY",
+            ),
         ];
         for (args, setting) in cases {
-            let error = flags(args).settings().unwrap_err();
+            let error = settings(args).unwrap_err();
             assert_eq!(error.setting, setting, "{args:?}");
             assert!(!error.to_string().contains('\n'), "one line: {error}");
         }
+    }
+
+    #[test]
+    fn a_wrong_secret_is_refused_without_showing_it() {
+        let error = settings(&["--secret=short-but-secret"]).unwrap_err();
+        assert_eq!(error.setting, "TD_SECRET");
+        assert!(!error.to_string().contains("short-but-secret"), "{error}");
+    }
+
+    #[test]
+    fn lists_are_split_and_typed_once() {
+        let settings = settings(&[
+            "--allowed-origins=https://a.example/,http://127.0.0.1:8080",
+            "--demo-users=carol:carol-password,dave:dave-password",
+            "--cookie-mode=secure",
+        ])
+        .unwrap();
+        assert_eq!(
+            settings.allowed_origins,
+            ["https://a.example", "http://127.0.0.1:8080"]
+        );
+        let names: Vec<&str> = settings
+            .demo_users
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(names, ["carol", "dave"]);
+        assert_eq!(settings.secure_cookies, Some(true));
     }
 }
