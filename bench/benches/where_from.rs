@@ -157,8 +157,11 @@ fn rate_limits(c: &mut Criterion) {
             b.to_async(&rt).iter(|| {
                 // 10,000 client addresses in turn, as from many clients.
                 let n = next.fetch_add(1, Ordering::Relaxed) % 10_000;
-                let key =
-                    RateKey::client(Bucket::LoginIp, IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + n)));
+                let key = RateKey::client(
+                    Bucket::LoginIp,
+                    IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + n)),
+                    64,
+                );
                 let limiter = Arc::clone(&limiter);
                 async move {
                     black_box(

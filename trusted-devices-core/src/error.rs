@@ -227,6 +227,10 @@ pub enum InputError {
     /// The request body was valid JSON but not an object (an array, a string, a number...).
     #[error("the request body must be a JSON object")]
     NotAnObject,
+    /// The request body was not sent as `application/json` (a login: a form or text a
+    /// cross-site page could send without asking).
+    #[error("the request body must be sent as application/json")]
+    NotJson,
     /// The request body was not valid JSON, had the wrong types or unknown fields.
     #[error("the request body does not match this route: {0}")]
     Body(#[source] serde_json::Error),
@@ -237,7 +241,7 @@ impl InputError {
     /// the wrong content.
     fn status(&self) -> u16 {
         match self {
-            Self::BodyTooLarge { .. } => 400,
+            Self::BodyTooLarge { .. } | Self::NotJson => 400,
             Self::Body(json) if json.is_syntax() || json.is_eof() => 400,
             _ => 422,
         }

@@ -381,3 +381,43 @@ async fn rule_h_expiry_is_in_the_history_with_no_actor() {
     assert_eq!(expired.actor, None, "nobody acted: the session ran out");
     assert_eq!(expired.client_ip, None);
 }
+
+/// Issue 23's third finding: every refused login for a name, from any address, became a
+/// `login_rejected` entry in that user's history (60 requests, 60 entries). Now a per-name
+/// limit files one entry when it begins, and per-address refusals are filed under no user.
+#[tokio::test]
+async fn rule_h_nobody_else_can_fill_a_users_history_by_trying_the_name() {
+    let r = rig(Policy::builder()
+        .login_rate_per_ip(trusted_devices_core::rate_limit::RateLimit::new(
+            3,
+            Duration::from_secs(60),
+        ))
+        .login_rate_per_user(trusted_devices_core::rate_limit::RateLimit::new(
+            3,
+            Duration::from_secs(900),
+        )));
+    // One network trying alice's name (per-name buckets), then many single addresses
+    // (per-address buckets), 60 refusals at least.
+    for _ in 0..30 {
+        let attempt = r
+            .service
+            .attempt_login("alice", Some("198.51.100.7".parse().unwrap()));
+        let _ = attempt.await.map(drop);
+        r.clock.advance(TimeDelta::seconds(1));
+    }
+    for i in 0..30 {
+        let address = Some(format!("203.0.113.{}", i % 2).parse().unwrap());
+        let _ = r.service.attempt_login("alice", address).await.map(drop);
+    }
+    let entries = history(&r.log, "alice").await;
+    let refused: Vec<_> = entries
+        .iter()
+        .filter(|entry| entry.kind == AuditKind::LoginRejected)
+        .collect();
+    assert_eq!(
+        refused.len(),
+        2,
+        "one entry per limit that began (one network's bucket of the name, then a second \
+         network's), none per refused request: {entries:?}"
+    );
+}

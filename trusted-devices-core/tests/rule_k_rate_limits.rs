@@ -214,3 +214,93 @@ async fn rule_k_defaults_are_documented_and_every_limit_is_a_setting() {
             .is_err()
     );
 }
+
+/// Issue 23's fifth finding: per-address buckets were per /128, so one /64 holder had 2^64
+/// buckets. Now an IPv6 client counts by its /64 (`rate_limit_ipv6_prefix`), IPv4 by its
+/// address.
+#[tokio::test]
+async fn rule_k_ipv6_clients_count_by_their_64_and_the_prefix_is_a_setting() {
+    let r = rig(Policy::builder()
+        .login_rate_per_ip(per(2, 60))
+        .login_rate_per_user(None));
+    for host in ["2001:db8:1:2::1", "2001:db8:1:2::ffff"] {
+        r.service
+            .attempt_login("alice", ip(host))
+            .await
+            .map(drop)
+            .unwrap();
+    }
+    let same_64 = r
+        .service
+        .attempt_login("alice", ip("2001:db8:1:2:abcd::9"))
+        .await;
+    assert!(
+        matches!(same_64, Err(Error::RateLimited { .. })),
+        "{same_64:?}"
+    );
+    let other_64 = r
+        .service
+        .attempt_login("alice", ip("2001:db8:1:3::1"))
+        .await;
+    assert!(other_64.is_ok(), "another /64 has its own bucket");
+    for host in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        let v4 = r.service.attempt_login("alice", ip(host)).await;
+        assert!(v4.is_ok(), "IPv4 counts by address: {host}");
+    }
+
+    let per_address = rig(Policy::builder()
+        .login_rate_per_ip(per(1, 60))
+        .login_rate_per_user(None)
+        .rate_limit_ipv6_prefix(128));
+    for host in ["2001:db8::1", "2001:db8::2"] {
+        let own = per_address.service.attempt_login("alice", ip(host)).await;
+        assert!(own.is_ok(), "a /128 prefix counts each address: {host}");
+    }
+    assert!(Policy::builder().rate_limit_ipv6_prefix(0).build().is_err());
+    assert!(
+        Policy::builder()
+            .rate_limit_ipv6_prefix(129)
+            .build()
+            .is_err()
+    );
+}
+
+/// Issue 23's fourth finding: the in-memory limiter was bounded in keys, not bytes, and
+/// keys were built from unvalidated names of any length. Names are validated before any
+/// bucket now, and the limiter's bound is in bytes, keys included.
+#[tokio::test]
+async fn rule_k_names_are_validated_first_and_the_limiter_is_bounded_in_bytes() {
+    let r = rig(Policy::builder());
+    let long_name = "x".repeat(16 * 1024);
+    let refused = r.service.attempt_login(&long_name, ip("192.0.2.1")).await;
+    assert!(
+        matches!(refused, Err(Error::InvalidRequest(_))),
+        "{refused:?}"
+    );
+    assert!(
+        r.hook.take().is_empty(),
+        "an invalid name touches no bucket"
+    );
+
+    let limiter = MemoryRateLimiter::new(64 * 1024);
+    let limit = RateLimit::new(5, Duration::from_secs(60)).unwrap();
+    let now = r.service.now();
+    for i in 0..5_000 {
+        let name = format!("{i:0>250}");
+        let key = trusted_devices_core::rate_limit::RateKey::login_user(&name, ip("192.0.2.1"));
+        limiter
+            .check(
+                &key,
+                limit,
+                now,
+                trusted_devices_core::rate_limit::Take::One,
+            )
+            .await
+            .unwrap();
+    }
+    assert!(
+        limiter.weight() <= 64 * 1024,
+        "bounded in bytes: {} bytes kept",
+        limiter.weight()
+    );
+}

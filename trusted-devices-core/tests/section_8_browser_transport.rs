@@ -46,6 +46,7 @@ async fn cookie_login(api: &DeviceApi) -> String {
     let request = ApiRequest {
         token_transport: Some(b"cookie"),
         origin: Some(ORIGIN.as_bytes()),
+        content_type: Some(b"application/json"),
         ..ApiRequest::default()
     };
     let transport = api.login_transport(&request).unwrap();
@@ -421,4 +422,51 @@ async fn section_8_sign_out_by_bearer_refresh_token_and_forged_tokens_end_nothin
     .await;
     assert_eq!(signed_out.status, 204);
     assert!(f.service.devices().get(device).await.unwrap().is_none());
+}
+
+/// A login is a state change whatever its transport: a disallowed `Origin` or
+/// `Sec-Fetch-Site: cross-site` is `csrf_rejected`, a body not sent as JSON is
+/// `invalid_request`; a native client that sends no `Origin` logs in as before.
+#[tokio::test]
+async fn section_8_logins_from_other_sites_or_not_json_are_refused_for_every_transport() {
+    let f = Fixture::defaults();
+    let api = api(&f);
+    let json: &[u8] = b"application/json; charset=utf-8";
+    let login =
+        |origin: Option<&'static [u8]>, site: Option<&'static [u8]>, content_type| ApiRequest {
+            origin,
+            sec_fetch_site: site,
+            content_type,
+            ..ApiRequest::default()
+        };
+    for refused in [
+        login(Some(b"http://evil.example"), None, Some(json)),
+        login(None, Some(b"cross-site"), Some(json)),
+        login(Some(ORIGIN.as_bytes()), Some(b"Cross-Site"), Some(json)),
+    ] {
+        let answer = api.login_transport(&refused);
+        assert!(
+            matches!(answer, Err(trusted_devices_core::Error::CsrfRejected)),
+            "{refused:?}: {answer:?}"
+        );
+    }
+    for not_json in [
+        Some(&b"text/plain"[..]),
+        Some(b"application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let answer = api.login_transport(&login(None, None, not_json));
+        assert!(
+            matches!(answer, Err(trusted_devices_core::Error::InvalidRequest(_))),
+            "{not_json:?}: {answer:?}"
+        );
+    }
+    let native = api.login_transport(&login(None, None, Some(json)));
+    assert!(native.is_ok(), "{native:?}");
+    let own_page = api.login_transport(&login(
+        Some(ORIGIN.as_bytes()),
+        Some(b"same-origin"),
+        Some(json),
+    ));
+    assert!(own_page.is_ok(), "{own_page:?}");
 }

@@ -7,14 +7,22 @@ use std::sync::Arc;
 use trusted_devices_core::{BoxError, Event, EventHook, Geolocators, async_trait};
 use trusted_devices_geoip::{CdnHeaders, MaxMindDb};
 
-use crate::settings::{GeoipFiles, SettingError};
+use crate::settings::{Cdn, GeoipFiles, SettingError};
 
-/// The geolocators the settings name, in order: CDN headers (believed from trusted proxies
-/// only), then the database, if configured. The database is returned too, for reloading.
+/// The geolocators the settings name, in order: the headers of the one CDN the operator
+/// named (`TD_CDN`; believed from trusted proxies only, and none by default, since a
+/// header no CDN of ours sets is whatever the client wrote), then the database, if
+/// configured. The database is returned too, for reloading.
 pub fn open_geolocators(
+    cdn: Cdn,
     files: Option<&GeoipFiles>,
 ) -> Result<(Geolocators, Option<Arc<MaxMindDb>>), SettingError> {
-    let chain = Geolocators::new().then(CdnHeaders::any());
+    let chain = match cdn {
+        Cdn::None => Geolocators::new(),
+        Cdn::Cloudflare => Geolocators::new().then(CdnHeaders::cloudflare()),
+        Cdn::Cloudfront => Geolocators::new().then(CdnHeaders::cloudfront()),
+        Cdn::Vercel => Geolocators::new().then(CdnHeaders::vercel()),
+    };
     let Some(files) = files else {
         return Ok((chain, None));
     };

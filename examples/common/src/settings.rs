@@ -62,6 +62,11 @@ pub struct Flags {
     /// loopback). Default: development when listening on loopback, secure otherwise.
     #[arg(long, env = "TD_COOKIE_MODE", value_enum)]
     pub cookie_mode: Option<CookieMode>,
+    /// The CDN in front of the trusted proxies whose location headers are believed: none,
+    /// cloudflare, cloudfront or vercel. Headers of any other CDN are ignored: a client
+    /// could have written them.
+    #[arg(long, env = "TD_CDN", value_enum, default_value = "none")]
+    pub cdn: Cdn,
     /// A MaxMind DB file (GeoLite2 or DB-IP Lite City or Country) for devices' locations;
     /// reloaded on SIGHUP. Unset: no offline geolocation.
     #[arg(long, env = "TD_GEOIP_DB")]
@@ -104,6 +109,19 @@ pub enum CookieMode {
     Secure,
     /// Plain HTTP on loopback: no `Secure`, no prefixes.
     Development,
+}
+
+/// `TD_CDN`: whose location headers are believed behind the trusted proxies (rule G).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Cdn {
+    /// None: only the offline database locates.
+    None,
+    /// Cloudflare's `CF-IPCountry` and visitor-location headers.
+    Cloudflare,
+    /// Amazon CloudFront's `CloudFront-Viewer-*` headers.
+    Cloudfront,
+    /// Vercel's `X-Vercel-IP-*` headers.
+    Vercel,
 }
 
 /// `TD_SECRET`: at least 32 bytes. Its `Debug` is redacted.
@@ -210,6 +228,8 @@ pub struct Settings {
     pub secure_cookies: Option<bool>,
     /// The bounds of the server itself.
     pub limits: ServerLimits,
+    /// The CDN whose location headers are believed.
+    pub cdn: Cdn,
     /// The geolocation database files, if any.
     pub geoip: Option<GeoipFiles>,
     /// The policy.
@@ -258,6 +278,7 @@ impl fmt::Debug for Settings {
             .field("allowed_origins", &self.allowed_origins)
             .field("secure_cookies", &self.secure_cookies)
             .field("limits", &self.limits)
+            .field("cdn", &self.cdn)
             .field("geoip", &self.geoip)
             .field("policy", &self.policy)
             .finish()
@@ -293,6 +314,7 @@ impl Flags {
                 password_hash_concurrency: self.password_hash_concurrency.unwrap_or(cores).get(),
                 password_hash_queue: self.password_hash_queue,
             },
+            cdn: self.cdn,
             geoip: self.geoip()?,
             policy: self.policy()?,
         })

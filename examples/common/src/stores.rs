@@ -29,7 +29,7 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
         tokens = redis.clone();
         limiter = Some(redis);
     }
-    let (geolocators, database) = open_geolocators(settings.geoip.as_ref())?;
+    let (geolocators, database) = open_geolocators(settings.cdn, settings.geoip.as_ref())?;
     if let Some(database) = database {
         reload_on_hangup(database);
     }

@@ -361,20 +361,27 @@ fn cookies_of(reply: &Reply) -> String {
         .join("; ")
 }
 
+const ALICE_LOGIN: &[u8] = br#"{"username":"alice","password":"alice-password"}"#;
+
+/// Alice's cookie login from `origin`, which must succeed.
+fn cookie_login(client: &Client, origin: &str) -> Reply {
+    let login = client.send(
+        "POST",
+        "/auth/login",
+        &[("X-Token-Transport", "cookie"), ("Origin", origin)],
+        Some(ALICE_LOGIN),
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    login
+}
+
 /// SPEC §8 over real HTTP: a cookie login, cookie requests behind the CSRF guard, renewal
 /// through the refresh cookie, and logout clearing both cookies.
 pub fn cookie_transport(binary: &str) {
     let server = Server::start(binary, &[]);
     let client = Client::new(&server.base);
     let origin = server.base.as_str();
-    let body = br#"{"username":"alice","password":"alice-password"}"#;
-    let login = client.send(
-        "POST",
-        "/auth/login",
-        &[("X-Token-Transport", "cookie"), ("Origin", origin)],
-        Some(body),
-    );
-    assert_eq!(login.status, 200, "{login:?}");
+    let login = cookie_login(&client, origin);
     assert!(login.body.get("access_token").is_none(), "{login:?}");
     let set = login.headers_named("set-cookie");
     assert_eq!(set.len(), 2, "{set:?}");
@@ -397,7 +404,7 @@ pub fn cookie_transport(binary: &str) {
             ("X-Token-Transport", "cookie"),
             ("Origin", "http://127.0.0.1:1"),
         ],
-        Some(body),
+        Some(ALICE_LOGIN),
     );
     problem(&foreign, 403, "csrf_rejected");
 
@@ -460,14 +467,7 @@ pub fn cookie_sign_out(binary: &str) {
     let server = Server::start(binary, &[]);
     let client = Client::new(&server.base);
     let origin = server.base.as_str();
-    let body = br#"{"username":"alice","password":"alice-password"}"#;
-    let login = client.send(
-        "POST",
-        "/auth/login",
-        &[("X-Token-Transport", "cookie"), ("Origin", origin)],
-        Some(body),
-    );
-    assert_eq!(login.status, 200, "{login:?}");
+    let login = cookie_login(&client, origin);
     let refresh_only: String = cookies_of(&login)
         .split("; ")
         .filter(|pair| pair.contains("td_refresh="))
@@ -513,4 +513,42 @@ pub fn cookie_sign_out(binary: &str) {
         None,
     );
     problem(&renewed, 401, "refresh_token_invalid");
+}
+
+/// Issue 23's second finding: ten `text/plain` posts from a cross-site page, each with a
+/// wrong password for alice, emptied her login buckets and her own login answered 429 for
+/// 90 s. A login from a disallowed origin or `Sec-Fetch-Site: cross-site`, or whose body is
+/// not JSON, is refused before any bucket is touched, whatever its transport.
+pub fn cross_site_logins_lock_nobody_out(binary: &str) {
+    let server = Server::start(binary, &[("TD_LOGIN_RATE_PER_USER", "3/15m")]);
+    let client = Client::new(&server.base);
+    let guess = br#"{"username":"alice","password":"guess"}"#;
+    for _ in 0..5 {
+        let foreign = client.send(
+            "POST",
+            "/auth/login",
+            &[
+                ("Content-Type", "text/plain"),
+                ("Origin", "http://evil.example"),
+            ],
+            Some(guess),
+        );
+        problem(&foreign, 403, "csrf_rejected");
+        let cross_site = client.send(
+            "POST",
+            "/auth/login",
+            &[("Sec-Fetch-Site", "cross-site")],
+            Some(guess),
+        );
+        problem(&cross_site, 403, "csrf_rejected");
+        let text = client.send(
+            "POST",
+            "/auth/login",
+            &[("Content-Type", "text/plain")],
+            Some(guess),
+        );
+        problem(&text, 400, "invalid_request");
+    }
+    let own = client.login(ALICE, &[]);
+    assert_eq!(own.status, 200, "alice is not locked out: {own:?}");
 }

@@ -106,7 +106,10 @@ impl Client {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if body.is_some() {
+        let typed = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        if body.is_some() && !typed {
             request = request.header("content-type", "application/json");
         }
         let request = request.body(body.unwrap_or_default().to_vec()).unwrap();

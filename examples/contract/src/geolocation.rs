@@ -71,6 +71,7 @@ pub fn geolocation_and_risk_signals(binary: &str) {
         &[
             ("TD_GEOIP_DB", &path),
             ("TD_TRUSTED_PROXIES", "127.0.0.1"),
+            ("TD_CDN", "cloudflare"),
             ("RUST_LOG", "info"),
         ],
     );
@@ -105,6 +106,34 @@ pub fn geolocation_and_risk_signals(binary: &str) {
     assert!(
         travel.is_none(),
         "no coordinates from these headers: {travel:?}"
+    );
+    drop(server);
+
+    // Issue 23's sixth finding: behind a pass-through proxy, with no CDN named, a
+    // client-sent CF-IPCountry / cf-ipcity became the device's location. Only the CDN the
+    // operator names (`TD_CDN`, default none) is believed.
+    let server = Server::start(
+        binary,
+        &[("TD_GEOIP_DB", &path), ("TD_TRUSTED_PROXIES", "127.0.0.1")],
+    );
+    let client = Client::new(&server.base);
+    let token = login(&client, &cdn);
+    assert_eq!(current_location(&client, &token)["city"], "Lisbon");
+    drop(server);
+    let server = Server::start(
+        binary,
+        &[
+            ("TD_GEOIP_DB", &path),
+            ("TD_TRUSTED_PROXIES", "127.0.0.1"),
+            ("TD_CDN", "vercel"),
+        ],
+    );
+    let client = Client::new(&server.base);
+    let token = login(&client, &cdn);
+    assert_eq!(
+        current_location(&client, &token)["city"],
+        "Lisbon",
+        "Cloudflare's headers are not Vercel's"
     );
     drop(server);
 

@@ -132,6 +132,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_8_cross_site_logins_are_refused_before_any_limit() {
+            $crate::cross_site_logins_lock_nobody_out(BINARY);
+        }
+
+        #[test]
         fn section_8_sign_out_with_the_refresh_cookie_alone() {
             $crate::cookie_sign_out(BINARY);
         }

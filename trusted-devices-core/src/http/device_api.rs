@@ -62,10 +62,29 @@ impl DeviceApi {
         }
     }
 
-    /// The transport a login asked for with `X-Token-Transport` (`cookie` or `bearer`;
-    /// absent is bearer). Cookies need the browser transport on, and a cookie login passes
-    /// the CSRF guard like any other cookie change.
+    /// Checks a login request before anything else runs (rule K: a request refused here
+    /// counts against nobody's limits) and returns the transport it asked for with
+    /// `X-Token-Transport` (`cookie` or `bearer`; absent is bearer).
+    ///
+    /// SPEC §8: a login is a state change, so whatever its transport it is refused with
+    /// `csrf_rejected` when it says `Sec-Fetch-Site: cross-site` or names an `Origin` that
+    /// is not allowed (with cookies on; a client that sends no `Origin`, such as a native
+    /// app, is not a browser page); a cookie login passes the full guard. A body not sent as
+    /// `application/json` is `invalid_request`: a cross-site page can post a form or text
+    /// without asking, but not JSON.
     pub fn login_transport(&self, request: &ApiRequest<'_>) -> Result<Transport, Error> {
+        let cross_site = request
+            .sec_fetch_site
+            .is_some_and(|site| site.trim_ascii().eq_ignore_ascii_case(b"cross-site"));
+        if cross_site {
+            return Err(Error::CsrfRejected);
+        }
+        if let (Some(settings), Some(origin)) = (self.cookie_settings(), request.origin) {
+            settings.check_origin(Some(origin), None)?;
+        }
+        if !is_json(request.content_type) {
+            return Err(InputError::NotJson.into());
+        }
         let asked = request.token_transport.map(<[u8]>::trim_ascii);
         match asked {
             None => Ok(Transport::Bearer),
@@ -158,3 +177,13 @@ impl DeviceApi {
 /// The most bytes of a login header's value that are kept (longer ones are cut on a
 /// character boundary): a User-Agent is stored cut to 512 bytes anyway.
 pub const LOGIN_HEADER_MAX_BYTES: usize = 512;
+
+/// Whether a `Content-Type` names JSON: `application/json`, with parameters or not.
+fn is_json(content_type: Option<&[u8]>) -> bool {
+    content_type.is_some_and(|value| {
+        let essence = value.split(|byte| *byte == b';').next().unwrap_or_default();
+        essence
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"application/json")
+    })
+}

@@ -22,6 +22,8 @@ pub struct ApiRequest<'a> {
     pub sec_fetch_site: Option<&'a [u8]>,
     /// The raw `X-Token-Transport` header, if any: `cookie` asks a login for cookies.
     pub token_transport: Option<&'a [u8]>,
+    /// The raw `Content-Type` header, if any: a login's body must be JSON.
+    pub content_type: Option<&'a [u8]>,
     /// The raw query string (after `?`), if any: `GET /devices/activity` reads it.
     pub query: Option<&'a str>,
 }
@@ -29,8 +31,13 @@ pub struct ApiRequest<'a> {
 impl<'a> ApiRequest<'a> {
     /// The header names besides `Authorization` that an adapter copies into a request, with
     /// the field each fills: adapters loop over this instead of naming each header.
-    pub const HEADERS: [&'static str; 4] =
-        ["cookie", "origin", "sec-fetch-site", "x-token-transport"];
+    pub const HEADERS: [&'static str; 5] = [
+        "cookie",
+        "origin",
+        "sec-fetch-site",
+        "x-token-transport",
+        "content-type",
+    ];
 
     /// The headers of the cookie transport's authentication and CSRF guard (SPEC §8).
     pub const COOKIE_HEADERS: [&'static str; 3] = ["cookie", "origin", "sec-fetch-site"];
@@ -60,6 +67,7 @@ impl<'a> ApiRequest<'a> {
             "origin" => self.origin = Some(value),
             "sec-fetch-site" => self.sec_fetch_site = Some(value),
             "x-token-transport" => self.token_transport = Some(value),
+            "content-type" => self.content_type = Some(value),
             _ => {}
         }
     }
@@ -81,6 +89,10 @@ impl fmt::Debug for ApiRequest<'_> {
             .field(
                 "token_transport",
                 &self.token_transport.map(String::from_utf8_lossy),
+            )
+            .field(
+                "content_type",
+                &self.content_type.map(String::from_utf8_lossy),
             )
             .finish()
     }

@@ -42,6 +42,8 @@ pub(crate) struct Limit;
 /// An [`Eviction`] mode.
 pub(crate) struct Mode;
 pub(crate) struct Rate;
+/// An IPv6 prefix length, 1 to 128.
+pub(crate) struct Prefix;
 
 /// Above this a duration is refused: far beyond any sane session, far below overflow.
 const LONGEST: TimeDelta = TimeDelta::days(366 * 1000);
@@ -181,6 +183,30 @@ impl Kind<Eviction> for Mode {
     }
     fn parse(text: &str) -> Option<Eviction> {
         text.trim().parse().ok()
+    }
+}
+
+impl Kind<u8> for Prefix {
+    type Stored = u8;
+    const SPELLING: &'static str = "an IPv6 prefix length from 1 to 128, such as 64";
+    fn store(setting: &'static str, value: u8) -> Result<u8, PolicyError> {
+        match value {
+            0 => Err(PolicyError::Zero(setting)),
+            1..=128 => Ok(value),
+            _ => Err(PolicyError::Unreadable {
+                setting,
+                expected: Self::SPELLING,
+            }),
+        }
+    }
+    fn saturate(value: u8) -> u8 {
+        value.clamp(1, 128)
+    }
+    fn value(stored: &u8) -> u8 {
+        *stored
+    }
+    fn parse(text: &str) -> Option<u8> {
+        text.trim().trim_start_matches('/').parse().ok()
     }
 }
 

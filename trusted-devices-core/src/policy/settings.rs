@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::policy::kind::{Flag, Limit, Mode, OptionalSpan, PositiveSpan, Rate, Span};
+use crate::policy::kind::{Flag, Limit, Mode, OptionalSpan, PositiveSpan, Prefix, Rate, Span};
 use crate::policy::{Eviction, PolicyError, Setting};
 use crate::rate_limit::RateLimit;
 
@@ -65,4 +65,8 @@ define_policy! {
     refresh_rate_per_device: Option<RateLimit> as Rate = RateLimit::new(30, Duration::from_secs(MINUTE)), "30/1m";
     /// Verifications from one client address (rule K).
     verify_rate_per_ip: Option<RateLimit> as Rate = RateLimit::new(600, Duration::from_secs(MINUTE)), "600/1m";
+    /// The network an IPv6 client's per-address buckets count (rule K): one holder of a /64
+    /// (a household, a phone) has 2^64 addresses, each of which would otherwise get a
+    /// bucket of its own.
+    rate_limit_ipv6_prefix: u8 as Prefix = 64, "64";
 }

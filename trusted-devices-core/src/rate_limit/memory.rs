@@ -9,42 +9,67 @@ use chrono::{DateTime, Utc};
 use crate::error::StorageError;
 use crate::rate_limit::{Admit, RateKey, RateLimit, RateLimiter, Take, gcra};
 
-/// How many buckets a [`MemoryRateLimiter`] keeps by default (about 100 bytes each).
-pub const MEMORY_RATE_KEYS: usize = 100_000;
+/// How many bytes of buckets a [`MemoryRateLimiter`] keeps by default [16 MiB]: about
+/// 100,000 buckets of addresses, fewer of long user names.
+pub const MEMORY_RATE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What one bucket costs besides its key's text: the key, the counter and the cache's own
+/// entry.
+const BUCKET_OVERHEAD_BYTES: u64 = 96;
+
+/// A bucket weighs its key's bytes: a flood of long keys fills the bound sooner than one
+/// of short keys, so memory is bounded in bytes, not in keys (rule K).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyBytes;
+
+impl quick_cache::Weighter<RateKey, Arc<AtomicI64>> for KeyBytes {
+    fn weight(&self, key: &RateKey, _: &Arc<AtomicI64>) -> u64 {
+        BUCKET_OVERHEAD_BYTES + u64::try_from(key.subject().len()).unwrap_or(u64::MAX)
+    }
+}
 
 /// A bucket that was never taken from: full.
 const FULL: i64 = i64::MIN;
 
 /// Buckets in a bounded in-memory cache (`quick_cache`), for one server; each check is a
 /// compare-and-swap on the bucket's instant, so concurrent requests never take one token
-/// twice. When more keys are live than the capacity, the least used are forgotten (their
-/// buckets start full again): the bound is on memory, and a flood of fresh keys from one
-/// address still empties that address's own bucket first.
+/// twice. When the buckets weigh more than the bound (in bytes, keys included), the least
+/// used are forgotten (their buckets start full again): the bound is on memory, and a flood
+/// of fresh keys from one address still empties that address's own bucket first.
 pub struct MemoryRateLimiter {
-    buckets: quick_cache::sync::Cache<RateKey, Arc<AtomicI64>>,
+    buckets: quick_cache::sync::Cache<RateKey, Arc<AtomicI64>, KeyBytes>,
 }
 
 impl std::fmt::Debug for MemoryRateLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryRateLimiter")
             .field("buckets", &self.buckets.len())
+            .field("bytes", &self.buckets.weight())
             .finish()
     }
 }
 
 impl Default for MemoryRateLimiter {
     fn default() -> Self {
-        Self::new(MEMORY_RATE_KEYS)
+        Self::new(MEMORY_RATE_BYTES)
     }
 }
 
 impl MemoryRateLimiter {
-    /// At most `capacity` buckets [default: [`MEMORY_RATE_KEYS`]].
+    /// Buckets of at most `bytes` in all, keys included [default: [`MEMORY_RATE_BYTES`]].
     #[must_use]
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(bytes: u64) -> Self {
+        let bytes = bytes.max(BUCKET_OVERHEAD_BYTES);
+        let estimated = usize::try_from(bytes / (BUCKET_OVERHEAD_BYTES + 32)).unwrap_or(1);
         Self {
-            buckets: quick_cache::sync::Cache::new(capacity.max(1)),
+            buckets: quick_cache::sync::Cache::with_weighter(estimated.max(1), bytes, KeyBytes),
         }
+    }
+
+    /// The bytes its buckets weigh now.
+    #[must_use]
+    pub fn weight(&self) -> u64 {
+        self.buckets.weight()
     }
 
     /// How many buckets are kept now.

@@ -23,7 +23,7 @@ use crate::domain::DeviceId;
 use crate::error::StorageError;
 
 pub use limit::RateLimit;
-pub use memory::{MEMORY_RATE_KEYS, MemoryRateLimiter};
+pub use memory::{KeyBytes, MEMORY_RATE_BYTES, MemoryRateLimiter};
 
 /// Which limit a request counts against (SPEC §4 K).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,13 +72,15 @@ pub struct RateKey {
 }
 
 impl RateKey {
-    /// The bucket of a client address.
+    /// The bucket of a client address: an IPv4 address alone, an IPv6 address by its
+    /// network of `ipv6_prefix` bits (the policy's `rate_limit_ipv6_prefix`).
     #[must_use]
-    pub fn client(bucket: Bucket, ip: IpAddr) -> Self {
-        Self {
-            bucket,
-            subject: ip.to_string(),
-        }
+    pub fn client(bucket: Bucket, ip: IpAddr, ipv6_prefix: u8) -> Self {
+        let subject = match ip {
+            IpAddr::V4(_) => ip.to_string(),
+            IpAddr::V6(_) => prefix_of(ip, ipv6_prefix).to_string(),
+        };
+        Self { bucket, subject }
     }
 
     /// The [`Bucket::LoginUser`] bucket of `user_name` tried from `ip`'s network.
@@ -125,7 +127,12 @@ impl RateKey {
 /// household, one mobile carrier's customer), so that changing the last bits of an
 /// address does not buy a fresh bucket.
 fn network_of(ip: IpAddr) -> ipnet::IpNet {
-    let prefix = if ip.is_ipv4() { 24 } else { 64 };
+    prefix_of(ip, if ip.is_ipv4() { 24 } else { 64 })
+}
+
+/// The network of `prefix` bits that `ip` belongs to (the address itself for a prefix
+/// longer than its family allows).
+fn prefix_of(ip: IpAddr, prefix: u8) -> ipnet::IpNet {
     ipnet::IpNet::new(ip, prefix)
         .map(|network| network.trunc())
         .unwrap_or_else(|_| ipnet::IpNet::from(ip))

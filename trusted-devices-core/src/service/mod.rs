@@ -56,6 +56,9 @@ struct Inner {
     audit: Option<Arc<dyn AuditLog>>,
     /// Orders the history entries this server writes within one millisecond.
     audit_sequence: std::sync::atomic::AtomicU32,
+    /// Until when each limited login bucket is known to be limiting (rule H files a
+    /// limit once, when it begins).
+    limiting: rate_limits::Limiting,
 }
 
 impl fmt::Debug for TrustedDevices {
@@ -191,19 +194,29 @@ impl TrustedDevices {
     /// Rules E and H: traces `event`, hands it to the hook, and appends what it means to
     /// the audit log, as caused by `cause`. None of it can fail the request.
     async fn emit(&self, event: Event, cause: &Cause) {
-        crate::event_log::trace(&event);
-        crate::telemetry::count_event(&event);
+        self.announce(&event).await;
+        self.file(&event, cause).await;
+    }
+
+    /// Rule E: traces `event` and hands it to the hook.
+    async fn announce(&self, event: &Event) {
+        crate::event_log::trace(event);
+        crate::telemetry::count_event(event);
         if let Some(hook) = &self.inner.hook
-            && let Err(error) = hook.on_event(&event).await
+            && let Err(error) = hook.on_event(event).await
         {
-            (self.inner.report_hook_error)(&event, &error);
+            (self.inner.report_hook_error)(event, &error);
         }
+    }
+
+    /// Rule H: appends what `event` means to the audit log, as caused by `cause`.
+    async fn file(&self, event: &Event, cause: &Cause) {
         let Some(audit) = &self.inner.audit else {
             return;
         };
         let sequence = &self.inner.audit_sequence;
         for entry in entries_for(
-            &event,
+            event,
             cause,
             self.now(),
             self.inner.random.as_ref(),
@@ -364,6 +377,7 @@ impl TrustedDevicesBuilder {
                     .unwrap_or_else(|| Arc::new(MemoryRateLimiter::default())),
                 audit: self.audit,
                 audit_sequence: std::sync::atomic::AtomicU32::new(0),
+                limiting: rate_limits::Limiting::default(),
             }),
         }
     }

@@ -29,7 +29,7 @@ impl TrustedDevices {
             client_ip,
             user: Some(user),
         };
-        let key = RateKey::client(Bucket::LoginIp, ip);
+        let key = RateKey::client(Bucket::LoginIp, ip, policy.rate_limit_ipv6_prefix());
         // Rule H: a per-address refusal is never filed under the user it named.
         self.limit(
             &key,
@@ -46,10 +46,11 @@ impl TrustedDevices {
     /// Rule K for a verification from `client_ip`.
     pub(super) async fn limit_verify(&self, client_ip: Option<IpAddr>) -> Result<(), Error> {
         let Some(ip) = client_ip else { return Ok(()) };
-        let key = RateKey::client(Bucket::VerifyIp, ip);
+        let policy = self.policy();
+        let key = RateKey::client(Bucket::VerifyIp, ip, policy.rate_limit_ipv6_prefix());
         self.limit(
             &key,
-            self.policy().verify_rate_per_ip(),
+            policy.verify_rate_per_ip(),
             Take::One,
             Who::at(client_ip),
         )
@@ -67,7 +68,7 @@ impl TrustedDevices {
     ) -> Result<(), Error> {
         let Some(ip) = client_ip else { return Ok(()) };
         let policy = self.policy();
-        let key = RateKey::client(Bucket::RefreshIp, ip);
+        let key = RateKey::client(Bucket::RefreshIp, ip, policy.rate_limit_ipv6_prefix());
         self.limit(
             &key,
             policy.refresh_rate_per_ip(),
@@ -131,7 +132,12 @@ impl TrustedDevices {
                     client_ip: who.client_ip,
                     ..Cause::default()
                 };
-                self.emit(limited, &cause).await;
+                self.announce(&limited).await;
+                // Rule H: a limit is filed when it begins, not once per refused request,
+                // so that nobody can bury a user's history by trying their name.
+                if self.inner.limiting.begins(key, self.now(), limit.window()) {
+                    self.file(&limited, &cause).await;
+                }
                 // Whole seconds, rounded up, at least one: a client retrying at once
                 // after a sub-second wait would only be refused again.
                 let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -166,5 +172,43 @@ impl Who<'_> {
             client_ip,
             user: None,
         }
+    }
+}
+
+/// How many limited buckets are remembered (each a key of at most a few hundred bytes, the
+/// user name validated): beyond it the least used are forgotten, and a limit of theirs that
+/// goes on is filed once more.
+const LIMITING_CAPACITY: usize = 10_000;
+
+/// Which buckets are limiting, and until when (microseconds since the epoch): rule H files
+/// a limit when it begins. Kept per server: with several servers a limit is filed at most
+/// once by each.
+pub(super) struct Limiting {
+    until: quick_cache::sync::Cache<RateKey, i64>,
+}
+
+impl Default for Limiting {
+    fn default() -> Self {
+        Self {
+            until: quick_cache::sync::Cache::new(LIMITING_CAPACITY),
+        }
+    }
+}
+
+impl Limiting {
+    /// Whether a refusal of `key` at `now` begins a limit (none was going on). A limit goes
+    /// on while refusals come within a `window` of each other: a steady stream of guesses is
+    /// one limit, filed once.
+    fn begins(
+        &self,
+        key: &RateKey,
+        now: chrono::DateTime<chrono::Utc>,
+        window: std::time::Duration,
+    ) -> bool {
+        let now = now.timestamp_micros();
+        let going_on = self.until.get(key).is_some_and(|until| until > now);
+        let window = i64::try_from(window.as_micros()).unwrap_or(i64::MAX);
+        self.until.insert(key.clone(), now.saturating_add(window));
+        !going_on
     }
 }

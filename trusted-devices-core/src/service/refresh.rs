@@ -50,9 +50,7 @@ impl TrustedDevices {
         match outcome {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
             RotateOutcome::Reused { device_id, user_id } => {
-                self.revoke_after_reuse(user_id, device_id, client_ip)
-                    .await?;
-                Err(Error::RefreshTokenReused)
+                self.revoke_after_reuse(user_id, device_id, client_ip).await
             }
             RotateOutcome::Expired => Err(Error::RefreshTokenExpired),
             // The secret matched a stored record, so the session's end may be told.
@@ -128,13 +126,14 @@ impl TrustedDevices {
         })
     }
 
-    /// Theft is assumed: the device and every token of it go.
-    pub(super) async fn revoke_after_reuse(
+    /// Theft is assumed: the device and every token of it go, and the answer is
+    /// `refresh_token_reused`.
+    pub(super) async fn revoke_after_reuse<T>(
         &self,
         user_id: UserId,
         device_id: DeviceId,
         client_ip: Option<IpAddr>,
-    ) -> Result<(), Error> {
+    ) -> Result<T, Error> {
         // Whoever presented the consumed token: the address is all that is known of them.
         let cause = Cause {
             client_ip,
@@ -152,7 +151,7 @@ impl TrustedDevices {
             }
             None => self.discard_tokens_of(&[device_id]).await,
         }
-        Ok(())
+        Err(Error::RefreshTokenReused)
     }
 }
 

@@ -37,9 +37,7 @@ impl TrustedDevices {
         match outcome {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
             RotateOutcome::Reused { device_id, user_id } => {
-                self.revoke_after_reuse(user_id, device_id, client_ip)
-                    .await?;
-                Err(Error::RefreshTokenReused)
+                self.revoke_after_reuse(user_id, device_id, client_ip).await
             }
             // The store matched the secret: whoever presented it holds this device's
             // session, and asks to end it.
