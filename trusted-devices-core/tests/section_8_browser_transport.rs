@@ -470,3 +470,59 @@ async fn section_8_logins_from_other_sites_or_not_json_are_refused_for_every_tra
     ));
     assert!(own_page.is_ok(), "{own_page:?}");
 }
+
+/// Issue 23: with several cookies of one name, the first one won, so a sibling subdomain
+/// could plant a refresh cookie of another account and sign the person into it. Now a
+/// duplicated name is no credential at all.
+#[tokio::test]
+async fn section_8_a_planted_cookie_of_the_same_name_signs_nobody_in() {
+    let f = Fixture::defaults();
+    let api = api(&f);
+    let mine = cookie_login(&api).await;
+    let planted = {
+        let request = ApiRequest {
+            token_transport: Some(b"cookie"),
+            origin: Some(ORIGIN.as_bytes()),
+            content_type: Some(b"application/json"),
+            ..ApiRequest::default()
+        };
+        let transport = api.login_transport(&request).unwrap();
+        let mallory = api
+            .service()
+            .login_for(
+                UserId::new("mallory").unwrap(),
+                DeviceInfo::new(),
+                transport,
+            )
+            .await
+            .unwrap();
+        cookie_header(&api.token_response(&mallory.tokens))
+    };
+    let refresh_of = |cookies: &str| refresh_cookie_only(cookies);
+    for both in [
+        format!("{}; {}", refresh_of(&planted), refresh_of(&mine)),
+        format!("{}; {}", refresh_of(&mine), refresh_of(&planted)),
+    ] {
+        let renewed = send(&api, Endpoint::Refresh, &both, Some(ORIGIN), None, b"").await;
+        assert_eq!(renewed.status, 401, "{both}");
+    }
+    let access_of = |cookies: &str| -> String {
+        cookies
+            .split("; ")
+            .filter(|pair| pair.starts_with("td_access="))
+            .collect()
+    };
+    let both = format!("{}; {}", access_of(&planted), access_of(&mine));
+    let listed = send(&api, Endpoint::ListDevices, &both, None, None, b"").await;
+    assert_eq!(listed.status, 401, "two access cookies authenticate nobody");
+    let alone = send(
+        &api,
+        Endpoint::ListDevices,
+        &access_of(&mine),
+        None,
+        None,
+        b"",
+    )
+    .await;
+    assert_eq!(alone.status, 200, "one cookie of the name works as before");
+}

@@ -171,13 +171,24 @@ impl CookieSettings {
     }
 }
 
-/// The first cookie called `name` in a `Cookie` header; a malformed pair is skipped.
+/// The cookie called `name` in a `Cookie` header, when there is exactly one; a malformed
+/// pair is skipped.
+///
+/// SPEC §8: a sibling subdomain can plant a cookie of the same name (with `Domain=` the
+/// parent's), and the browser then sends both, in an order the server cannot trust. Which
+/// one is ours cannot be told, so neither is used: the request has no such credential (and
+/// a refresh by cookie clears ours), rather than one that may sign the person into another
+/// account.
 fn find<'a>(header: &'a [u8], name: &str) -> Option<&'a str> {
     let header = std::str::from_utf8(header).ok()?;
-    Cookie::split_parse(header)
+    let mut named = Cookie::split_parse(header)
         .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
-        .and_then(|cookie| cookie.value_raw())
+        .filter(|cookie| cookie.name() == name);
+    let only = named.next()?;
+    if named.next().is_some() {
+        return None;
+    }
+    only.value_raw()
 }
 
 fn normalise(origins: Vec<String>) -> Vec<String> {
