@@ -47,6 +47,29 @@ async fn metrics(demo: Data<DemoApp>) -> HttpResponse {
     into_response(demo.metrics())
 }
 
+/// `GET /metrics` on the listener `TD_METRICS_ADDR` names, apart from the public one.
+fn serve_metrics(
+    addr: std::net::SocketAddr,
+    demo: Data<DemoApp>,
+) -> Result<actix_web::dev::ServerHandle, ExitCode> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(demo.clone())
+            .route("/metrics", web::get().to(metrics))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(addr)
+    .map_err(|error| {
+        eprintln!("error: TD_METRICS_ADDR: cannot listen on {addr}: {error}");
+        ExitCode::from(2)
+    })?;
+    let running = server.run();
+    let handle = running.handle();
+    actix_web::rt::spawn(running);
+    Ok(handle)
+}
+
 async fn openapi(demo: Data<DemoApp>) -> HttpResponse {
     into_response(demo.openapi())
 }
@@ -87,7 +110,9 @@ async fn main() -> ExitCode {
     let devices = device_api(started.app.service.clone(), &started.settings, bound_addr);
     let started_limits = started.settings.limits;
     let cleanup = start_cleanup(&started);
+    let started_metrics = started.settings.metrics_addr;
     let demo = Data::new(started.app);
+    let demo_for_metrics = demo.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(demo.clone())
@@ -95,7 +120,6 @@ async fn main() -> ExitCode {
             .route("/auth/login", web::post().to(login))
             .route("/me", web::get().to(me))
             .route("/health", web::get().to(health))
-            .route("/metrics", web::get().to(metrics))
             .route("/openapi.json", web::get().to(openapi));
         for path in page::paths() {
             app = app.route(path, web::get().to(page));
@@ -115,12 +139,20 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let metrics_handle = match started_metrics.map(|addr| serve_metrics(addr, demo_for_metrics)) {
+        Some(Ok(handle)) => Some(handle),
+        Some(Err(code)) => return code,
+        None => None,
+    };
     let bound = server.addrs();
     let running = server.run();
     let handle = running.handle();
     let shutdown = shutdown_signal();
     tokio::spawn(async move {
         shutdown.await;
+        if let Some(metrics) = metrics_handle {
+            metrics.stop(true).await;
+        }
         handle.stop(true).await;
     });
     if let Some(bound) = bound.first() {

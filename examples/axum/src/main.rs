@@ -49,8 +49,25 @@ async fn health() -> &'static str {
     "ok"
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
-    into_response(state.demo.metrics())
+async fn metrics(State(demo): State<DemoApp>) -> Response {
+    into_response(demo.metrics())
+}
+
+/// `GET /metrics` on the listener `TD_METRICS_ADDR` names, apart from the public one.
+async fn serve_metrics(addr: std::net::SocketAddr, demo: DemoApp) -> Result<(), ExitCode> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+        eprintln!("error: TD_METRICS_ADDR: cannot listen on {addr}: {error}");
+        ExitCode::from(2)
+    })?;
+    let router = Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(demo);
+    tokio::spawn(async move {
+        if let Err(error) = trusted_devices_axum::axum::serve(listener, router).await {
+            tracing::warn!(%error, "the metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 async fn openapi(State(state): State<AppState>) -> Response {
@@ -70,7 +87,6 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
         .route("/auth/login", post(login))
         .route("/me", get(me))
         .route("/health", get(health))
-        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .with_state(state)
         .merge(trusted_devices_axum::router(&devices))
@@ -89,6 +105,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(metrics_addr) = started.settings.metrics_addr
+        && let Err(code) = serve_metrics(metrics_addr, started.app.clone()).await
+    {
+        return code;
+    }
     let bound = listener.local_addr().unwrap_or(addr);
     let devices = device_api(started.app.service.clone(), &started.settings, bound);
     let shutdown = shutdown_signal();

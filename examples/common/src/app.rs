@@ -82,8 +82,8 @@ impl DemoApp {
     }
 
     /// `GET /metrics`: the library's counters in the Prometheus text format (404 when no
-    /// recorder could be installed). Put it behind your network's access rules: it tells
-    /// how busy the service is, though never who uses it.
+    /// recorder could be installed), served on the `TD_METRICS_ADDR` listener only, never
+    /// on the public one: it tells how busy the service is, though never who uses it.
     pub fn metrics(&self) -> ApiResponse {
         let Some(handle) = &self.metrics else {
             return ApiResponse::problem(404, "not_found", "no metrics recorder");
@@ -209,14 +209,6 @@ fn openapi_json() -> Vec<u8> {
     document.add_operation("GET", "/health", json!({
         "operationId": "Health", "summary": "Whether the server answers", "responses": text("ok"),
     }));
-    document.add_operation(
-        "GET",
-        "/metrics",
-        json!({
-            "operationId": "Metrics", "summary": "The library's counters, Prometheus text format",
-            "responses": text("counters"),
-        }),
-    );
     document.add_operation("GET", "/openapi.json", json!({
         "operationId": "OpenApi", "summary": "This document",
         "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},

@@ -74,6 +74,10 @@ pub struct Flags {
     /// A separate MaxMind DB ASN file (GeoLite2-ASN), for the `new_network` signal.
     #[arg(long, env = "TD_GEOIP_ASN_DB")]
     pub geoip_asn_db: Option<PathBuf>,
+    /// Where Prometheus metrics are served (`GET /metrics`), on a listener of their own,
+    /// never the public one. Unset: no metrics are served. Keep it off public networks.
+    #[arg(long, env = "TD_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// How often expired devices are cleaned up.
     #[arg(long, env = "TD_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_duration)]
     pub cleanup_interval: Duration,
@@ -222,6 +226,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// How often cleanup runs.
     pub cleanup_interval: std::time::Duration,
+    /// Where metrics are served, if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     /// Origins allowed to send cookie-authenticated changes; empty: the server's own.
     pub allowed_origins: Vec<String>,
     /// Secure cookies (`Some(true)`), development cookies (`Some(false)`), or by address.
@@ -275,6 +281,7 @@ impl fmt::Debug for Settings {
             .field("demo_users", &users)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("cleanup_interval", &self.cleanup_interval)
+            .field("metrics_addr", &self.metrics_addr)
             .field("allowed_origins", &self.allowed_origins)
             .field("secure_cookies", &self.secure_cookies)
             .field("limits", &self.limits)
@@ -305,6 +312,7 @@ impl Flags {
                 .clone()
                 .header(self.trusted_proxy_header),
             cleanup_interval: self.cleanup_interval,
+            metrics_addr: self.metrics_addr,
             allowed_origins: self.allowed_origins.clone(),
             secure_cookies: self.cookie_mode.map(|mode| mode == CookieMode::Secure),
             limits: ServerLimits {

@@ -8,10 +8,18 @@ fn counter(text: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
 }
 
-/// A login and a refused request, then the counters.
+/// A login and a refused request, then the counters, on the metrics listener alone: the
+/// public listener does not serve them (SPEC §7).
 pub fn metrics_endpoint(binary: &str) {
-    let server = Server::start(binary, &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .unwrap();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let server = Server::start(binary, &[("TD_METRICS_ADDR", &metrics_addr)]);
     let client = Client::new(&server.base);
+    let public = client.send("GET", "/metrics", &[], None);
+    assert_eq!(public.status, 404, "metrics stay off the public listener");
     let login = client.login(("alice", "alice-password"), &[]);
     assert_eq!(login.status, 200);
     let refresh = client.post(
@@ -23,7 +31,7 @@ pub fn metrics_endpoint(binary: &str) {
     let me = client.get("/me", Some(&refresh.text("access_token")));
     assert_eq!(me.status, 200);
 
-    let reply = client.send("GET", "/metrics", &[], None);
+    let reply = Client::new(&format!("http://{metrics_addr}")).send("GET", "/metrics", &[], None);
     assert_eq!(reply.status, 200);
     assert!(
         reply

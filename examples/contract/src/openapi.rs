@@ -20,7 +20,6 @@ pub fn openapi_document(binary: &str) {
         ("POST", "/auth/login"),
         ("GET", "/me"),
         ("GET", "/health"),
-        ("GET", "/metrics"),
         ("GET", "/openapi.json"),
     ];
     let library = Endpoint::ALL.iter().map(|e| (e.method(), e.path()));
