@@ -43,6 +43,20 @@ impl TrustedDevices {
             .await
     }
 
+    /// [`limit_login`](Self::limit_login) only when a bucket can apply, its future boxed:
+    /// the limiter's future (with the event and history it may write) is large, and a login
+    /// with no client address or with the limits off should not carry it.
+    pub(super) async fn limit_login_boxed(
+        &self,
+        client_ip: Option<IpAddr>,
+        user: &UserId,
+    ) -> Result<(), Error> {
+        if client_ip.is_none() || !self.policy().rate_limits() {
+            return Ok(());
+        }
+        Box::pin(self.limit_login(client_ip, user)).await
+    }
+
     /// Rule K for a verification from `client_ip`.
     pub(super) async fn limit_verify(&self, client_ip: Option<IpAddr>) -> Result<(), Error> {
         let Some(ip) = client_ip else { return Ok(()) };
