@@ -304,3 +304,53 @@ async fn rule_k_names_are_validated_first_and_the_limiter_is_bounded_in_bytes() 
         limiter.weight()
     );
 }
+
+/// A limiter whose store is down: every check fails, and each one is counted.
+#[derive(Default)]
+struct DownLimiter {
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl RateLimiter for DownLimiter {
+    async fn check(
+        &self,
+        _: &trusted_devices_core::rate_limit::RateKey,
+        _: RateLimit,
+        _: chrono::DateTime<chrono::Utc>,
+        _: trusted_devices_core::rate_limit::Take,
+    ) -> Result<trusted_devices_core::rate_limit::Admit, trusted_devices_core::StorageError> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(trusted_devices_core::StorageError::unavailable(
+            std::io::Error::other("limiter store down"),
+        ))
+    }
+}
+
+/// A limiter that cannot be reached lets requests through, and is asked once per request,
+/// not once per bucket: each ask waits for the store's timeout, so a login with two
+/// buckets would wait twice.
+#[tokio::test]
+async fn rule_k_an_unreachable_limiter_lets_through_and_is_asked_once_per_request() {
+    let down = Arc::new(DownLimiter::default());
+    let service = TrustedDevices::builder(keys())
+        .rate_limiter(down.clone())
+        .build();
+    let login = service
+        .login(
+            UserId::new("alice").unwrap(),
+            DeviceInfo::new().ip("192.0.2.1".parse().unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(down.asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    service
+        .refresh(login.tokens.refresh_token.expose(), ip("192.0.2.1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        down.asked.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "the refresh asked once before it and once to count it"
+    );
+}

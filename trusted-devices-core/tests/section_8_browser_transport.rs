@@ -43,6 +43,10 @@ fn set_cookies(response: &ApiResponse) -> Vec<&str> {
 }
 
 async fn cookie_login(api: &DeviceApi) -> String {
+    cookie_login_as(api, "alice").await
+}
+
+async fn cookie_login_as(api: &DeviceApi, user: &str) -> String {
     let request = ApiRequest {
         token_transport: Some(b"cookie"),
         origin: Some(ORIGIN.as_bytes()),
@@ -52,7 +56,7 @@ async fn cookie_login(api: &DeviceApi) -> String {
     let transport = api.login_transport(&request).unwrap();
     let login = api
         .service()
-        .login_for(UserId::new("alice").unwrap(), DeviceInfo::new(), transport)
+        .login_for(UserId::new(user).unwrap(), DeviceInfo::new(), transport)
         .await
         .unwrap();
     let response = api.token_response(&login.tokens);
@@ -479,25 +483,7 @@ async fn section_8_a_planted_cookie_of_the_same_name_signs_nobody_in() {
     let f = Fixture::defaults();
     let api = api(&f);
     let mine = cookie_login(&api).await;
-    let planted = {
-        let request = ApiRequest {
-            token_transport: Some(b"cookie"),
-            origin: Some(ORIGIN.as_bytes()),
-            content_type: Some(b"application/json"),
-            ..ApiRequest::default()
-        };
-        let transport = api.login_transport(&request).unwrap();
-        let mallory = api
-            .service()
-            .login_for(
-                UserId::new("mallory").unwrap(),
-                DeviceInfo::new(),
-                transport,
-            )
-            .await
-            .unwrap();
-        cookie_header(&api.token_response(&mallory.tokens))
-    };
+    let planted = cookie_login_as(&api, "mallory").await;
     let refresh_of = |cookies: &str| refresh_cookie_only(cookies);
     for both in [
         format!("{}; {}", refresh_of(&planted), refresh_of(&mine)),

@@ -31,16 +31,21 @@ impl TrustedDevices {
         };
         let key = RateKey::client(Bucket::LoginIp, ip, policy.rate_limit_ipv6_prefix());
         // Rule H: a per-address refusal is never filed under the user it named.
-        self.limit(
-            &key,
-            policy.login_rate_per_ip(),
-            Take::One,
-            Who::at(client_ip),
-        )
-        .await?;
+        let checked = self
+            .limit(
+                &key,
+                policy.login_rate_per_ip(),
+                Take::One,
+                Who::at(client_ip),
+            )
+            .await?;
+        if checked == Checked::Unavailable {
+            return Ok(());
+        }
         let key = RateKey::login_user(user.as_str(), client_ip);
         self.limit(&key, policy.login_rate_per_user(), Take::One, who)
             .await
+            .map(drop)
     }
 
     /// [`limit_login`](Self::limit_login) only when a bucket can apply, its future boxed:
@@ -69,6 +74,7 @@ impl TrustedDevices {
             Who::at(client_ip),
         )
         .await
+        .map(drop)
     }
 
     /// Rule K before a refresh (or a sign-out by refresh token) of `device` from
@@ -83,13 +89,17 @@ impl TrustedDevices {
         let Some(ip) = client_ip else { return Ok(()) };
         let policy = self.policy();
         let key = RateKey::client(Bucket::RefreshIp, ip, policy.rate_limit_ipv6_prefix());
-        self.limit(
-            &key,
-            policy.refresh_rate_per_ip(),
-            Take::One,
-            Who::at(client_ip),
-        )
-        .await?;
+        let checked = self
+            .limit(
+                &key,
+                policy.refresh_rate_per_ip(),
+                Take::One,
+                Who::at(client_ip),
+            )
+            .await?;
+        if checked == Checked::Unavailable {
+            return Ok(());
+        }
         self.limit(
             &RateKey::device(device),
             policy.refresh_rate_per_device(),
@@ -97,6 +107,7 @@ impl TrustedDevices {
             Who::at(client_ip),
         )
         .await
+        .map(drop)
     }
 
     /// Counts a genuine refresh of `device`.
@@ -118,16 +129,17 @@ impl TrustedDevices {
 
     /// Checks one bucket; a refusal is an event and [`Error::RateLimited`]. A limiter that
     /// fails lets the request through (logged): an outage of the limiter's store must not
-    /// stop every login.
+    /// stop every login. It answers [`Checked::Unavailable`] then, so that a request with
+    /// several buckets does not wait for the unreachable store once per bucket.
     async fn limit(
         &self,
         key: &RateKey,
         limit: Option<RateLimit>,
         take: Take,
         who: Who<'_>,
-    ) -> Result<(), Error> {
+    ) -> Result<Checked, Error> {
         let Some(limit) = limit.filter(|_| self.policy().rate_limits()) else {
-            return Ok(());
+            return Ok(Checked::Admitted);
         };
         let checked = self
             .inner
@@ -135,7 +147,7 @@ impl TrustedDevices {
             .check(key, limit, self.now(), take)
             .await;
         match checked {
-            Ok(Admit::Yes) => Ok(()),
+            Ok(Admit::Yes) => Ok(Checked::Admitted),
             Ok(Admit::RetryAfter(wait)) => {
                 let limited = Event::RateLimited {
                     bucket: key.bucket(),
@@ -167,10 +179,19 @@ impl TrustedDevices {
                     bucket = key.bucket().name(),
                     "rate limiter unavailable: request let through"
                 );
-                Ok(())
+                Ok(Checked::Unavailable)
             }
         }
     }
+}
+
+/// What a bucket check found, when it let the request through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checked {
+    /// The bucket admitted it (or no limit applies).
+    Admitted,
+    /// The limiter could not be asked: let through, and not asked again for this request.
+    Unavailable,
 }
 
 /// Who a limited request came from, for the event and the history.
