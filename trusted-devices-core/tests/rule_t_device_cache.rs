@@ -227,3 +227,77 @@ async fn rule_t_cache_a_zero_ttl_is_no_cache() {
         Err(Error::DeviceRevoked)
     ));
 }
+
+/// A feed whose `is_live` answers true and, on its `deliver_on`-th call, delivers a
+/// revocation of `device`: the revocation is stored (the device deleted from `storage`) and
+/// the change reaches the cache at that very moment.
+struct RevokingFeed {
+    storage: Arc<MemoryDeviceRepository>,
+    device: std::sync::Mutex<Option<(UserId, DeviceId)>>,
+    listener: std::sync::Mutex<Option<Arc<dyn FeedListener>>>,
+    calls: std::sync::atomic::AtomicUsize,
+    deliver_on: usize,
+}
+
+#[async_trait]
+impl RevocationFeed for RevokingFeed {
+    async fn publish(&self, _: &[DeviceId]) -> Result<(), StorageError> {
+        Ok(())
+    }
+    fn is_live(&self) -> bool {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let target = self.device.lock().unwrap().clone();
+        if call == self.deliver_on
+            && let Some((user, id)) = target
+        {
+            // The memory store answers at once: poll its delete to completion here.
+            let mut delete = self.storage.delete(&user, id);
+            let waker = std::task::Waker::noop();
+            let done = delete
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(waker));
+            assert!(done.is_ready());
+            if let Some(listener) = self.listener.lock().unwrap().as_ref() {
+                listener.changed(id);
+            }
+        }
+        true
+    }
+    fn subscribe(&self, listener: Arc<dyn FeedListener>) {
+        *self.listener.lock().unwrap() = Some(listener);
+    }
+}
+
+/// Issue 23, finding 8: the cache checked the revocation generation, then inserted; a
+/// revocation delivered between the two left the revoked device cached for up to the TTL,
+/// even on the revoking server. The feed here delivers the revocation exactly there (its
+/// second `is_live` call in the read), and the next read must not find the device.
+#[tokio::test]
+async fn rule_t_cache_a_revocation_between_check_and_insert_is_not_undone() {
+    use trusted_devices_core::cache::CachedDevices;
+
+    let storage = Arc::new(MemoryDeviceRepository::new());
+    let clock = Arc::new(ManualClock::at_unix_seconds(1_800_000_000));
+    let service = TrustedDevices::builder(KeyRing::new(
+        SigningKey::new("k1", b"a secret of at least 32 bytes!!!").unwrap(),
+    ))
+    .clock(clock.clone())
+    .devices(storage.clone())
+    .build();
+    let login = login(&service).await;
+    let feed = Arc::new(RevokingFeed {
+        storage: storage.clone(),
+        device: std::sync::Mutex::new(Some((login.device.user_id.clone(), login.device.id))),
+        listener: std::sync::Mutex::new(None),
+        calls: std::sync::atomic::AtomicUsize::new(0),
+        deliver_on: 2,
+    });
+    let cache = CachedDevices::new(storage.clone(), feed, clock, TimeDelta::seconds(60), 16);
+    let first = cache.get_shared(login.device.id).await.unwrap();
+    assert!(first.is_some(), "read before the revocation was stored");
+    let again = cache.get_shared(login.device.id).await.unwrap();
+    assert!(
+        again.is_none(),
+        "the revoked device must not be served from the cache"
+    );
+}

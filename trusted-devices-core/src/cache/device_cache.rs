@@ -161,9 +161,9 @@ impl DeviceRepository for CachedDevices {
         count_cache(CacheRead::Miss);
         let generation = self.entries.generation.load(Ordering::Acquire);
         let read = self.inner.get_shared(id).await?;
-        let unchanged = self.entries.generation.load(Ordering::Acquire) == generation;
+        let unchanged = || self.entries.generation.load(Ordering::Acquire) == generation;
         if let Some(device) = &read
-            && unchanged
+            && unchanged()
             && self.feed.is_live()
         {
             let entry = Cached {
@@ -171,6 +171,13 @@ impl DeviceRepository for CachedDevices {
                 read_at: now,
             };
             self.entries.cache.insert(id, entry);
+            // A change delivered between the check above and the insert would otherwise be
+            // undone by it: a change moves the generation before it removes, so looking
+            // again after the insert either sees it and takes the entry back, or the
+            // change's removal comes after the insert and takes it.
+            if !unchanged() {
+                self.entries.cache.remove(&id);
+            }
         }
         Ok(read)
     }
