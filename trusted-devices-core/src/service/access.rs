@@ -157,11 +157,7 @@ impl TrustedDevices {
         access_token: &str,
         client_ip: Option<IpAddr>,
     ) -> Result<Verified, Error> {
-        if client_ip.is_some() && self.policy().rate_limits() {
-            // Boxed: the limiter's future is large, and a verification without a client
-            // (another service's own check) should not carry it.
-            Box::pin(self.limit_verify(client_ip)).await?;
-        }
+        self.limit_verify(client_ip).await?;
         let (times, device) = self.check_access(access_token, None, self.now()).await?;
         Ok(Verified {
             expires_at: times.expires_at,

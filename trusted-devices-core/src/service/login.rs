@@ -50,7 +50,7 @@ impl TrustedDevices {
         info: DeviceInfo,
         transport: Transport,
     ) -> Result<LoginOutcome, Error> {
-        self.limit_login_boxed(info.ip, &user_id).await?;
+        self.limit_login(info.ip, &user_id).await?;
         self.create_login(user_id, info, transport).await
     }
 
@@ -80,7 +80,7 @@ impl TrustedDevices {
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<LoginAttempt<'_>, Error> {
         let user = UserId::new(user_name)?;
-        self.limit_login_boxed(client_ip, &user).await?;
+        self.limit_login(client_ip, &user).await?;
         Ok(LoginAttempt {
             service: self,
             user,

@@ -48,20 +48,6 @@ impl TrustedDevices {
             .map(drop)
     }
 
-    /// [`limit_login`](Self::limit_login) only when a bucket can apply, its future boxed:
-    /// the limiter's future (with the event and history it may write) is large, and a login
-    /// with no client address or with the limits off should not carry it.
-    pub(super) async fn limit_login_boxed(
-        &self,
-        client_ip: Option<IpAddr>,
-        user: &UserId,
-    ) -> Result<(), Error> {
-        if client_ip.is_none() || !self.policy().rate_limits() {
-            return Ok(());
-        }
-        Box::pin(self.limit_login(client_ip, user)).await
-    }
-
     /// Rule K for a verification from `client_ip`.
     pub(super) async fn limit_verify(&self, client_ip: Option<IpAddr>) -> Result<(), Error> {
         let Some(ip) = client_ip else { return Ok(()) };
@@ -148,29 +134,9 @@ impl TrustedDevices {
             .await;
         match checked {
             Ok(Admit::Yes) => Ok(Checked::Admitted),
-            Ok(Admit::RetryAfter(wait)) => {
-                let limited = Event::RateLimited {
-                    bucket: key.bucket(),
-                    client_ip: who.client_ip,
-                    user_id: who.user.cloned(),
-                };
-                let cause = Cause {
-                    client_ip: who.client_ip,
-                    ..Cause::default()
-                };
-                self.announce(&limited).await;
-                // Rule H: a limit is filed when it begins, not once per refused request,
-                // so that nobody can bury a user's history by trying their name.
-                if self.inner.limiting.begins(key, self.now(), limit.window()) {
-                    self.file(&limited, &cause).await;
-                }
-                // Whole seconds, rounded up, at least one: a client retrying at once
-                // after a sub-second wait would only be refused again.
-                let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                Err(Error::RateLimited {
-                    retry_after: retry_after.max(1),
-                })
-            }
+            // Boxed: the refusal announces and files an event, a large future that the
+            // usual admitted request (and every caller's future) should not carry.
+            Ok(Admit::RetryAfter(wait)) => Err(Box::pin(self.refuse(key, limit, wait, who)).await),
             Err(error) => {
                 crate::telemetry::count_storage_error();
                 tracing::warn!(
@@ -181,6 +147,40 @@ impl TrustedDevices {
                 );
                 Ok(Checked::Unavailable)
             }
+        }
+    }
+}
+
+impl TrustedDevices {
+    /// A refusal by `key`'s bucket: the event, the history entry when the limit begins,
+    /// and [`Error::RateLimited`] with the wait in whole seconds.
+    async fn refuse(
+        &self,
+        key: &RateKey,
+        limit: RateLimit,
+        wait: std::time::Duration,
+        who: Who<'_>,
+    ) -> Error {
+        let limited = Event::RateLimited {
+            bucket: key.bucket(),
+            client_ip: who.client_ip,
+            user_id: who.user.cloned(),
+        };
+        let cause = Cause {
+            client_ip: who.client_ip,
+            ..Cause::default()
+        };
+        self.announce(&limited).await;
+        // Rule H: a limit is filed when it begins, not once per refused request, so that
+        // nobody can bury a user's history by trying their name.
+        if self.inner.limiting.begins(key, self.now(), limit.window()) {
+            self.file(&limited, &cause).await;
+        }
+        // Whole seconds, rounded up, at least one: a client retrying at once after a
+        // sub-second wait would only be refused again.
+        let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Error::RateLimited {
+            retry_after: retry_after.max(1),
         }
     }
 }
