@@ -9,7 +9,8 @@ use futures_util::StreamExt as _;
 use redis::AsyncCommands as _;
 use redis::aio::ConnectionManager;
 use trusted_devices_core::cache::{
-    FeedListener, FeedState, RevocationFeed, encode_changes, retry_with_backoff,
+    FeedListener, FeedState, HEARTBEAT_MESSAGE, Heartbeat, RevocationFeed, beat_forever,
+    encode_changes, retry_with_backoff,
 };
 use trusted_devices_core::{DeviceId, Sleep, StorageError};
 
@@ -24,14 +25,17 @@ const MOST_BACKOFF: Duration = Duration::from_secs(1);
 
 /// [`RevocationFeed`] over Redis pub/sub.
 ///
-/// A task on the tokio runtime holds one subscribed connection. While it is down the feed is
-/// not live (device caches read storage on every request); once subscribed again every cache
-/// is flushed, since what was published meanwhile is lost. Dropping the feed stops its task.
+/// A task on the tokio runtime holds one subscribed connection, and another publishes a
+/// [`Heartbeat`] on the channel. While that connection is down, or silent for longer than
+/// the heartbeat's timeout (half-open), the feed is not live (device caches read storage on
+/// every request); once subscribed again every cache is flushed, since what was published
+/// meanwhile is lost. Dropping the feed stops its tasks.
 pub struct RedisFeed {
     publisher: ConnectionManager,
     channel: String,
     state: Arc<FeedState>,
     task: tokio::task::JoinHandle<()>,
+    beat: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for RedisFeed {
@@ -48,20 +52,38 @@ impl RedisFeed {
     /// `store`'s key prefix, so that deployments sharing one Redis do not hear each other,
     /// and publishes through the store's connection. Fails if it cannot subscribe within
     /// [`DEFAULT_TIMEOUT`] (1 s): a server should not start with a cache it cannot keep
-    /// true. Call it inside a tokio runtime.
+    /// true. The heartbeat is the default: a beat every second, lost after three silent
+    /// seconds. Call it inside a tokio runtime.
     pub async fn start(url: &str, store: &RedisStore) -> Result<Self, StorageError> {
+        Self::start_with_heartbeat(url, store, Heartbeat::DEFAULT).await
+    }
+
+    /// [`start`](Self::start) with another heartbeat (default [`Heartbeat::DEFAULT`]).
+    pub async fn start_with_heartbeat(
+        url: &str,
+        store: &RedisStore,
+        heartbeat: Heartbeat,
+    ) -> Result<Self, StorageError> {
         let client = redis::Client::open(url).map_err(storage_error)?;
         let channel = store.keys.revocations();
         let publisher = store.connection.clone();
         let pubsub = subscribe(&client, &channel).await?;
         let state = Arc::new(FeedState::new());
         state.connected();
-        let task = tokio::spawn(receive(pubsub, client, channel.clone(), state.clone()));
+        let task = tokio::spawn(receive(
+            pubsub,
+            client,
+            channel.clone(),
+            state.clone(),
+            heartbeat,
+        ));
+        let beat = tokio::spawn(beat(publisher.clone(), channel.clone(), heartbeat));
         Ok(Self {
             publisher,
             channel,
             state,
             task,
+            beat,
         })
     }
 }
@@ -69,7 +91,30 @@ impl RedisFeed {
 impl Drop for RedisFeed {
     fn drop(&mut self) {
         self.task.abort();
+        self.beat.abort();
     }
+}
+
+async fn publish(
+    mut connection: ConnectionManager,
+    channel: &str,
+    message: &str,
+) -> Result<(), StorageError> {
+    let _: i64 = connection
+        .publish(channel, message)
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
+async fn beat(connection: ConnectionManager, channel: String, heartbeat: Heartbeat) {
+    let timer = |duration| Box::pin(tokio::time::sleep(duration)) as Sleep;
+    beat_forever(
+        || publish(connection.clone(), &channel, HEARTBEAT_MESSAGE),
+        &timer,
+        heartbeat.interval(),
+    )
+    .await;
 }
 
 /// Connects and subscribes, within [`DEFAULT_TIMEOUT`]: an unreachable Redis must not hold
@@ -88,25 +133,29 @@ async fn subscribe(
         .map_err(StorageError::unavailable)?
 }
 
-/// Delivers every message; when the stream ends (the connection is gone), marks the feed
-/// down and subscribes again, with a backoff of at most [`MOST_BACKOFF`].
+/// Delivers every message; when the stream ends (the connection is gone) or is silent for
+/// longer than the heartbeat's timeout, marks the feed down and subscribes again, with a
+/// backoff of at most [`MOST_BACKOFF`].
 async fn receive(
     mut pubsub: redis::aio::PubSub,
     client: redis::Client,
     channel: String,
     state: Arc<FeedState>,
+    heartbeat: Heartbeat,
 ) {
     let timer = |duration| Box::pin(tokio::time::sleep(duration)) as Sleep;
     loop {
         {
             let mut messages = pubsub.on_message();
-            while let Some(message) = messages.next().await {
+            while let Ok(Some(message)) =
+                tokio::time::timeout(heartbeat.timeout(), messages.next()).await
+            {
                 let payload: String = message.get_payload().unwrap_or_default();
                 state.deliver(&payload);
             }
         }
         state.lost();
-        tracing::warn!("revocation feed: Redis subscription lost; caches bypassed");
+        tracing::warn!("revocation feed: Redis subscription lost or silent; caches bypassed");
         pubsub = retry_with_backoff(|| subscribe(&client, &channel), &timer, MOST_BACKOFF).await;
         state.connected();
         tracing::info!("revocation feed: Redis subscription back");
@@ -116,12 +165,8 @@ async fn receive(
 #[async_trait]
 impl RevocationFeed for RedisFeed {
     async fn publish(&self, devices: &[DeviceId]) -> Result<(), StorageError> {
-        let mut connection = self.publisher.clone();
         for message in encode_changes(devices, IDS_PER_MESSAGE) {
-            let _: i64 = connection
-                .publish(&self.channel, message)
-                .await
-                .map_err(storage_error)?;
+            publish(self.publisher.clone(), &self.channel, &message).await?;
         }
         Ok(())
     }

@@ -25,6 +25,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "testing")]
+mod freezing_proxy;
+#[cfg(feature = "testing")]
+pub use freezing_proxy::FreezingProxy;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;

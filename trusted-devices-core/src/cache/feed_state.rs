@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::cache::feed::{FeedListener, Listeners, decode_changes};
+use crate::cache::heartbeat::HEARTBEAT_MESSAGE;
 use crate::geolocation::Timer;
 
 /// The state of a feed implementation: live or not, and who hears its messages.
@@ -34,9 +35,12 @@ impl FeedState {
         self.listeners.add(listener);
     }
 
-    /// Delivers one message of [`encode_changes`](crate::cache::encode_changes).
+    /// Delivers one message of [`encode_changes`](crate::cache::encode_changes); a
+    /// [heartbeat](crate::cache::HEARTBEAT_MESSAGE) changes nothing.
     pub fn deliver(&self, message: &str) {
-        self.listeners.changed(&decode_changes(message));
+        if message != HEARTBEAT_MESSAGE {
+            self.listeners.changed(&decode_changes(message));
+        }
     }
 
     /// The connection is gone: caches stop serving at once and drop what they hold.

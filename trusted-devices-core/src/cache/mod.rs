@@ -4,9 +4,11 @@
 mod device_cache;
 mod feed;
 mod feed_state;
+mod heartbeat;
 
 pub use device_cache::{CachedDevices, DEFAULT_DEVICE_CACHE_CAPACITY};
 pub use feed::{
     FeedListener, Listeners, LocalFeed, RevocationFeed, decode_changes, encode_changes,
 };
 pub use feed_state::{FeedState, retry_with_backoff};
+pub use heartbeat::{HEARTBEAT_MESSAGE, Heartbeat, beat_forever};

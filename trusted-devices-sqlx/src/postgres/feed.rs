@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use trusted_devices_core::cache::{
-    FeedListener, FeedState, RevocationFeed, encode_changes, retry_with_backoff,
+    FeedListener, FeedState, HEARTBEAT_MESSAGE, Heartbeat, RevocationFeed, beat_forever,
+    encode_changes, retry_with_backoff,
 };
 use trusted_devices_core::{DeviceId, Sleep, StorageError};
 
@@ -30,14 +31,15 @@ const MOST_BACKOFF: Duration = Duration::from_secs(1);
 /// [`RevocationFeed`] over PostgreSQL `LISTEN/NOTIFY` on the store's database.
 ///
 /// A task on the tokio runtime holds one connection that listens on the channel
-/// `trusted_devices`. While that
-/// connection is down the feed is not live (device caches read storage on every request);
-/// once it listens again every cache is flushed, since what was sent meanwhile is lost.
-/// Dropping the feed stops its task.
+/// `trusted_devices`, and another notifies a [`Heartbeat`] on it. While that connection is
+/// down, or silent for longer than the heartbeat's timeout (half-open), the feed is not live
+/// (device caches read storage on every request); once it listens again every cache is
+/// flushed, since what was sent meanwhile is lost. Dropping the feed stops its tasks.
 pub struct PostgresFeed {
     pool: PgPool,
     state: Arc<FeedState>,
     task: tokio::task::JoinHandle<()>,
+    beat: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for PostgresFeed {
@@ -49,57 +51,103 @@ impl std::fmt::Debug for PostgresFeed {
 }
 
 impl PostgresFeed {
-    /// Starts listening on `store`'s database; fails if it cannot (the server should not
+    /// Starts listening on `store`'s database with the default heartbeat (a beat every
+    /// second, lost after three silent seconds); fails if it cannot (the server should not
     /// start with a cache it cannot keep true). Call it inside a tokio runtime.
     pub async fn start(store: &PostgresStore) -> Result<Self, StorageError> {
+        Self::start_with_heartbeat(store, Heartbeat::DEFAULT).await
+    }
+
+    /// [`start`](Self::start) with another heartbeat (default [`Heartbeat::DEFAULT`]).
+    pub async fn start_with_heartbeat(
+        store: &PostgresStore,
+        heartbeat: Heartbeat,
+    ) -> Result<Self, StorageError> {
         let pool = store.pool().clone();
-        // The listener's own pool of one connection, quick to give up: on a lost connection
-        // sqlx may try a new one before it reports the loss, and the feed must stop being
-        // live at once, not after the store's acquire timeout.
-        let listener_pool = PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(LISTENER_ACQUIRE_TIMEOUT)
-            .connect_with((*pool.connect_options()).clone())
-            .await
-            .map_err(storage_error)?;
-        let listener = listen(&listener_pool).await?;
+        let options = (*pool.connect_options()).clone();
+        let listener = listen(&options).await?;
         let state = Arc::new(FeedState::new());
         state.connected();
-        let task = tokio::spawn(receive(listener, listener_pool, state.clone()));
-        Ok(Self { pool, state, task })
+        let task = tokio::spawn(receive(listener, options, state.clone(), heartbeat));
+        let beat = tokio::spawn(beat(pool.clone(), heartbeat));
+        Ok(Self {
+            pool,
+            state,
+            task,
+            beat,
+        })
     }
 }
 
 impl Drop for PostgresFeed {
     fn drop(&mut self) {
         self.task.abort();
+        self.beat.abort();
     }
 }
 
-async fn listen(pool: &PgPool) -> Result<PgListener, StorageError> {
-    let mut listener = PgListener::connect_with(pool)
+async fn notify(pool: &PgPool, payload: &str) -> Result<(), StorageError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(pool)
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
+async fn beat(pool: PgPool, heartbeat: Heartbeat) {
+    let timer = |duration| Box::pin(tokio::time::sleep(duration)) as Sleep;
+    beat_forever(
+        || notify(&pool, HEARTBEAT_MESSAGE),
+        &timer,
+        heartbeat.interval(),
+    )
+    .await;
+}
+
+/// Listens on a connection of its own pool, quick to give up: on a lost connection sqlx may
+/// try a new one before it reports the loss, and the feed must stop being live at once, not
+/// after the store's acquire timeout. A new pool each time, because a listener dropped on a
+/// half-open connection keeps its connection (and its pool's one place) until the operating
+/// system gives up on it.
+async fn listen(options: &PgConnectOptions) -> Result<PgListener, StorageError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(LISTENER_ACQUIRE_TIMEOUT)
+        .connect_with(options.clone())
+        .await
+        .map_err(storage_error)?;
+    let mut listener = PgListener::connect_with(&pool)
         .await
         .map_err(storage_error)?;
     listener.listen(CHANNEL).await.map_err(storage_error)?;
     Ok(listener)
 }
 
-/// Delivers every notification; on a lost connection, marks the feed down and listens
-/// again, with a backoff of at most [`MOST_BACKOFF`].
-async fn receive(mut listener: PgListener, pool: PgPool, state: Arc<FeedState>) {
+/// Delivers every notification; on a lost connection, or none within the heartbeat's
+/// timeout, marks the feed down and listens again, with a backoff of at most
+/// [`MOST_BACKOFF`].
+async fn receive(
+    mut listener: PgListener,
+    options: PgConnectOptions,
+    state: Arc<FeedState>,
+    heartbeat: Heartbeat,
+) {
     let timer = |duration| Box::pin(tokio::time::sleep(duration)) as Sleep;
     loop {
-        let lost = match listener.try_recv().await {
-            Ok(Some(notification)) => {
+        let lost = match tokio::time::timeout(heartbeat.timeout(), listener.try_recv()).await {
+            Ok(Ok(Some(notification))) => {
                 state.deliver(notification.payload());
                 continue;
             }
-            Ok(None) => "connection closed".to_owned(),
-            Err(error) => error.to_string(),
+            Ok(Ok(None)) => "connection closed".to_owned(),
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => format!("no heartbeat for {:?}", heartbeat.timeout()),
         };
         state.lost();
         tracing::warn!(%lost, "revocation feed: PostgreSQL listener lost; caches bypassed");
-        listener = retry_with_backoff(|| listen(&pool), &timer, MOST_BACKOFF).await;
+        listener = retry_with_backoff(|| listen(&options), &timer, MOST_BACKOFF).await;
         state.connected();
         tracing::info!("revocation feed: PostgreSQL listener back");
     }
@@ -109,12 +157,7 @@ async fn receive(mut listener: PgListener, pool: PgPool, state: Arc<FeedState>) 
 impl RevocationFeed for PostgresFeed {
     async fn publish(&self, devices: &[DeviceId]) -> Result<(), StorageError> {
         for payload in encode_changes(devices, IDS_PER_NOTIFICATION) {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(payload)
-                .execute(&self.pool)
-                .await
-                .map_err(storage_error)?;
+            notify(&self.pool, &payload).await?;
         }
         Ok(())
     }
