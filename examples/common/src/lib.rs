@@ -7,6 +7,7 @@
 
 mod app;
 pub mod geolocation;
+mod hashing_memory;
 pub mod page;
 mod password_gate;
 pub mod settings;
