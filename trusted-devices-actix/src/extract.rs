@@ -9,6 +9,7 @@ use trusted_devices_core::{Authenticated, DeviceInfo};
 use actix_web::web::Data;
 
 use crate::Devices;
+use crate::renewal::leave_renewal;
 use crate::response::ApiError;
 
 /// The client's address for this request: the socket peer, or the forwarded client when
@@ -74,6 +75,10 @@ fn unconfigured() -> actix_web::Error {
 /// access cookie (state-changing methods then pass the CSRF guard). Refuses the request
 /// with the core's problem+json (`token_missing`, `token_invalid`, `token_expired`,
 /// `device_revoked`, 401; `csrf_rejected`, 403) otherwise.
+///
+/// A cookie renewed on the way (SPEC §8) reaches the browser through the
+/// [`write_renewals`](crate::write_renewals) middleware, which an application with cookies
+/// on wraps around its routes.
 #[derive(Debug, Clone)]
 pub struct CurrentDevice(pub Authenticated);
 
@@ -91,8 +96,14 @@ impl FromRequest for CurrentDevice {
             let names = devices.authentication_headers();
             let api_request = request_with(&devices, &request, &[], names);
             let changes_state = !request.method().is_safe();
-            let acting = devices.authenticate(&api_request, changes_state).await;
-            Ok(Self(acting.map_err(ApiError)?))
+            let acting = devices
+                .authenticate(&api_request, changes_state)
+                .await
+                .map_err(ApiError)?;
+            if let Some(renewal) = devices.renewal_cookie(&acting) {
+                leave_renewal(&request, renewal);
+            }
+            Ok(Self(acting))
         })
     }
 }

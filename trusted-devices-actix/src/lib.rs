@@ -118,12 +118,14 @@
 mod cleanup;
 mod extract;
 mod json;
+mod renewal;
 mod response;
 mod routes;
 
 pub use cleanup::{CleanupTask, spawn_cleanup};
 pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
 pub use json::JsonBody;
+pub use renewal::write_renewals;
 pub use response::{ApiError, Tokens, into_response, read_body};
 pub use routes::configure;
 /// The adapter's state: the service and the trusted proxies (the core's [`DeviceApi`]).

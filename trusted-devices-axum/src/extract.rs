@@ -8,6 +8,7 @@ use trusted_devices_core::{Authenticated, DeviceInfo};
 use axum::extract::ConnectInfo;
 
 use crate::Devices;
+use crate::renewal::{RenewalSlot, leave_renewal};
 use crate::response::ApiError;
 
 /// The client's address for these request parts: the socket peer (known when served with
@@ -60,6 +61,10 @@ fn request_with<'a>(
 /// access cookie (state-changing methods then pass the CSRF guard). Refuses the request
 /// with the core's problem+json (`token_missing`, `token_invalid`, `token_expired`,
 /// `device_revoked`, 401; `csrf_rejected`, 403) otherwise.
+///
+/// A cookie renewed on the way (SPEC §8) reaches the browser through the
+/// [`write_renewals`](crate::write_renewals) layer, which an application with cookies on
+/// puts over its routes.
 #[derive(Debug, Clone)]
 pub struct CurrentDevice(pub Authenticated);
 
@@ -75,7 +80,11 @@ where
         // Only what authentication reads: this runs on every request of the application.
         let request = request_with(&devices, parts, &[], devices.authentication_headers());
         let changes_state = !parts.method.is_safe();
-        Ok(Self(devices.authenticate(&request, changes_state).await?))
+        let acting = devices.authenticate(&request, changes_state).await?;
+        if let Some(renewal) = devices.renewal_cookie(&acting) {
+            leave_renewal(parts.extensions.get::<RenewalSlot>(), renewal);
+        }
+        Ok(Self(acting))
     }
 }
 

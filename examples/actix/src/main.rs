@@ -115,6 +115,10 @@ async fn main() -> ExitCode {
     let demo_for_metrics = demo.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new()
+            // Cookie renewals made on the application's routes (`/me`) reach the browser.
+            .wrap(actix_web::middleware::from_fn(
+                trusted_devices_actix::write_renewals,
+            ))
             .app_data(demo.clone())
             .configure(|config| trusted_devices_actix::configure(&devices, config))
             .route("/auth/login", web::post().to(login))

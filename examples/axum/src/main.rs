@@ -89,6 +89,10 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
         .with_state(state)
+        // Cookie renewals made on these routes (`/me`) reach the browser (SPEC §8).
+        .layer(axum::middleware::from_fn(
+            trusted_devices_axum::write_renewals,
+        ))
         .merge(trusted_devices_axum::router(&devices))
 }
 

@@ -515,6 +515,50 @@ pub fn cookie_sign_out(binary: &str) {
     problem(&renewed, 401, "refresh_token_invalid");
 }
 
+/// Issue 23, finding 8: a cookie request on the application's own `/me` past half its
+/// access token's life gets its fresh access cookie (it was thrown away, so every later
+/// request renewed again, each writing the idle deadline and telling the feed), and the
+/// request with the fresh cookie is not renewed again.
+pub fn cookie_renewal_on_application_routes(binary: &str) {
+    let server = Server::start(binary, &[("TD_ACCESS_TOKEN_TTL", "4s")]);
+    let client = Client::new(&server.base);
+    let login = cookie_login(&client, server.base.as_str());
+    let cookies = cookies_of(&login);
+    let access_set = |reply: &Reply| {
+        reply
+            .headers_named("set-cookie")
+            .iter()
+            .any(|cookie| cookie.contains("td_access=") && !cookie.contains("Max-Age=0"))
+    };
+    let early = client.send("GET", "/me", &[("Cookie", &cookies)], None);
+    assert_eq!(early.status, 200, "{early:?}");
+    assert!(
+        !access_set(&early),
+        "no renewal in the first half: {early:?}"
+    );
+
+    // Past half of the 4 s life (whole seconds in the token).
+    std::thread::sleep(std::time::Duration::from_millis(2_300));
+    let late = client.send("GET", "/me", &[("Cookie", &cookies)], None);
+    assert_eq!(late.status, 200, "{late:?}");
+    assert!(
+        access_set(&late),
+        "section 8: /me hands back the renewal: {late:?}"
+    );
+    let renewed = cookies_of(&late);
+    let refresh = cookies
+        .split("; ")
+        .find(|pair| pair.contains("td_refresh="));
+    let fresh = [Some(renewed.as_str()), refresh].into_iter().flatten();
+    let fresh = fresh.collect::<Vec<_>>().join("; ");
+    let next = client.send("GET", "/me", &[("Cookie", &fresh)], None);
+    assert_eq!(next.status, 200, "{next:?}");
+    assert!(
+        !access_set(&next),
+        "the fresh cookie is not renewed again: {next:?}"
+    );
+}
+
 /// Issue 23's second finding: ten `text/plain` posts from a cross-site page, each with a
 /// wrong password for alice, emptied her login buckets and her own login answered 429 for
 /// 90 s. A login from a disallowed origin or `Sec-Fetch-Site: cross-site`, or whose body is

@@ -137,6 +137,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_8_renewals_on_application_routes_reach_the_browser() {
+            $crate::cookie_renewal_on_application_routes(BINARY);
+        }
+
+        #[test]
         fn section_8_sign_out_with_the_refresh_cookie_alone() {
             $crate::cookie_sign_out(BINARY);
         }

@@ -179,6 +179,36 @@ impl CookieSettings {
 /// one is ours cannot be told, so neither is used: the request has no such credential (and
 /// a refresh by cookie clears ours), rather than one that may sign the person into another
 /// account.
+/// A renewed access cookie (SPEC §8) for an answer to carry: the adapters' extractors
+/// leave it for their layer, which writes it unless the answer already sets that cookie.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RenewalCookie {
+    /// The access cookie's name.
+    pub name: &'static str,
+    /// The whole `Set-Cookie` value.
+    pub set_cookie: String,
+}
+
+impl std::fmt::Debug for RenewalCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The value holds an access token.
+        f.debug_struct("RenewalCookie")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RenewalCookie {
+    /// Whether one of an answer's `Set-Cookie` values already sets this cookie (a sign-out
+    /// clearing it, say): then the renewal must not undo it.
+    pub fn is_set_by<'a>(&self, set_cookies: impl IntoIterator<Item = &'a [u8]>) -> bool {
+        set_cookies.into_iter().any(|line| {
+            line.strip_prefix(self.name.as_bytes())
+                .is_some_and(|rest| rest.starts_with(b"="))
+        })
+    }
+}
+
 fn find<'a>(header: &'a [u8], name: &str) -> Option<&'a str> {
     let header = std::str::from_utf8(header).ok()?;
     let mut named = Cookie::split_parse(header)
@@ -205,6 +235,17 @@ mod tests {
 
     fn settings() -> CookieSettings {
         CookieSettings::new(vec!["https://app.example.com/".into()])
+    }
+
+    #[test]
+    fn section_8_a_renewal_never_overrides_an_answer_that_sets_the_same_cookie() {
+        let renewal = RenewalCookie {
+            name: "td_access",
+            set_cookie: "td_access=new; Path=/".into(),
+        };
+        assert!(renewal.is_set_by([b"td_access=; Max-Age=0".as_slice()]));
+        assert!(!renewal.is_set_by([b"td_access_other=x".as_slice(), b"td_refresh=; Max-Age=0"]));
+        assert!(!format!("{renewal:?}").contains("new"), "no token in Debug");
     }
 
     #[test]

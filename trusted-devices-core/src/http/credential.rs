@@ -3,8 +3,10 @@
 //! changes: the built-in routes and the extractors of an application's own routes both
 //! authenticate through [`DeviceApi::authenticate`].
 
+use std::time::Duration;
+
 use crate::error::Error;
-use crate::http::{ApiRequest, DeviceApi, bearer_token};
+use crate::http::{ApiRequest, DeviceApi, RenewalCookie, bearer_token};
 use crate::service::Authenticated;
 use crate::token::Transport;
 
@@ -46,7 +48,8 @@ impl DeviceApi {
     /// The acting device of a request: by its `Authorization` header, or without one by
     /// the access cookie (with cookies on; `changes_state` routes pass the CSRF guard). A
     /// cookie renewal comes back in [`Authenticated::renewal`]; the library's routes write
-    /// it back as a cookie.
+    /// it back as a cookie, and so do the adapters' extractors on an application's own
+    /// routes, through [`renewal_cookie`](Self::renewal_cookie).
     pub async fn authenticate(
         &self,
         request: &ApiRequest<'_>,
@@ -54,6 +57,23 @@ impl DeviceApi {
     ) -> Result<Authenticated, Error> {
         let credential = self.credential(request, changes_state)?;
         self.authenticate_credential(credential, request).await
+    }
+
+    /// The `Set-Cookie` line that hands a browser its renewed access cookie (SPEC §8: a
+    /// cookie request past half its token's life), or `None` when `acting` was not renewed.
+    /// An answer that carries it spares the next request another renewal: without it each
+    /// request would move the idle deadline and tell the feed again.
+    #[must_use]
+    pub fn renewal_cookie(&self, acting: &Authenticated) -> Option<RenewalCookie> {
+        let renewal = acting.renewal.as_ref()?;
+        let settings = self.cookie_settings()?;
+        Some(RenewalCookie {
+            name: settings.access_name(),
+            set_cookie: settings.set_access(
+                &renewal.access_token,
+                Duration::from_secs(renewal.expires_in),
+            ),
+        })
     }
 
     pub(crate) async fn authenticate_credential(

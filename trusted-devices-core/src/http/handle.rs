@@ -223,11 +223,8 @@ impl DeviceApi {
         let credential = self.credential(&request, endpoint.changes_state())?;
         jar.via_cookie = credential.transport == Transport::Cookie;
         let acting = self.authenticate_credential(credential, &request).await?;
-        if let (Some(renewal), Some(settings)) = (&acting.renewal, jar.settings) {
-            jar.set.push(settings.set_access(
-                &renewal.access_token,
-                Duration::from_secs(renewal.expires_in),
-            ));
+        if let Some(renewal) = self.renewal_cookie(&acting) {
+            jar.set.push(renewal.set_cookie);
         }
         Ok(acting)
     }

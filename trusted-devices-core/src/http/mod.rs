@@ -38,7 +38,7 @@ mod views;
 
 pub use body::{MAX_BODY_BYTES, parse_body};
 pub use client_ip::{BadProxy, ForwardedHeader, TrustedProxies};
-pub use cookies::CookieSettings;
+pub use cookies::{CookieSettings, RenewalCookie};
 pub use device_api::{DeviceApi, LOGIN_HEADER_MAX_BYTES};
 pub use endpoint::Endpoint;
 pub use request::{ApiRequest, bearer_token};
