@@ -63,7 +63,7 @@ fn request_with<'a>(
 /// `device_revoked`, 401; `csrf_rejected`, 403) otherwise.
 ///
 /// A cookie renewed on the way (SPEC §8) reaches the browser through the
-/// [`write_renewals`](crate::write_renewals) layer, which an application with cookies on
+/// [`WriteRenewals`](crate::WriteRenewals) layer, which an application with cookies on
 /// puts over its routes.
 #[derive(Debug, Clone)]
 pub struct CurrentDevice(pub Authenticated);

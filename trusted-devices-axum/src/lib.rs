@@ -124,7 +124,7 @@ mod router;
 pub use cleanup::{CleanupTask, spawn_cleanup};
 pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
 pub use json::JsonBody;
-pub use renewal::write_renewals;
+pub use renewal::{WithRenewal, WriteRenewals, WriteRenewalsService};
 pub use response::{ApiError, Tokens, into_response};
 pub use router::router;
 /// The adapter's state: the service and the trusted proxies (the core's [`DeviceApi`]).

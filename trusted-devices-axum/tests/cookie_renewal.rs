@@ -17,7 +17,7 @@ use axum::http::{Request, Response, StatusCode};
 use axum::routing::get;
 use chrono::TimeDelta;
 use tower::ServiceExt;
-use trusted_devices_axum::{CurrentDevice, Devices, write_renewals};
+use trusted_devices_axum::{CurrentDevice, Devices, WriteRenewals};
 use trusted_devices_core::http::CookieSettings;
 use trusted_devices_core::{
     DeviceInfo, KeyRing, ManualClock, SigningKey, Transport, TrustedDevices, UserId,
@@ -48,7 +48,7 @@ fn app(devices: &Devices, layered: bool) -> Router {
         .route("/me", get(me))
         .with_state(devices.clone());
     if layered {
-        routes.layer(axum::middleware::from_fn(write_renewals))
+        routes.layer(WriteRenewals)
     } else {
         routes
     }

@@ -85,14 +85,12 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
     }
     router
         .route("/auth/login", post(login))
-        .route("/me", get(me))
+        // Cookie renewals made on `/me` reach the browser (SPEC §8); only the routes that
+        // authenticate need the layer.
+        .route("/me", get(me).layer(trusted_devices_axum::WriteRenewals))
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
         .with_state(state)
-        // Cookie renewals made on these routes (`/me`) reach the browser (SPEC §8).
-        .layer(axum::middleware::from_fn(
-            trusted_devices_axum::write_renewals,
-        ))
         .merge(trusted_devices_axum::router(&devices))
 }
 
