@@ -247,9 +247,11 @@ pub fn login_flood(binary: &str) {
     }
     assert!(limited > 0, "120 logins at once, none refused");
     let peak = server.peak_memory_kib();
-    // Each argon2 check takes about 19 MiB; unbounded, 120 of them take over 2 GiB.
+    // Each argon2 check takes about 19 MiB; unbounded, 120 of them take over 2 GiB, and
+    // with fresh memory per check freed into per-thread arenas they took 850 MiB to 1.1 GiB
+    // (issue 23, finding 7). With the pooled working memory, the bound of the issue holds.
     assert!(
-        peak < 400 * 1024,
+        peak < 256 * 1024,
         "login flood: the server peaked at {peak} KiB"
     );
     let after = Client::new(&base).login(ALICE, &[]);
