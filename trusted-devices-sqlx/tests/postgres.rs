@@ -17,11 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use trusted_devices_core::audit::AuditLog;
-use trusted_devices_core::cache::{Heartbeat, RevocationFeed};
+use trusted_devices_core::cache::Heartbeat;
 use trusted_devices_core::testing::{Stores, feed, run_audit_log_suite, run_conformance};
 use trusted_devices_core::{DeviceRepository, StorageError, TokenStore, TrustedDevices};
 use trusted_devices_sqlx::{PostgresFeed, PostgresStore};
-use trusted_devices_tokio::FreezingProxy;
+use trusted_devices_tokio::{FreezingProxy, check_heartbeat_notices_half_open};
 
 const POOLS: usize = 4;
 
@@ -246,64 +246,21 @@ async fn rule_t_postgres_feed_loss_bypasses_the_cache_and_flushes_on_return() {
     );
 }
 
-/// `url` (a loopback server at `127.0.0.1:<port>`) with its port swapped for a
-/// [`FreezingProxy`]'s in front of it.
-async fn behind_freezing_proxy(url: &str) -> (FreezingProxy, String) {
-    let (head, rest) = url.split_once("127.0.0.1:").unwrap();
-    let digits = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    let (port, tail) = rest.split_at(digits);
-    let upstream = format!("127.0.0.1:{port}").parse().unwrap();
-    let proxy = FreezingProxy::start(upstream).await.unwrap();
-    let url = format!("{head}{}{tail}", proxy.address());
-    (proxy, url)
-}
-
-/// Waits up to `within` for `feed` to be live or not, as `live` says; how long it took.
-async fn until_live(feed: &dyn RevocationFeed, live: bool, within: Duration) -> Option<Duration> {
-    let start = std::time::Instant::now();
-    while start.elapsed() < within {
-        if feed.is_live() == live {
-            return Some(start.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    None
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rule_t_postgres_feed_heartbeat_notices_a_half_open_connection() {
     let Some(url) = postgres_url("rule_t_postgres_feed_heartbeat_notices_a_half_open_connection")
     else {
         return;
     };
-    let (proxy, url) = behind_freezing_proxy(&url).await;
+    let (proxy, url) = FreezingProxy::in_front_of(&url).await.unwrap();
     let store = PostgresStore::connect(&url).await.unwrap();
     let heartbeat = Heartbeat::every(Duration::from_millis(100));
     let feed = PostgresFeed::start_with_heartbeat(&store, heartbeat)
         .await
         .unwrap();
-    assert!(feed.is_live());
-    // Beats arrive: a quiet feed with a working connection stays live past the timeout.
-    tokio::time::sleep(heartbeat.timeout() * 2).await;
-    assert!(feed.is_live(), "rule T: a healthy, quiet feed stays live");
-
-    // The connection stays open and carries nothing: only a missed heartbeat can tell.
-    proxy.freeze();
-    let lost = until_live(&feed, false, Duration::from_secs(5)).await;
-    assert!(
-        lost.is_some(),
-        "rule T: a half-open feed connection was still live after 5 s"
-    );
-    proxy.thaw();
-    let back = until_live(&feed, true, Duration::from_secs(5)).await;
-    assert!(
-        back.is_some(),
-        "rule T: the feed did not listen again after the thaw"
-    );
+    let times = check_heartbeat_notices_half_open(&feed, &proxy, heartbeat).await;
     let _ = writeln!(
         std::io::stderr(),
-        "rule T, PostgreSQL feed half-open: not live after {lost:?}, live again {back:?} after the thaw"
+        "rule T, PostgreSQL feed half-open: {times:?}"
     );
 }

@@ -39,6 +39,21 @@ impl FreezingProxy {
         })
     }
 
+    /// A proxy in front of the loopback server a URL names (`…127.0.0.1:<port>…`, as the
+    /// test scripts' PostgreSQL and Redis URLs do), and the URL rewritten to go through it.
+    pub async fn in_front_of(url: &str) -> io::Result<(Self, String)> {
+        let not_loopback = || io::Error::new(io::ErrorKind::InvalidInput, "no 127.0.0.1:<port>");
+        let (head, rest) = url.split_once("127.0.0.1:").ok_or_else(not_loopback)?;
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (port, tail) = rest.split_at(digits);
+        let port: u16 = port.parse().map_err(|_| not_loopback())?;
+        let proxy = Self::start(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+        let url = format!("{head}{}{tail}", proxy.address());
+        Ok((proxy, url))
+    }
+
     /// Where clients connect.
     #[must_use]
     pub fn address(&self) -> SocketAddr {
@@ -111,6 +126,19 @@ async fn wait_while_frozen(frozen: &AtomicBool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_url_is_rewritten_to_go_through_the_proxy() {
+        let (proxy, url) = FreezingProxy::in_front_of("postgres://td@127.0.0.1:5432/postgres")
+            .await
+            .unwrap();
+        assert_eq!(url, format!("postgres://td@{}/postgres", proxy.address()));
+        assert!(
+            FreezingProxy::in_front_of("redis://localhost:6379")
+                .await
+                .is_err()
+        );
+    }
 
     #[tokio::test]
     async fn forwards_until_frozen_then_carries_nothing_and_closes_nothing() {

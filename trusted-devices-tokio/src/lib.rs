@@ -26,7 +26,11 @@
 #![deny(missing_docs)]
 
 #[cfg(feature = "testing")]
+mod feed_checks;
+#[cfg(feature = "testing")]
 mod freezing_proxy;
+#[cfg(feature = "testing")]
+pub use feed_checks::{HalfOpenTimes, check_heartbeat_notices_half_open};
 #[cfg(feature = "testing")]
 pub use freezing_proxy::FreezingProxy;
 
