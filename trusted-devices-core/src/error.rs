@@ -5,6 +5,8 @@
 
 use std::error::Error as StdError;
 
+use crate::dpop::ProofError;
+
 /// A boxed error source, kept so that nothing is lost in a string.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -90,12 +92,16 @@ pub enum Error {
     /// The storage backend failed or could not be reached (`storage_unavailable`, 503).
     #[error("storage is unavailable")]
     StorageUnavailable(#[from] StorageError),
+    /// A DPoP proof was needed and missing, or refused (`dpop_invalid`, 401, with
+    /// `WWW-Authenticate: DPoP`): SPEC §9. Nothing changed.
+    #[error("the DPoP proof was refused")]
+    DpopInvalid(#[source] ProofError),
 }
 
 impl Error {
     /// Every code of SPEC §6 with its status, as [`code`](Self::code) and
     /// [`status`](Self::status) answer them (a test holds the three together).
-    pub const CODES: [(&'static str, u16); 20] = [
+    pub const CODES: [(&'static str, u16); 21] = [
         ("token_missing", 401),
         ("token_invalid", 401),
         ("token_expired", 401),
@@ -116,6 +122,7 @@ impl Error {
         ("invalid_request", 400),
         ("invalid_request", 422),
         ("storage_unavailable", 503),
+        ("dpop_invalid", 401),
     ];
 
     /// The stable machine-readable code of SPEC §6.
@@ -141,6 +148,7 @@ impl Error {
             Self::CsrfRejected => "csrf_rejected",
             Self::InvalidRequest(_) => "invalid_request",
             Self::StorageUnavailable(_) => "storage_unavailable",
+            Self::DpopInvalid(_) => "dpop_invalid",
         }
     }
 
@@ -155,7 +163,8 @@ impl Error {
             | Self::RefreshTokenInvalid
             | Self::RefreshTokenExpired
             | Self::RefreshTokenReused
-            | Self::InvalidCredentials => 401,
+            | Self::InvalidCredentials
+            | Self::DpopInvalid(_) => 401,
             Self::DeleteTooSoon { .. }
             | Self::UpdateTooSoon { .. }
             | Self::GlobalDeleteDisabled
@@ -177,6 +186,19 @@ impl Error {
             Self::DeleteTooSoon { retry_after }
             | Self::UpdateTooSoon { retry_after }
             | Self::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// For a refused DPoP proof, the `WWW-Authenticate: DPoP` challenge's error and the
+    /// fresh nonce to send in `DPoP-Nonce`, if the refusal asks for one (RFC 9449 §7.1, §8).
+    #[must_use]
+    pub fn dpop_challenge(&self) -> Option<(&'static str, Option<&str>)> {
+        match self {
+            Self::DpopInvalid(ProofError::UseNonce { nonce }) => {
+                Some(("use_dpop_nonce", Some(nonce.as_str())))
+            }
+            Self::DpopInvalid(_) => Some(("invalid_dpop_proof", None)),
             _ => None,
         }
     }

@@ -66,6 +66,7 @@ pub mod audit;
 pub mod cache;
 mod clock;
 mod domain;
+pub mod dpop;
 mod duration;
 mod error;
 mod event_log;
@@ -94,8 +95,8 @@ pub use event_log::TARGET as TRACING_TARGET;
 pub use events::{Event, EventHook, HookErrorReporter, LoginRejection, RevokeReason};
 pub use geolocation::{Geolocator, Geolocators, PROXY_GEO_HEADERS, Sleep, Timer};
 pub use policy::{
-    Eviction, Policy, PolicyBuilder, PolicyError, SETTINGS, Setting, UnknownEviction,
-    parse_duration,
+    DpopMode, Eviction, Policy, PolicyBuilder, PolicyError, SETTINGS, Setting, UnknownDpopMode,
+    UnknownEviction, parse_duration,
 };
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use risk::RiskSignals;
@@ -108,8 +109,8 @@ pub use store::{
     RefreshRecord, RotateOutcome, Rotated, Rotation, Sighting, TokenStore,
 };
 pub use token::{
-    ACCESS_TOKEN_MAX_BYTES, AccessClaims, AccessTokenCodec, KeyError, KeyRing, RefreshToken,
-    RefreshTokenHash, SealedSuccessor, SigningKey, TokenPair, Transport,
+    ACCESS_TOKEN_MAX_BYTES, AccessClaims, AccessTokenCodec, Confirmation, KeyError, KeyRing,
+    RefreshToken, RefreshTokenHash, SealedSuccessor, SigningKey, TokenPair, Transport,
 };
 
 /// Re-exported so that implementors of the traits use the same version.

@@ -673,6 +673,7 @@ fn error_codes_lists_every_code_with_the_status_it_is_answered_with() {
         Error::InvalidRequest(InputError::BodyTooLarge { max: 1 }),
         Error::InvalidRequest(InputError::Malformed { field: "x" }),
         Error::StorageUnavailable(StorageError::unavailable("down")),
+        Error::DpopInvalid(trusted_devices_core::dpop::ProofError::Missing),
     ];
     let answered: std::collections::BTreeSet<(&str, u16)> = every_variant
         .iter()

@@ -285,6 +285,7 @@ async fn rule_t_token_whose_sub_is_not_the_devices_owner_is_refused() {
         exp: f.now().timestamp() + 60,
         jti: "x".into(),
         transport: trusted_devices_core::Transport::Bearer,
+        cnf: None,
     });
     assert!(matches!(
         f.service.authenticate(&forged, None).await,

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use trusted_devices_core::dpop::Thumbprint;
 use trusted_devices_core::{
     Device, DeviceId, DeviceName, Location, Metadata, RefreshRecord, RefreshTokenHash, Rotated,
     SealedSuccessor, StorageError, UserId,
@@ -26,6 +27,10 @@ struct Fixed {
     location: Option<Location>,
     created_at: i64,
     metadata: Metadata,
+    /// SPEC §9; absent in records of bearer devices (and of versions before it), so the
+    /// format stays version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_jkt: Option<Thumbprint>,
 }
 
 pub(crate) fn micros(instant: DateTime<Utc>) -> String {
@@ -50,6 +55,7 @@ pub(crate) fn device_fields(device: &Device) -> Vec<String> {
         location: device.location.clone(),
         created_at: device.created_at.timestamp_micros(),
         metadata: device.metadata.clone(),
+        dpop_jkt: device.dpop_jkt.clone(),
     };
     let pairs = [
         ("v", FORMAT_VERSION.to_owned()),
@@ -177,6 +183,7 @@ pub(crate) fn device(flat: Vec<String>) -> Result<Device, StorageError> {
         metadata: fixed.metadata,
         idle_expires_at: fields.instant("idle")?,
         session_expires_at: fields.optional_instant("session")?,
+        dpop_jkt: fixed.dpop_jkt,
     })
 }
 

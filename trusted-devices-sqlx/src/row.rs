@@ -11,6 +11,7 @@ use trusted_devices_core::{
 };
 
 use trusted_devices_core::audit::{AuditEntry, AuditKind};
+use trusted_devices_core::dpop::Thumbprint;
 
 use crate::error::corrupt;
 
@@ -30,6 +31,7 @@ pub(crate) struct DeviceRow {
     pub(crate) metadata: Value,
     pub(crate) idle_expires_at: DateTime<Utc>,
     pub(crate) session_expires_at: Option<DateTime<Utc>>,
+    pub(crate) dpop_jkt: Option<String>,
 }
 
 impl DeviceRow {
@@ -49,6 +51,13 @@ impl DeviceRow {
             metadata: Metadata::new(self.metadata).map_err(|e| corrupt("metadata", e))?,
             idle_expires_at: self.idle_expires_at,
             session_expires_at: self.session_expires_at,
+            dpop_jkt: self
+                .dpop_jkt
+                .map(|text| {
+                    Thumbprint::parse(&text)
+                        .ok_or_else(|| corrupt("dpop_jkt", "not a JWK thumbprint"))
+                })
+                .transpose()?,
         })
     }
 }

@@ -8,7 +8,7 @@
 /// The columns every device query returns, in `DeviceRow`'s order.
 pub(crate) const DEVICE_COLUMNS: &str = "id, user_id, name, user_agent, ip, last_ip, \
      location, created_at, last_seen_at, can_delete_other_devices, can_update_other_devices, \
-     metadata, idle_expires_at, session_expires_at";
+     metadata, idle_expires_at, session_expires_at, dpop_jkt";
 
 /// The columns every token query returns.
 pub(crate) const TOKEN_COLUMNS: &str = "hash, device_id, user_id, issued_at, expires_at, \
@@ -55,8 +55,8 @@ impl Statements {
             insert_device: "INSERT INTO td_devices (id, user_id, name, user_agent, ip, \
                  last_ip, location, created_at, last_seen_at, can_delete_other_devices, \
                  can_update_other_devices, metadata, idle_expires_at, session_expires_at, \
-                 deadline) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                 deadline, dpop_jkt) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
                 .to_owned(),
             evict_least_recently_used: returning(
                 "DELETE FROM td_devices WHERE id IN (SELECT id FROM td_devices \

@@ -100,6 +100,7 @@ fn device<D: Dialect>(row: &RowOf<D>) -> Result<Device, StorageError> {
         metadata: <D as Reads<Json<serde_json::Value>>>::read(row, "metadata")?.0,
         idle_expires_at: instant::<D>(row, "idle_expires_at")?,
         session_expires_at: D::read_time(row, "session_expires_at")?,
+        dpop_jkt: D::read(row, "dpop_jkt")?,
     }
     .into_device()
 }
@@ -159,6 +160,7 @@ impl<D: Dialect> DeviceRepository for SqlStore<D> {
         let insert = Self::at(insert, new.idle_expires_at);
         let insert = D::bind_time(insert, new.session_expires_at);
         Self::at(insert, new.deadline())
+            .bind(new.dpop_jkt.as_ref().map(|jkt| jkt.as_str().to_owned()))
             .execute(On::Transaction(&mut tx))
             .await?;
         tx.commit().await.map_err(crate::storage_error)?;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{DeviceId, DeviceName, DevicePatch, Location, Metadata, UserId};
+use crate::dpop::Thumbprint;
 
 /// One logged-in client installation (SPEC §2), as stored by a
 /// [`DeviceRepository`](crate::DeviceRepository).
@@ -39,6 +40,10 @@ pub struct Device {
     pub idle_expires_at: DateTime<Utc>,
     /// The absolute end of the session (`session_max_lifetime`), never moved.
     pub session_expires_at: Option<DateTime<Utc>>,
+    /// The key the device holds (SPEC §9): the RFC 7638 thumbprint of the public key its
+    /// login proved with DPoP, fixed for the device's life. `None`: a bearer device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<Thumbprint>,
 }
 
 impl Device {

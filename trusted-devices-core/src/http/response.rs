@@ -99,6 +99,13 @@ impl ApiResponse {
             let challenge = "Bearer error=\"invalid_token\"";
             response.push_header("www-authenticate", challenge);
         }
+        if let Some((challenge, nonce)) = error.dpop_challenge() {
+            let challenge = format!("DPoP error=\"{challenge}\", algs=\"ES256 EdDSA\"");
+            response.push_header("www-authenticate", challenge);
+            if let Some(nonce) = nonce {
+                response.push_header("dpop-nonce", nonce.to_owned());
+            }
+        }
         response
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use crate::duration::parse_duration;
-use crate::policy::{Eviction, PolicyError};
+use crate::policy::{DpopMode, Eviction, PolicyError};
 use crate::rate_limit::RateLimit;
 
 /// One kind of setting whose builder value is `V`.
@@ -182,6 +182,23 @@ impl Kind<Eviction> for Mode {
         *stored
     }
     fn parse(text: &str) -> Option<Eviction> {
+        text.trim().parse().ok()
+    }
+}
+
+impl Kind<DpopMode> for Mode {
+    type Stored = DpopMode;
+    const SPELLING: &'static str = "off, allowed or required";
+    fn store(_: &'static str, value: DpopMode) -> Result<DpopMode, PolicyError> {
+        Ok(value)
+    }
+    fn saturate(value: DpopMode) -> DpopMode {
+        value
+    }
+    fn value(stored: &DpopMode) -> DpopMode {
+        *stored
+    }
+    fn parse(text: &str) -> Option<DpopMode> {
         text.trim().parse().ok()
     }
 }

@@ -5,6 +5,7 @@
 mod define;
 mod authorization;
 mod builder;
+mod dpop_mode;
 mod eviction;
 mod kind;
 mod new_device;
@@ -12,6 +13,7 @@ mod settings;
 
 pub use crate::duration::parse_duration;
 pub use builder::PolicyError;
+pub use dpop_mode::{DpopMode, UnknownDpopMode};
 pub use eviction::{Eviction, UnknownEviction};
 pub use settings::{Policy, PolicyBuilder, SETTINGS};
 

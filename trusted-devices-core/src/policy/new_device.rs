@@ -41,6 +41,7 @@ impl Policy {
             metadata: Metadata::default(),
             idle_expires_at: now + self.refresh_idle_timeout,
             session_expires_at: self.session_max_lifetime.map(|life| now + life),
+            dpop_jkt: None,
         }
     }
 }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use crate::policy::kind::{Flag, Limit, Mode, OptionalSpan, PositiveSpan, Prefix, Rate, Span};
-use crate::policy::{Eviction, PolicyError, Setting};
+use crate::policy::{DpopMode, Eviction, PolicyError, Setting};
 use crate::rate_limit::RateLimit;
 
 const MINUTE: u64 = 60;
@@ -69,4 +69,11 @@ define_policy! {
     /// (a household, a phone) has 2^64 addresses, each of which would otherwise get a
     /// bucket of its own.
     rate_limit_ipv6_prefix: u8 as Prefix = 64, "64";
+    /// Whether devices may or must hold a key (SPEC §9): `off`, `allowed` or `required`.
+    dpop: DpopMode as Mode = DpopMode::Allowed, "allowed";
+    /// Whether DPoP proofs must carry a server-issued nonce (`DPoP-Nonce`, RFC 9449 §8).
+    dpop_nonce: bool as Flag = false, "false";
+    /// How far a DPoP proof's `iat` may lie from now, either way; its `jti` is remembered as
+    /// long.
+    dpop_proof_age: Duration as PositiveSpan = Duration::from_secs(60), "60s";
 }

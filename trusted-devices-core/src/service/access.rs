@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::Cause;
 use crate::domain::Device;
+use crate::dpop::{DpopRequest, ProofError};
 use crate::error::Error;
 use crate::service::TrustedDevices;
 use crate::store::IdleExtension;
@@ -53,6 +54,15 @@ impl std::fmt::Debug for Renewal {
     }
 }
 
+/// A key-bound device's token, presented without its proof (SPEC §9: a `Bearer` or cookie
+/// use of it is refused, so a copied token is useless).
+fn refuse_if_bound(device: &Device) -> Result<(), Error> {
+    match device.dpop_jkt {
+        Some(_) => Err(Error::DpopInvalid(ProofError::BoundTokenAsBearer)),
+        None => Ok(()),
+    }
+}
+
 /// What [`TrustedDevices::verify`] says of a valid token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
@@ -78,6 +88,29 @@ impl TrustedDevices {
         let (times, device) = self
             .check_access(access_token, Some(Transport::Bearer), now)
             .await?;
+        refuse_if_bound(&device)?;
+        self.seen(times, device, client_ip, now).await
+    }
+
+    /// Rule T for `Authorization: DPoP <token>` with the request's proof (SPEC §9): the
+    /// token's device must be bound to a key, and the proof must be by that key, for this
+    /// request and this token (`ath`). Anything else is `dpop_invalid`.
+    pub async fn authenticate_dpop(
+        &self,
+        access_token: &str,
+        proof: Option<DpopRequest<'_>>,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Authenticated, Error> {
+        let now = self.now();
+        let (times, device) = self
+            .check_access(access_token, Some(Transport::Bearer), now)
+            .await?;
+        if device.dpop_jkt.is_none() {
+            // RFC 9449 section 7.1: the DPoP scheme names a key-bound token.
+            return Err(Error::DpopInvalid(ProofError::NotBound));
+        }
+        self.prove_holder(&device, proof.as_ref(), Some(access_token), now)
+            .await?;
         self.seen(times, device, client_ip, now).await
     }
 
@@ -94,6 +127,7 @@ impl TrustedDevices {
         let (times, device) = self
             .check_access(access_token, Some(Transport::Cookie), now)
             .await?;
+        refuse_if_bound(&device)?;
         let half_life = (times.expires_at.timestamp() - times.issued_at) / 2;
         if now.timestamp() < times.issued_at + half_life {
             return self.seen(times, device, client_ip, now).await;

@@ -6,6 +6,7 @@ use crate::audit::Cause;
 use crate::domain::{
     Device, DeviceId, DeviceInfo, Location, Software, UserId, truncate_user_agent,
 };
+use crate::dpop::DpopRequest;
 use crate::error::Error;
 use crate::events::{Event, LoginRejection, RevokeReason};
 use crate::geolocation::locate_within;
@@ -50,8 +51,24 @@ impl TrustedDevices {
         info: DeviceInfo,
         transport: Transport,
     ) -> Result<LoginOutcome, Error> {
+        self.login_with_proof(user_id, info, transport, None).await
+    }
+
+    /// Logs `user_id` in as [`login_for`](Self::login_for) does, with the request's DPoP
+    /// proof, if it carries one (SPEC §9): a valid proof binds the new device to its key,
+    /// and the pair says `token_type: "DPoP"`. A refused proof, or none under
+    /// `dpop = required`, is `dpop_invalid` and creates nothing; with `dpop = off` the proof
+    /// is ignored.
+    pub async fn login_with_proof(
+        &self,
+        user_id: UserId,
+        info: DeviceInfo,
+        transport: Transport,
+        proof: Option<DpopRequest<'_>>,
+    ) -> Result<LoginOutcome, Error> {
         self.limit_login(info.ip, &user_id).await?;
-        self.create_login(user_id, info, transport).await
+        self.create_login(user_id, info, transport, proof.as_ref())
+            .await
     }
 
     /// Rule K for a login, before the application checks the password: the user name is
@@ -92,11 +109,16 @@ impl TrustedDevices {
         user_id: UserId,
         info: DeviceInfo,
         transport: Transport,
+        proof: Option<&DpopRequest<'_>>,
     ) -> Result<LoginOutcome, Error> {
         let now = self.now();
+        let dpop_jkt = self.login_key(proof, now).await?;
         let location = self.locate(&info).await;
         let software = info.software();
-        let device = self.new_device(user_id, &info, &software, location, now);
+        let device = Device {
+            dpop_jkt,
+            ..self.new_device(user_id, &info, &software, location, now)
+        };
         let refresh_token =
             RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
         // Rule G's signals compare with the user's other devices: read them only when
@@ -223,7 +245,20 @@ impl LoginAttempt<'_> {
         info: DeviceInfo,
         transport: Transport,
     ) -> Result<LoginOutcome, Error> {
-        self.service.create_login(self.user, info, transport).await
+        self.login_with_proof(info, transport, None).await
+    }
+
+    /// Logs the user in with tokens bound to `transport`, and to the key of the request's
+    /// DPoP proof if it carries one ([`TrustedDevices::login_with_proof`]).
+    pub async fn login_with_proof(
+        self,
+        info: DeviceInfo,
+        transport: Transport,
+        proof: Option<DpopRequest<'_>>,
+    ) -> Result<LoginOutcome, Error> {
+        self.service
+            .create_login(self.user, info, transport, proof.as_ref())
+            .await
     }
 }
 

@@ -3,6 +3,7 @@
 mod access;
 mod activity;
 mod cleanup;
+mod dpop;
 mod login;
 mod manage;
 mod rate_limits;
@@ -23,6 +24,7 @@ use crate::audit::{AuditLog, Cause, entries_for};
 use crate::cache::{CachedDevices, DEFAULT_DEVICE_CACHE_CAPACITY, RevocationFeed};
 use crate::clock::{self, Clock, SystemClock};
 use crate::domain::{Device, DeviceId};
+use crate::dpop::{MemoryProofReplayCache, ProofReplayCache};
 use crate::events::{Event, EventHook, HookErrorReporter, RevokeReason, report_to_stderr};
 use crate::geolocation::{Geolocator, Timer};
 use crate::memory::{MemoryDeviceRepository, MemoryTokenStore};
@@ -31,7 +33,8 @@ use crate::random::{self, OsRandom, RandomSource};
 use crate::rate_limit::{MemoryRateLimiter, RateLimiter};
 use crate::store::{DeviceRepository, Sighting, TokenStore};
 use crate::token::{
-    AccessClaims, AccessTokenCodec, KeyRing, RefreshToken, TokenPair, Transport, b64_encode,
+    AccessClaims, AccessTokenCodec, Confirmation, KeyRing, RefreshToken, TokenPair, Transport,
+    b64_encode,
 };
 
 /// The trusted-device service: login, authenticate, verify, refresh, list, get, update,
@@ -54,6 +57,8 @@ struct Inner {
     geolocation_timeout: Option<(std::time::Duration, Arc<dyn Timer>)>,
     rate_limiter: Arc<dyn RateLimiter>,
     audit: Option<Arc<dyn AuditLog>>,
+    /// The ids of DPoP proofs used within their window (SPEC §9).
+    proof_replays: Arc<dyn ProofReplayCache>,
     /// Orders the history entries this server writes within one millisecond.
     audit_sequence: std::sync::atomic::AtomicU32,
     /// Until when each limited login bucket is known to be limiting (rule H files a
@@ -89,6 +94,7 @@ impl TrustedDevices {
             cache_capacity: DEFAULT_DEVICE_CACHE_CAPACITY,
             rate_limiter: None,
             audit: None,
+            proof_replays: None,
         }
     }
 
@@ -128,7 +134,11 @@ impl TrustedDevices {
         TokenPair {
             access_token,
             refresh_token,
-            token_type: "Bearer",
+            token_type: if device.dpop_jkt.is_some() {
+                "DPoP"
+            } else {
+                "Bearer"
+            },
             expires_in: whole_seconds_between(now, expires),
             device_id: device.id,
         }
@@ -152,6 +162,9 @@ impl TrustedDevices {
             exp: expires.timestamp(),
             jti: b64_encode(&jti),
             transport,
+            cnf: device.dpop_jkt.as_ref().map(|jkt| Confirmation {
+                jkt: jkt.as_str().to_owned(),
+            }),
         };
         let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(expires);
         (self.inner.codec.sign(&claims), expires_at)
@@ -253,6 +266,7 @@ pub struct TrustedDevicesBuilder {
     cache_capacity: usize,
     rate_limiter: Option<Arc<dyn RateLimiter>>,
     audit: Option<Arc<dyn AuditLog>>,
+    proof_replays: Option<Arc<dyn ProofReplayCache>>,
 }
 
 impl TrustedDevicesBuilder {
@@ -342,6 +356,16 @@ impl TrustedDevicesBuilder {
         self
     }
 
+    /// Where the ids of used DPoP proofs are kept for their window (SPEC §9) [default: a
+    /// [`MemoryProofReplayCache`] of this process; several servers share one through Redis,
+    /// or a proof replayed on another server passes there].
+    ///
+    /// [`MemoryProofReplayCache`]: crate::dpop::MemoryProofReplayCache
+    pub fn proof_replay_cache(mut self, cache: Arc<dyn ProofReplayCache>) -> Self {
+        self.proof_replays = Some(cache);
+        self
+    }
+
     /// The service.
     pub fn build(self) -> TrustedDevices {
         let devices = self
@@ -376,6 +400,9 @@ impl TrustedDevicesBuilder {
                     .rate_limiter
                     .unwrap_or_else(|| Arc::new(MemoryRateLimiter::default())),
                 audit: self.audit,
+                proof_replays: self
+                    .proof_replays
+                    .unwrap_or_else(|| Arc::new(MemoryProofReplayCache::default())),
                 audit_sequence: std::sync::atomic::AtomicU32::new(0),
                 limiting: rate_limits::Limiting::default(),
             }),

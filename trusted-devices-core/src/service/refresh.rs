@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::Cause;
 use crate::domain::{Device, DeviceId, UserId};
+use crate::dpop::DpopRequest;
 use crate::error::Error;
 use crate::events::{Event, RevokeReason};
 use crate::service::TrustedDevices;
@@ -37,6 +38,21 @@ impl TrustedDevices {
         transport: Transport,
         client_ip: Option<IpAddr>,
     ) -> Result<TokenPair, Error> {
+        self.refresh_with_proof(refresh_token, transport, client_ip, None)
+            .await
+    }
+
+    /// Rule R with the request's DPoP proof, if it carries one (SPEC §9): a device bound
+    /// to a key refreshes only with a proof by that key. Without one, the token is refused
+    /// before anything is consumed, revoked or reported, so a thief holding only the
+    /// refresh token cannot even set off rule R's reuse revocation.
+    pub async fn refresh_with_proof(
+        &self,
+        refresh_token: &str,
+        transport: Transport,
+        client_ip: Option<IpAddr>,
+        proof: Option<DpopRequest<'_>>,
+    ) -> Result<TokenPair, Error> {
         let now = self.now();
         let Presented {
             token: presented,
@@ -44,7 +60,7 @@ impl TrustedDevices {
             successor,
             outcome,
         } = self
-            .present(refresh_token, transport, client_ip, now)
+            .present(refresh_token, transport, client_ip, proof.as_ref(), now)
             .await?;
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
         match outcome {
@@ -95,6 +111,7 @@ impl TrustedDevices {
         refresh_token: &str,
         transport: Transport,
         client_ip: Option<IpAddr>,
+        proof: Option<&DpopRequest<'_>>,
         now: DateTime<Utc>,
     ) -> Result<Presented, Error> {
         let token =
@@ -106,6 +123,8 @@ impl TrustedDevices {
             .get(token.device_id())
             .await?
             .ok_or(Error::RefreshTokenInvalid)?;
+        // Before the store is asked: without the device's key nothing is consumed.
+        self.prove_holder(&device, proof, None, now).await?;
         let successor =
             RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;

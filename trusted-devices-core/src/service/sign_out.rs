@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use crate::audit::Cause;
+use crate::dpop::DpopRequest;
 use crate::error::Error;
 use crate::events::RevokeReason;
 use crate::service::TrustedDevices;
@@ -28,11 +29,24 @@ impl TrustedDevices {
         transport: Transport,
         client_ip: Option<IpAddr>,
     ) -> Result<(), Error> {
+        self.sign_out_with_proof(refresh_token, transport, client_ip, None)
+            .await
+    }
+
+    /// [`sign_out`](Self::sign_out) with the request's DPoP proof: a device bound to a key
+    /// is signed out only with a proof by that key (SPEC §9), else nothing happens.
+    pub async fn sign_out_with_proof(
+        &self,
+        refresh_token: &str,
+        transport: Transport,
+        client_ip: Option<IpAddr>,
+        proof: Option<DpopRequest<'_>>,
+    ) -> Result<(), Error> {
         let now = self.now();
         let Presented {
             device, outcome, ..
         } = self
-            .present(refresh_token, transport, client_ip, now)
+            .present(refresh_token, transport, client_ip, proof.as_ref(), now)
             .await?;
         match outcome {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),

@@ -16,7 +16,7 @@ pub fn unique_user(label: &str) -> UserId {
     UserId::new(format!("conformance-{label}-{nonce}")).unwrap_or_else(|_| unreachable!())
 }
 
-/// A device with every field set (both IP families, a location, metadata), so that a
+/// A device with every field set (both IP families, a location, metadata, a DPoP key), so that a
 /// round trip through storage shows any field that is lost. Deadlines are 30 days away.
 #[must_use]
 pub fn sample_device(user: &UserId, created_at: DateTime<Utc>) -> Device {
@@ -46,6 +46,8 @@ pub fn sample_device(user: &UserId, created_at: DateTime<Utc>) -> Device {
         metadata,
         idle_expires_at: created_at + TimeDelta::days(30),
         session_expires_at: Some(created_at + TimeDelta::days(90)),
+        // A key-bound device (SPEC §9): the binding must survive storage too.
+        dpop_jkt: crate::dpop::Thumbprint::parse("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"),
     }
 }
 

@@ -19,4 +19,14 @@ pub struct AccessClaims {
     /// they are plain RFC 7519 tokens; `"cookie"` for cookie tokens (SPEC §8).
     #[serde(default, rename = "tsp", skip_serializing_if = "Transport::is_bearer")]
     pub transport: Transport,
+    /// For a key-bound device (SPEC §9): `{"jkt": <thumbprint>}` (RFC 9449 section 6.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The confirmation claim of a DPoP-bound access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The RFC 7638 thumbprint of the device's key.
+    pub jkt: String,
 }

@@ -47,6 +47,11 @@ pub(crate) fn read(json: &[u8]) -> Option<LaidOut<'_>> {
         Some(rest) => (Transport::Cookie, rest),
         None => (Transport::Bearer, rest),
     };
+    // A key-bound device's confirmation (SPEC §9); the device itself says which key.
+    let rest = match after(rest, br#","cnf":{"jkt":""#) {
+        Some(rest) => after(string_of_length(rest, JKT_CHARS)?.1, b"}")?,
+        None => rest,
+    };
     (rest == "}").then_some(LaidOut {
         sub,
         did,
@@ -58,6 +63,8 @@ pub(crate) fn read(json: &[u8]) -> Option<LaidOut<'_>> {
 
 /// The hyphenated device id this library writes.
 const DEVICE_ID_CHARS: usize = 36;
+/// An RFC 7638 thumbprint: 32 bytes in base64url.
+const JKT_CHARS: usize = 43;
 /// The `jti` this library writes: 16 random bytes in base64url.
 const JTI_CHARS: usize = 22;
 
@@ -134,7 +141,18 @@ mod tests {
             exp: iat + 900,
             jti: "AAECAwQFBgcICQoLDA0ODw".to_owned(),
             transport,
+            cnf: None,
         }
+    }
+
+    #[test]
+    fn section_9_reads_a_key_bound_token_in_this_librarys_layout() {
+        let mut bound = claims("alice", Transport::Bearer, 1_800_000_000);
+        bound.cnf = Some(crate::token::Confirmation {
+            jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".to_owned(),
+        });
+        let json = serde_json::to_vec(&bound).unwrap_or_default();
+        assert!(read(&json).is_some(), "{}", String::from_utf8_lossy(&json));
     }
 
     /// What serde_json writes is read back the same, for every transport and sign.

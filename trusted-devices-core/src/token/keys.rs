@@ -157,6 +157,11 @@ impl KeyRing {
         })
     }
 
+    /// Every key, the active one first.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &SigningKey> {
+        self.keys()
+    }
+
     fn keys(&self) -> impl Iterator<Item = &SigningKey> {
         std::iter::once(&self.active).chain(&self.verify_only)
     }

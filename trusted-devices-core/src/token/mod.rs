@@ -10,7 +10,7 @@ mod transport;
 
 pub use access::{ACCESS_TOKEN_MAX_BYTES, AccessTokenCodec};
 pub(crate) use access::{ClaimsScratch, TokenTimes};
-pub use claims::AccessClaims;
+pub use claims::{AccessClaims, Confirmation};
 pub use keys::{KeyError, KeyRing, SigningKey};
 pub use pair::TokenPair;
 pub use refresh::{RefreshToken, RefreshTokenHash, SealedSuccessor};

@@ -104,6 +104,14 @@ impl Fixture {
             .unwrap()
     }
 
+    pub async fn devices_get(
+        &self,
+        id: trusted_devices_core::DeviceId,
+    ) -> trusted_devices_core::Device {
+        use trusted_devices_core::DeviceRepository as _;
+        self.devices.get(id).await.unwrap().unwrap()
+    }
+
     pub fn advance(&self, by: TimeDelta) {
         self.clock.advance(by);
     }

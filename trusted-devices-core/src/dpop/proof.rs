@@ -1,0 +1,456 @@
+//! Checking one DPoP proof as RFC 9449 section 4.3 says, with no I/O: the service adds the
+//! replay cache and the server nonce (`service/dpop.rs`).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use p256::ecdsa::signature::Verifier as _;
+use serde::Deserialize;
+use serde_json::{Map, Number, Value};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::dpop::jwk::{PublicJwk, Thumbprint};
+use crate::token::{b64_decode, b64_decode_into, b64_encode};
+
+/// The longest `DPoP` header read; a longer one is refused unread.
+pub const PROOF_MAX_BYTES: usize = 4096;
+/// The longest `jti` kept in the replay cache.
+pub const JTI_MAX_CHARS: usize = 256;
+/// The longest server nonce read.
+const NONCE_MAX_CHARS: usize = 256;
+
+/// What a request offers for DPoP: its one `DPoP` header, and what the proof must name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DpopRequest<'a> {
+    /// The `DPoP` header's value: a compact JWS.
+    pub proof: &'a str,
+    /// The request's method (`htm`), as sent: `GET`, `POST`...
+    pub method: &'a str,
+    /// The URI the client addressed (`htu`): `https://host[:port]/path`; a query or
+    /// fragment is ignored.
+    pub uri: &'a str,
+}
+
+/// A proof that passed every check that needs no storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedProof {
+    /// The thumbprint of the key that signed it.
+    pub jkt: Thumbprint,
+    /// Its unique id, for the replay cache.
+    pub jti: String,
+    /// When it says it was made.
+    pub issued_at: DateTime<Utc>,
+    /// The server nonce it carries, if any.
+    pub nonce: Option<String>,
+}
+
+/// Why a proof was refused: every case is 401 `dpop_invalid` with the same words to the
+/// client; the case goes to the logs and the history.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// No proof where one is needed (a bound device, or `dpop = required`).
+    #[error("a DPoP proof is required")]
+    Missing,
+    /// More than one `DPoP` header.
+    #[error("more than one DPoP header")]
+    Repeated,
+    /// Longer than [`PROOF_MAX_BYTES`], or a field beyond its bound.
+    #[error("the DPoP proof is too large")]
+    Oversized,
+    /// Not a compact JWS of JSON objects, or a required member is missing.
+    #[error("the DPoP proof is malformed")]
+    Malformed,
+    /// `typ` is not `dpop+jwt`, or the header has `crit`.
+    #[error("the DPoP proof's typ is not dpop+jwt")]
+    WrongType,
+    /// `alg` is not ES256 or EdDSA (none, a MAC, RSA...), or does not fit the key.
+    #[error("the DPoP proof's algorithm is not accepted")]
+    UnsupportedAlgorithm,
+    /// The `jwk` is not a P-256 or Ed25519 public key in canonical form.
+    #[error("the DPoP proof's key is not accepted")]
+    UnsupportedKey,
+    /// The `jwk` holds private key material.
+    #[error("the DPoP proof's key is private")]
+    PrivateKey,
+    /// The signature does not verify with the `jwk`.
+    #[error("the DPoP proof's signature does not verify")]
+    BadSignature,
+    /// `htm` is not the request's method.
+    #[error("the DPoP proof is for another method")]
+    WrongMethod,
+    /// `htu` is not the request's URI.
+    #[error("the DPoP proof is for another URI")]
+    WrongUri,
+    /// `iat` lies further from now than `dpop_proof_age`.
+    #[error("the DPoP proof is too old or from the future")]
+    OutOfWindow,
+    /// `ath` is missing or is not the hash of the access token presented.
+    #[error("the DPoP proof is for another access token")]
+    WrongAccessToken,
+    /// Its `jti` was seen before for this key within the window.
+    #[error("the DPoP proof was replayed")]
+    Replayed,
+    /// Signed by another key than the device's.
+    #[error("the DPoP proof is signed by another key than the device's")]
+    WrongKey,
+    /// A token presented with the DPoP scheme whose device holds no key.
+    #[error("the token is not bound to a key")]
+    NotBound,
+    /// The token is key-bound and was presented as `Bearer`.
+    #[error("a key-bound token was presented without DPoP")]
+    BoundTokenAsBearer,
+    /// A server nonce is required and was missing or stale: the answer carries a fresh
+    /// one in `DPoP-Nonce` (RFC 9449 section 8).
+    #[error("a fresh DPoP nonce is required")]
+    UseNonce {
+        /// The nonce to use.
+        nonce: String,
+    },
+}
+
+impl ProofError {
+    /// The stable name of the case, for logs and the history.
+    #[must_use]
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Repeated => "repeated",
+            Self::Oversized => "oversized",
+            Self::Malformed => "malformed",
+            Self::WrongType => "wrong_type",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
+            Self::UnsupportedKey => "unsupported_key",
+            Self::PrivateKey => "private_key",
+            Self::BadSignature => "bad_signature",
+            Self::WrongMethod => "wrong_method",
+            Self::WrongUri => "wrong_uri",
+            Self::OutOfWindow => "out_of_window",
+            Self::WrongAccessToken => "wrong_access_token",
+            Self::Replayed => "replayed",
+            Self::WrongKey => "wrong_key",
+            Self::NotBound => "not_bound",
+            Self::BoundTokenAsBearer => "bound_token_as_bearer",
+            Self::UseNonce { .. } => "use_nonce",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    typ: Option<String>,
+    alg: Option<String>,
+    jwk: Option<Map<String, Value>>,
+    crit: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    jti: Option<String>,
+    htm: Option<String>,
+    htu: Option<String>,
+    iat: Option<Number>,
+    ath: Option<String>,
+    nonce: Option<String>,
+}
+
+/// The algorithms accepted, each with the key type it needs.
+#[derive(Clone, Copy)]
+enum Algorithm {
+    Es256,
+    EdDsa,
+}
+
+impl Algorithm {
+    fn of(alg: &str) -> Result<Self, ProofError> {
+        match alg {
+            "ES256" => Ok(Self::Es256),
+            // RFC 8037's name, and RFC 9864's fully specified one.
+            "EdDSA" | "Ed25519" => Ok(Self::EdDsa),
+            _ => Err(ProofError::UnsupportedAlgorithm),
+        }
+    }
+}
+
+/// Checks `request`'s proof at `now` (RFC 9449 section 4.3, steps 2 to 11 but the replay
+/// cache and the nonce): form, `typ`, `alg`, public `jwk`, signature, `htm`, `htu`, `iat`
+/// within `max_age` either way, and `ath` when an access token is presented.
+pub fn check_proof(
+    request: &DpopRequest<'_>,
+    access_token: Option<&str>,
+    now: DateTime<Utc>,
+    max_age: TimeDelta,
+) -> Result<CheckedProof, ProofError> {
+    if request.proof.len() > PROOF_MAX_BYTES {
+        return Err(ProofError::Oversized);
+    }
+    let mut parts = request.proof.split('.');
+    let (Some(header_part), Some(claims_part), Some(signature_part), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ProofError::Malformed);
+    };
+    let header: Header = json_of(header_part)?;
+    if header.typ.as_deref() != Some("dpop+jwt") || header.crit.is_some() {
+        return Err(ProofError::WrongType);
+    }
+    let algorithm = Algorithm::of(header.alg.as_deref().ok_or(ProofError::Malformed)?)?;
+    let key = PublicJwk::from_json(header.jwk.as_ref().ok_or(ProofError::Malformed)?)?;
+    let signing_input_len = header_part.len() + 1 + claims_part.len();
+    let signing_input = request
+        .proof
+        .get(..signing_input_len)
+        .ok_or(ProofError::Malformed)?;
+    verify_signature(algorithm, &key, signing_input.as_bytes(), signature_part)?;
+
+    let claims: Claims = json_of(claims_part)?;
+    let jti = claims
+        .jti
+        .filter(|jti| !jti.is_empty())
+        .ok_or(ProofError::Malformed)?;
+    if jti.len() > JTI_MAX_CHARS {
+        return Err(ProofError::Oversized);
+    }
+    if claims.htm.as_deref() != Some(request.method) {
+        return Err(ProofError::WrongMethod);
+    }
+    let htu = claims.htu.as_deref().ok_or(ProofError::Malformed)?;
+    if normalised_uri(htu).is_none() || normalised_uri(htu) != normalised_uri(request.uri) {
+        return Err(ProofError::WrongUri);
+    }
+    let issued_at = issued_at(claims.iat.as_ref())?;
+    if (now - issued_at).abs() > max_age {
+        return Err(ProofError::OutOfWindow);
+    }
+    if let Some(token) = access_token {
+        let expected = b64_encode(&Sha256::digest(token.as_bytes()));
+        let presented = claims.ath.as_deref().unwrap_or_default();
+        if !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
+            return Err(ProofError::WrongAccessToken);
+        }
+    }
+    if claims
+        .nonce
+        .as_ref()
+        .is_some_and(|nonce| nonce.len() > NONCE_MAX_CHARS)
+    {
+        return Err(ProofError::Oversized);
+    }
+    Ok(CheckedProof {
+        jkt: key.thumbprint(),
+        jti,
+        issued_at,
+        nonce: claims.nonce,
+    })
+}
+
+fn json_of<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, ProofError> {
+    let bytes = b64_decode(part).ok_or(ProofError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| ProofError::Malformed)
+}
+
+fn verify_signature(
+    algorithm: Algorithm,
+    key: &PublicJwk,
+    signing_input: &[u8],
+    signature: &str,
+) -> Result<(), ProofError> {
+    let mut raw = [0u8; 64];
+    if b64_decode_into(signature, &mut raw) != Some(64) || signature.len() != 86 {
+        return Err(ProofError::BadSignature);
+    }
+    let verified = match (algorithm, key) {
+        (Algorithm::Es256, PublicJwk::P256 { x, y }) => {
+            // SEC1's uncompressed form: 0x04, x, y.
+            let point: Vec<u8> = [&[0x04][..], x, y].concat();
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .map_err(|_| ProofError::UnsupportedKey)?;
+            let signature =
+                p256::ecdsa::Signature::from_slice(&raw).map_err(|_| ProofError::BadSignature)?;
+            key.verify(signing_input, &signature).is_ok()
+        }
+        (Algorithm::EdDsa, PublicJwk::Ed25519 { x }) => {
+            let key = ed25519_dalek::VerifyingKey::from_bytes(x)
+                .map_err(|_| ProofError::UnsupportedKey)?;
+            let signature = ed25519_dalek::Signature::from_bytes(&raw);
+            key.verify_strict(signing_input, &signature).is_ok()
+        }
+        _ => return Err(ProofError::UnsupportedAlgorithm),
+    };
+    if verified {
+        Ok(())
+    } else {
+        Err(ProofError::BadSignature)
+    }
+}
+
+fn issued_at(iat: Option<&Number>) -> Result<DateTime<Utc>, ProofError> {
+    let iat = iat.ok_or(ProofError::Malformed)?;
+    let seconds = match iat.as_i64() {
+        Some(seconds) => seconds,
+        // A NumericDate may have a fraction; whole seconds are enough for the window.
+        None => iat
+            .as_f64()
+            .filter(|seconds| seconds.is_finite() && seconds.abs() < 1e15)
+            .map(|seconds| seconds.floor() as i64)
+            .ok_or(ProofError::Malformed)?,
+    };
+    DateTime::from_timestamp(seconds, 0).ok_or(ProofError::OutOfWindow)
+}
+
+/// `scheme://host[:port]/path` with scheme and host in lower case, a default port dropped,
+/// an empty path as `/`, and no query or fragment: the parts of a URI that `htu` names.
+fn normalised_uri(uri: &str) -> Option<String> {
+    let without_fragment = uri.split('#').next()?;
+    let without_query = without_fragment.split('?').next()?;
+    let (scheme, rest) = without_query.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let (authority, path) = match rest.find('/') {
+        Some(slash) => rest.split_at(slash),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    Some(format!("{scheme}://{authority}{path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 9449 section 4.2, Figure 2.
+    const RFC_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
+    const RFC_IAT: i64 = 1_562_262_616;
+
+    fn rfc_request(proof: &str) -> DpopRequest<'_> {
+        DpopRequest {
+            proof,
+            method: "POST",
+            uri: "https://server.example.com/token",
+        }
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(seconds, 0).unwrap()
+    }
+
+    fn minute() -> TimeDelta {
+        TimeDelta::seconds(60)
+    }
+
+    #[test]
+    fn section_9_the_rfc_9449_example_proof_verifies() {
+        let checked = check_proof(&rfc_request(RFC_PROOF), None, at(RFC_IAT + 5), minute())
+            .expect("RFC 9449 Figure 2 verifies");
+        assert_eq!(
+            checked.jkt.as_str(),
+            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+        );
+        assert_eq!(checked.jti, "-BwC3ESc6acc2lTc");
+        assert_eq!(checked.issued_at, at(RFC_IAT));
+    }
+
+    #[test]
+    fn section_9_the_rfc_example_with_one_byte_changed_is_refused() {
+        for position in [10, 300, RFC_PROOF.len() - 5] {
+            let mut bytes = RFC_PROOF.as_bytes().to_vec();
+            bytes[position] = if bytes[position] == b'A' { b'B' } else { b'A' };
+            let changed = String::from_utf8(bytes).unwrap();
+            let refused = check_proof(&rfc_request(&changed), None, at(RFC_IAT), minute());
+            assert!(refused.is_err(), "byte {position} changed: {refused:?}");
+        }
+    }
+
+    #[test]
+    fn section_9_the_rfc_example_outside_its_window_method_or_uri_is_refused() {
+        let request = rfc_request(RFC_PROOF);
+        let late = check_proof(&request, None, at(RFC_IAT + 61), minute());
+        assert_eq!(late, Err(ProofError::OutOfWindow));
+        let early = check_proof(&request, None, at(RFC_IAT - 61), minute());
+        assert_eq!(early, Err(ProofError::OutOfWindow));
+        let get = DpopRequest {
+            method: "GET",
+            ..request
+        };
+        assert_eq!(
+            check_proof(&get, None, at(RFC_IAT), minute()),
+            Err(ProofError::WrongMethod)
+        );
+        let elsewhere = DpopRequest {
+            uri: "https://server.example.com/other",
+            ..request
+        };
+        assert_eq!(
+            check_proof(&elsewhere, None, at(RFC_IAT), minute()),
+            Err(ProofError::WrongUri)
+        );
+        let same = DpopRequest {
+            uri: "HTTPS://Server.Example.com:443/token?x=1#f",
+            ..request
+        };
+        assert!(check_proof(&same, None, at(RFC_IAT), minute()).is_ok());
+        let with_token = check_proof(&request, Some("an access token"), at(RFC_IAT), minute());
+        assert_eq!(with_token, Err(ProofError::WrongAccessToken));
+    }
+
+    fn forged(header: &str, claims: &str, signature: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64_encode(header.as_bytes()),
+            b64_encode(claims.as_bytes()),
+            signature
+        )
+    }
+
+    #[test]
+    fn section_9_alg_none_hs256_and_private_keys_are_refused() {
+        let claims =
+            r#"{"jti":"x","htm":"POST","htu":"https://server.example.com/token","iat":1562262616}"#;
+        let jwk = r#"{"kty":"EC","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA","crv":"P-256"}"#;
+        let signature = RFC_PROOF.rsplit('.').next().unwrap();
+        let none = forged(
+            &format!(r#"{{"typ":"dpop+jwt","alg":"none","jwk":{jwk}}}"#),
+            claims,
+            "",
+        );
+        let hs256 = forged(
+            &format!(r#"{{"typ":"dpop+jwt","alg":"HS256","jwk":{jwk}}}"#),
+            claims,
+            signature,
+        );
+        let private_jwk = jwk.replace("\"crv\"", "\"d\":\"AAAA\",\"crv\"");
+        let private = forged(
+            &format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{private_jwk}}}"#),
+            claims,
+            signature,
+        );
+        let jwt_typ = forged(
+            &format!(r#"{{"typ":"JWT","alg":"ES256","jwk":{jwk}}}"#),
+            claims,
+            signature,
+        );
+        for (proof, expected) in [
+            (none, ProofError::UnsupportedAlgorithm),
+            (hs256, ProofError::UnsupportedAlgorithm),
+            (private, ProofError::PrivateKey),
+            (jwt_typ, ProofError::WrongType),
+        ] {
+            assert_eq!(
+                check_proof(&rfc_request(&proof), None, at(RFC_IAT), minute()),
+                Err(expected)
+            );
+        }
+        let huge = "a".repeat(PROOF_MAX_BYTES + 1);
+        assert_eq!(
+            check_proof(&rfc_request(&huge), None, at(RFC_IAT), minute()),
+            Err(ProofError::Oversized)
+        );
+    }
+}
