@@ -49,9 +49,17 @@ fn request_with<'a>(
         body,
         client_ip: client_ip(devices, request),
         query: Some(request.query_string()).filter(|query| !query.is_empty()),
+        method: request.method().as_str(),
+        path: request.path(),
         ..ApiRequest::default()
     };
-    api_request.with_headers(|name| Some(request.headers().get(name)?.as_bytes()), names)
+    let values = |name| {
+        request
+            .headers()
+            .get_all(name)
+            .map(|value| value.as_bytes())
+    };
+    api_request.with_headers(values, names)
 }
 
 /// The `Devices` an app registered with [`configure`](crate::configure).

@@ -52,9 +52,26 @@ fn request_with<'a>(
         body,
         client_ip: client_ip(devices, parts),
         query: parts.uri.query(),
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
         ..ApiRequest::default()
     };
-    request.with_headers(|name| Some(parts.headers.get(name)?.as_bytes()), names)
+    let values = |name| {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|value| value.as_bytes())
+    };
+    let mut request = request.with_headers(values, names);
+    // HTTP/2 names the host in the URI (`:authority`), not in a `Host` header.
+    if request.host.is_none() {
+        request.host = parts
+            .uri
+            .authority()
+            .map(|authority| authority.as_str().as_bytes());
+    }
+    request
 }
 
 /// The authenticated acting device, by `Authorization: Bearer` or, with cookies on, by the

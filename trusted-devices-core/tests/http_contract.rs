@@ -249,6 +249,7 @@ async fn device_routes_succeed_with_the_spec_shapes() {
             "current",
             "id",
             "ip",
+            "key_bound",
             "last_ip",
             "last_seen_at",
             "location",

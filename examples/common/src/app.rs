@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use trusted_devices_core::http::{ApiRequest, ApiResponse, DeviceApi, parse_body};
+use trusted_devices_core::http::{ApiRequest, ApiResponse, DeviceApi, DpopInput, parse_body};
 use trusted_devices_core::{
     Authenticated, DeviceId, DeviceInfo, Error, InputError, TrustedDevices,
 };
@@ -116,6 +116,8 @@ impl DemoApp {
         info: DeviceInfo,
     ) -> Result<ApiResponse, Error> {
         let transport = api.login_transport(request)?;
+        // SPEC §9: read before any work; checked (and its key bound) by the login itself.
+        let proof = api.dpop_request(request)?;
         let LoginBody { username, password } = parse_body(request.body)?;
         // Rule K before any password work: the name validated, then per address, and per
         // name from this network.
@@ -138,7 +140,8 @@ impl DemoApp {
         if !verified {
             return Err(Error::InvalidCredentials);
         }
-        let login = attempt.login_for(info, transport).await?;
+        let proof = proof.as_ref().map(DpopInput::request);
+        let login = attempt.login_with_proof(info, transport, proof).await?;
         Ok(api.token_response(&login.tokens))
     }
 

@@ -136,9 +136,12 @@ pub fn device_api(
     } else {
         CookieSettings::development(origins)
     };
+    // Secure cookies mean HTTPS at the edge (a TLS proxy): DPoP proofs name that scheme.
+    let scheme = if secure { "https" } else { "http" };
     DeviceApi::new(service)
         .trusted_proxies(settings.trusted_proxies.clone())
         .cookies(cookies)
+        .public_scheme(scheme)
 }
 
 /// The line a server prints once it listens, which tests and scripts wait for.

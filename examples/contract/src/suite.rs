@@ -137,6 +137,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_9_dpop_bound_device_over_http() {
+            $crate::dpop_bound_device(BINARY);
+        }
+
+        #[test]
         fn section_8_renewals_on_application_routes_reach_the_browser() {
             $crate::cookie_renewal_on_application_routes(BINARY);
         }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::http::{ApiRequest, DeviceApi, RenewalCookie, bearer_token};
+use crate::http::{ApiRequest, DeviceApi, DpopInput, RenewalCookie, Scheme, access_token};
 use crate::service::Authenticated;
 use crate::token::Transport;
 
@@ -15,6 +15,8 @@ use crate::token::Transport;
 pub(crate) struct Credential<'a> {
     pub(crate) token: &'a str,
     pub(crate) transport: Transport,
+    /// Presented as `Authorization: DPoP` (SPEC §9).
+    pub(crate) dpop: bool,
 }
 
 impl DeviceApi {
@@ -31,9 +33,11 @@ impl DeviceApi {
             .filter(|_| request.authorization.is_none())
             .and_then(|settings| Some((settings, settings.access_token(request.cookie)?)));
         let Some((settings, token)) = cookie else {
+            let (token, scheme) = access_token(request.authorization)?;
             return Ok(Credential {
-                token: bearer_token(request.authorization)?,
+                token,
                 transport: Transport::Bearer,
+                dpop: scheme == Scheme::Dpop,
             });
         };
         if changes_state {
@@ -42,6 +46,7 @@ impl DeviceApi {
         Ok(Credential {
             token,
             transport: Transport::Cookie,
+            dpop: false,
         })
     }
 
@@ -82,6 +87,16 @@ impl DeviceApi {
         request: &ApiRequest<'_>,
     ) -> Result<Authenticated, Error> {
         let service = self.service();
+        if credential.dpop {
+            let proof = self.dpop_request(request)?;
+            return service
+                .authenticate_dpop(
+                    credential.token,
+                    proof.as_ref().map(DpopInput::request),
+                    request.client_ip,
+                )
+                .await;
+        }
         match credential.transport {
             Transport::Cookie => {
                 service

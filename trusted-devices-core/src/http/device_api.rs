@@ -2,11 +2,33 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::domain::{DeviceInfo, truncate_to_bytes};
+use crate::dpop::{DpopRequest, ProofError};
 use crate::error::{Error, InputError};
 use crate::geolocation::PROXY_GEO_HEADERS;
 use crate::http::{ApiRequest, CookieSettings, TrustedProxies};
+use crate::policy::DpopMode;
 use crate::service::TrustedDevices;
 use crate::token::Transport;
+
+/// A request's DPoP proof with the URI it must name, from [`DeviceApi::dpop_request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DpopInput<'a> {
+    proof: &'a str,
+    method: &'a str,
+    uri: String,
+}
+
+impl DpopInput<'_> {
+    /// As the service takes it.
+    #[must_use]
+    pub fn request(&self) -> DpopRequest<'_> {
+        DpopRequest {
+            proof: self.proof,
+            method: self.method,
+            uri: &self.uri,
+        }
+    }
+}
 
 /// What a web adapter needs: the service and whose forwarding headers to believe. Both the
 /// axum and the actix adapters take their state as this type, so they resolve clients the
@@ -21,6 +43,7 @@ struct Shared {
     service: TrustedDevices,
     proxies: TrustedProxies,
     cookies: Option<CookieSettings>,
+    public_scheme: &'static str,
 }
 
 impl DeviceApi {
@@ -32,6 +55,7 @@ impl DeviceApi {
                 service,
                 proxies: TrustedProxies::none(),
                 cookies: None,
+                public_scheme: "https",
             }),
         }
     }
@@ -55,11 +79,56 @@ impl DeviceApi {
     /// otherwise. Adapters copy only these into the request of an application's route.
     #[must_use]
     pub fn authentication_headers(&self) -> &'static [&'static str] {
-        if self.shared.cookies.is_some() {
-            &ApiRequest::COOKIE_HEADERS
-        } else {
-            &[]
+        let dpop = self.service().policy().dpop() != DpopMode::Off;
+        match (self.shared.cookies.is_some(), dpop) {
+            (true, true) => &ApiRequest::COOKIE_AND_DPOP_HEADERS,
+            (true, false) => &ApiRequest::COOKIE_HEADERS,
+            (false, true) => &ApiRequest::DPOP_HEADERS,
+            (false, false) => &[],
         }
+    }
+
+    /// The scheme clients address this API by, for DPoP proofs' `htu` (SPEC §9): the
+    /// host and path come from the request, the scheme from here, since behind a TLS
+    /// proxy the server itself only sees plain HTTP [default: `https`; the example
+    /// servers, plain HTTP on loopback, say `http`].
+    #[must_use]
+    pub fn public_scheme(mut self, scheme: &'static str) -> Self {
+        Arc::make_mut(&mut self.shared).public_scheme = scheme;
+        self
+    }
+
+    /// The request's DPoP proof and what it must name, when it carries one and DPoP is
+    /// not `off`: for [`TrustedDevices::login_with_proof`] in an application's login
+    /// route (the library's routes and extractors call it themselves). Two `DPoP` headers,
+    /// or one that is not text, are `dpop_invalid`.
+    pub fn dpop_request<'r>(
+        &self,
+        request: &ApiRequest<'r>,
+    ) -> Result<Option<DpopInput<'r>>, Error> {
+        if self.service().policy().dpop() == DpopMode::Off {
+            return Ok(None);
+        }
+        if request.dpop_repeated {
+            return Err(Error::DpopInvalid(ProofError::Repeated));
+        }
+        let Some(proof) = request.dpop else {
+            return Ok(None);
+        };
+        let malformed = || Error::DpopInvalid(ProofError::Malformed);
+        let proof = std::str::from_utf8(proof).map_err(|_| malformed())?;
+        let host = request.host.ok_or_else(malformed)?;
+        let host = std::str::from_utf8(host).map_err(|_| malformed())?;
+        Ok(Some(DpopInput {
+            proof: proof.trim(),
+            method: request.method,
+            uri: format!(
+                "{}://{}{}",
+                self.shared.public_scheme,
+                host.trim(),
+                request.path
+            ),
+        }))
     }
 
     /// Checks a login request before anything else runs (rule K: a request refused here

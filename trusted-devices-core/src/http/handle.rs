@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use crate::domain::DeviceId;
+use crate::dpop::Thumbprint;
 use crate::error::Error;
 use crate::http::activity::{ActivityQuery, ActivityView};
 use crate::http::body::{self, PatchBody, RefreshBody, VerifyBody};
 use crate::http::views::{CookieSessionView, DeviceView, RevokedView, VerifiedView};
-use crate::http::{ApiRequest, ApiResponse, CookieSettings, DeviceApi, Endpoint};
+use crate::http::{ApiRequest, ApiResponse, CookieSettings, DeviceApi, DpopInput, Endpoint};
 use crate::service::Authenticated;
 use crate::token::{TokenPair, Transport};
 
@@ -105,6 +106,7 @@ impl DeviceApi {
                     user_id: verified.device.user_id.as_str(),
                     device_id: verified.device.id,
                     expires_at: verified.expires_at,
+                    jkt: verified.device.dpop_jkt.as_ref().map(Thumbprint::as_str),
                 };
                 Ok(ApiResponse::json(200, &view))
             }
@@ -192,9 +194,15 @@ impl DeviceApi {
         jar: &mut Jar<'_>,
     ) -> Result<ApiResponse, Error> {
         let (token, transport) = self.refresh_credential(request, jar)?;
+        let proof = self.dpop_request(&request)?;
         let tokens = self
             .service()
-            .refresh_for(&token, transport, request.client_ip)
+            .refresh_with_proof(
+                &token,
+                transport,
+                request.client_ip,
+                proof.as_ref().map(DpopInput::request),
+            )
             .await?;
         Ok(self.token_response(&tokens))
     }
@@ -206,8 +214,14 @@ impl DeviceApi {
         jar: &mut Jar<'_>,
     ) -> Result<ApiResponse, Error> {
         let (token, transport) = self.refresh_credential(request, jar)?;
+        let proof = self.dpop_request(&request)?;
         self.service()
-            .sign_out(&token, transport, request.client_ip)
+            .sign_out_with_proof(
+                &token,
+                transport,
+                request.client_ip,
+                proof.as_ref().map(DpopInput::request),
+            )
             .await?;
         Ok(ApiResponse::empty(204))
     }

@@ -26,35 +26,63 @@ pub struct ApiRequest<'a> {
     pub content_type: Option<&'a [u8]>,
     /// The raw query string (after `?`), if any: `GET /devices/activity` reads it.
     pub query: Option<&'a str>,
+    /// The method, as sent (`GET`): what a DPoP proof's `htm` must name.
+    pub method: &'a str,
+    /// The path, without the query: with [`host`](Self::host), what a DPoP proof's `htu`
+    /// must name.
+    pub path: &'a str,
+    /// The raw `Host` header, if any.
+    pub host: Option<&'a [u8]>,
+    /// The raw `DPoP` header, if any (SPEC §9).
+    pub dpop: Option<&'a [u8]>,
+    /// Whether the request carried more than one `DPoP` header (refused).
+    pub dpop_repeated: bool,
 }
 
 impl<'a> ApiRequest<'a> {
     /// The header names besides `Authorization` that an adapter copies into a request, with
     /// the field each fills: adapters loop over this instead of naming each header.
-    pub const HEADERS: [&'static str; 5] = [
+    pub const HEADERS: [&'static str; 7] = [
         "cookie",
         "origin",
         "sec-fetch-site",
         "x-token-transport",
         "content-type",
+        "host",
+        "dpop",
     ];
 
     /// The headers of the cookie transport's authentication and CSRF guard (SPEC §8).
     pub const COOKIE_HEADERS: [&'static str; 3] = ["cookie", "origin", "sec-fetch-site"];
 
+    /// The headers a DPoP proof is checked with (SPEC §9).
+    pub const DPOP_HEADERS: [&'static str; 2] = ["host", "dpop"];
+
+    /// Both of the above.
+    pub const COOKIE_AND_DPOP_HEADERS: [&'static str; 5] =
+        ["cookie", "origin", "sec-fetch-site", "host", "dpop"];
+
     /// Fills `Authorization` and the headers `names` (some of [`HEADERS`](Self::HEADERS))
-    /// from `header`, which gives a header's first value by its lower-case name: every
+    /// from `header`, which gives a header's values by its lower-case name (an `Option`
+    /// of the first value will do, but then a repeated `DPoP` header goes unseen): every
     /// adapter reads its framework's headers through this one loop.
     #[must_use]
-    pub fn with_headers(
+    pub fn with_headers<I>(
         mut self,
-        header: impl Fn(&'static str) -> Option<&'a [u8]>,
+        header: impl Fn(&'static str) -> I,
         names: &[&'static str],
-    ) -> Self {
-        self.authorization = header("authorization");
+    ) -> Self
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        self.authorization = header("authorization").into_iter().next();
         for name in names {
-            if let Some(value) = header(name) {
+            let mut values = header(name).into_iter();
+            if let Some(value) = values.next() {
                 self.set_header(name, value);
+                if *name == "dpop" && values.next().is_some() {
+                    self.dpop_repeated = true;
+                }
             }
         }
         self
@@ -68,6 +96,8 @@ impl<'a> ApiRequest<'a> {
             "sec-fetch-site" => self.sec_fetch_site = Some(value),
             "x-token-transport" => self.token_transport = Some(value),
             "content-type" => self.content_type = Some(value),
+            "host" => self.host = Some(value),
+            "dpop" => self.dpop = Some(value),
             _ => {}
         }
     }
@@ -94,7 +124,39 @@ impl fmt::Debug for ApiRequest<'_> {
                 "content_type",
                 &self.content_type.map(String::from_utf8_lossy),
             )
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("host", &self.host.map(String::from_utf8_lossy))
+            .field("dpop", &self.dpop.map(|_| "<proof>"))
             .finish()
+    }
+}
+
+/// How an access token was presented in `Authorization`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Bearer <token>`.
+    Bearer,
+    /// `DPoP <token>`, with a proof in the `DPoP` header (SPEC §9).
+    Dpop,
+}
+
+/// The token of an `Authorization: Bearer <token>` or `DPoP <token>` header (schemes
+/// case-insensitive), and which it was; otherwise as [`bearer_token`].
+pub fn access_token(authorization: Option<&[u8]>) -> Result<(&str, Scheme), Error> {
+    let header = authorization.ok_or(Error::TokenMissing)?;
+    let header = std::str::from_utf8(header).map_err(|_| Error::TokenInvalid)?;
+    let (scheme, token) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        Scheme::Dpop
+    } else {
+        return Err(Error::TokenMissing);
+    };
+    match token.trim() {
+        "" => Err(Error::TokenInvalid),
+        token => Ok((token, scheme)),
     }
 }
 

@@ -45,6 +45,8 @@ pub struct DeviceView<'a> {
     pub can_update_other_devices: bool,
     /// Whether this is the acting device.
     pub current: bool,
+    /// Whether the device holds a key its tokens are bound to (SPEC §9, DPoP).
+    pub key_bound: bool,
 }
 
 /// A device's location as SPEC §2 shows it: `{country, region, city}`. The network and
@@ -88,6 +90,7 @@ impl<'a> DeviceView<'a> {
             can_delete_other_devices: device.can_delete_other_devices,
             can_update_other_devices: device.can_update_other_devices,
             current: device.id == acting,
+            key_bound: device.dpop_jkt.is_some(),
         }
     }
 }
@@ -101,6 +104,10 @@ pub(crate) struct VerifiedView<'a> {
     pub(crate) device_id: DeviceId,
     #[serde(serialize_with = "rfc3339")]
     pub(crate) expires_at: DateTime<Utc>,
+    /// For a key-bound device (SPEC §9): the thumbprint of its key, so that another
+    /// service can check the DPoP proofs that come with the token itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) jkt: Option<&'a str>,
 }
 
 #[derive(Serialize)]

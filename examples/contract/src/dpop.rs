@@ -1,0 +1,145 @@
+//! SPEC §9 over real HTTP: a device bound to a key at login, whose tokens are useless
+//! without the key, on every example server.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::json;
+use trusted_devices_core::OsRandom;
+use trusted_devices_core::dpop::{DpopKey, ProofFor};
+
+use crate::{ALICE, Client, Reply, Server};
+
+/// A proof by `key` for `method` on `base` + `path`, now, with a fresh `jti`.
+fn proof(key: &DpopKey, method: &str, base: &str, path: &str, token: Option<&str>) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let jti = format!("contract-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let issued_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(0));
+    key.proof(&ProofFor {
+        method,
+        uri: &format!("{base}{path}"),
+        issued_at,
+        jti: &jti,
+        access_token: token,
+        nonce: None,
+    })
+}
+
+/// A `dpop_invalid` refusal with the DPoP challenge.
+fn refused(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, 401, "{what}: {reply:?}");
+    assert_eq!(reply.body["code"], "dpop_invalid", "{what}: {reply:?}");
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.starts_with("DPoP ") && challenge.contains("invalid_dpop_proof"),
+        "{what}: {challenge}"
+    );
+}
+
+/// Login, `/me`, the device list, verify, refresh and logout of a key-bound device; the
+/// same token as `Bearer`, without a proof, with another key's proof or a replayed one is
+/// refused, and a refresh token without the key consumes nothing.
+pub fn dpop_bound_device(binary: &str) {
+    let server = Server::start(binary, &[]);
+    let base = server.base.as_str();
+    let client = Client::new(base);
+    let key = DpopKey::generate_es256(&OsRandom);
+    let login_proof = proof(&key, "POST", base, "/auth/login", None);
+    let login = client.login(ALICE, &[("DPoP", &login_proof)]);
+    assert_eq!(login.status, 200, "{login:?}");
+    assert_eq!(login.body["token_type"], "DPoP");
+    let access = login.text("access_token");
+    let refresh_token = login.text("refresh_token");
+    let dpop_auth = format!("DPoP {access}");
+
+    let me_proof = proof(&key, "GET", base, "/me", Some(&access));
+    let me = client.send(
+        "GET",
+        "/me",
+        &[("Authorization", &dpop_auth), ("DPoP", &me_proof)],
+        None,
+    );
+    assert_eq!(me.status, 200, "{me:?}");
+    let replayed = client.send(
+        "GET",
+        "/me",
+        &[("Authorization", &dpop_auth), ("DPoP", &me_proof)],
+        None,
+    );
+    refused(&replayed, "a replayed proof");
+    refused(
+        &client.get("/me", Some(&access)),
+        "the bound token as Bearer",
+    );
+    refused(
+        &client.send("GET", "/me", &[("Authorization", &dpop_auth)], None),
+        "no proof",
+    );
+    let thief = DpopKey::generate_ed25519(&OsRandom);
+    let stolen = proof(&thief, "GET", base, "/me", Some(&access));
+    refused(
+        &client.send(
+            "GET",
+            "/me",
+            &[("Authorization", &dpop_auth), ("DPoP", &stolen)],
+            None,
+        ),
+        "another key's proof",
+    );
+    let twice = proof(&key, "GET", base, "/me", Some(&access));
+    refused(
+        &client.send(
+            "GET",
+            "/me",
+            &[
+                ("Authorization", &dpop_auth),
+                ("DPoP", &twice),
+                ("DPoP", &twice),
+            ],
+            None,
+        ),
+        "two DPoP headers",
+    );
+
+    let list_proof = proof(&key, "GET", base, "/devices", Some(&access));
+    let list = client.send(
+        "GET",
+        "/devices",
+        &[("Authorization", &dpop_auth), ("DPoP", &list_proof)],
+        None,
+    );
+    assert_eq!(list.status, 200, "{list:?}");
+    assert_eq!(list.body[0]["key_bound"], true, "{list:?}");
+
+    let verified = client.post("/auth/verify", None, &json!({ "token": access }));
+    assert_eq!(verified.status, 200, "{verified:?}");
+    assert_eq!(verified.text("jkt"), key.thumbprint().as_str());
+
+    let body = json!({ "refresh_token": refresh_token }).to_string();
+    let without_key = client.send("POST", "/auth/refresh", &[], Some(body.as_bytes()));
+    refused(&without_key, "a refresh token without the key");
+    let refresh_proof = proof(&key, "POST", base, "/auth/refresh", None);
+    let refreshed = client.send(
+        "POST",
+        "/auth/refresh",
+        &[("DPoP", &refresh_proof)],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(
+        refreshed.status, 200,
+        "nothing was consumed before: {refreshed:?}"
+    );
+    assert_eq!(refreshed.body["token_type"], "DPoP");
+
+    let access = refreshed.text("access_token");
+    let dpop_auth = format!("DPoP {access}");
+    let logout_proof = proof(&key, "POST", base, "/devices/logout", Some(&access));
+    let logout = client.send(
+        "POST",
+        "/devices/logout",
+        &[("Authorization", &dpop_auth), ("DPoP", &logout_proof)],
+        None,
+    );
+    assert_eq!(logout.status, 204, "{logout:?}");
+}
