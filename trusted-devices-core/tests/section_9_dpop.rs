@@ -285,3 +285,11 @@ async fn section_9_verify_reports_the_binding() {
         .unwrap();
     assert_eq!(verified.device.dpop_jkt, Some(phone.thumbprint()));
 }
+
+#[tokio::test]
+async fn section_9_the_memory_replay_cache_passes_the_public_checks() {
+    use std::sync::Arc;
+    use trusted_devices_core::dpop::{MemoryProofReplayCache, ProofReplayCache};
+    let shared: Arc<dyn ProofReplayCache> = Arc::new(MemoryProofReplayCache::default());
+    trusted_devices_core::testing::run_proof_replay_suite(&[shared.clone(), shared]).await;
+}

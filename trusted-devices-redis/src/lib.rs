@@ -39,6 +39,7 @@ mod devices;
 mod error;
 mod feed;
 mod keys;
+mod proof_replays;
 mod rate_limiter;
 mod record;
 mod scripts;

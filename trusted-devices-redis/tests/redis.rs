@@ -18,10 +18,11 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use trusted_devices_core::audit::AuditLog;
 use trusted_devices_core::cache::Heartbeat;
+use trusted_devices_core::dpop::ProofReplayCache;
 use trusted_devices_core::rate_limit::RateLimiter;
 use trusted_devices_core::testing::{
-    Stores, feed, run_audit_log_suite, run_conformance, run_rate_limiter_suite, sample_device,
-    unique_user,
+    Stores, feed, run_audit_log_suite, run_conformance, run_proof_replay_suite,
+    run_rate_limiter_suite, sample_device, unique_user,
 };
 use trusted_devices_core::{
     DeviceLimit, DeviceRepository, StorageError, TokenStore, TrustedDevices,
@@ -98,14 +99,17 @@ async fn redis_single_node_with_four_clients_passes_the_conformance_suite() {
     run_conformance(stores(&handles)).await;
     run_rate_limiter_suite(&limiters(&handles)).await;
     run_audit_log_suite(&audit_logs(&handles)).await;
+    run_proof_replay_suite(&proof_replays(&handles)).await;
     // Buckets expire once full again: no key is left forever.
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let buckets: Vec<String> = connection.keys(format!("{prefix}:rl:*")).await.unwrap();
     assert!(!buckets.is_empty());
+    let proofs: Vec<String> = connection.keys(format!("{prefix}:dpop:*")).await.unwrap();
+    assert!(!proofs.is_empty());
     let histories: Vec<String> = connection.keys(format!("{prefix}:*audit*")).await.unwrap();
     assert!(histories.len() >= 3, "{histories:?}");
-    for key in buckets.into_iter().chain(histories) {
+    for key in buckets.into_iter().chain(histories).chain(proofs) {
         let ttl: i64 = connection.pttl(&key).await.unwrap();
         assert!(ttl > 0, "{key} has no TTL ({ttl})");
     }
@@ -119,6 +123,17 @@ where
     handles
         .iter()
         .map(|handle| Arc::new(handle.clone()) as Arc<dyn AuditLog>)
+        .collect()
+}
+
+/// The handles as DPoP replay caches (SPEC §9).
+fn proof_replays<C>(handles: &[RedisStore<C>]) -> Vec<Arc<dyn ProofReplayCache>>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync + 'static,
+{
+    handles
+        .iter()
+        .map(|handle| Arc::new(handle.clone()) as Arc<dyn ProofReplayCache>)
         .collect()
 }
 
@@ -155,6 +170,7 @@ async fn redis_cluster_of_three_nodes_passes_the_conformance_suite() {
     run_conformance(stores(&handles)).await;
     run_rate_limiter_suite(&limiters(&handles)).await;
     run_audit_log_suite(&audit_logs(&handles)).await;
+    run_proof_replay_suite(&proof_replays(&handles)).await;
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use trusted_devices_core::audit::AuditLog;
 use trusted_devices_core::cache::{LocalFeed, RevocationFeed};
+use trusted_devices_core::dpop::ProofReplayCache;
 use trusted_devices_core::rate_limit::RateLimiter;
 use trusted_devices_core::{
     BoxError, DeviceRepository, Event, KeyRing, OsRandom, SigningKey, Sleep, TokenStore,
@@ -22,12 +23,15 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
     let cache = settings.policy.device_cache_ttl() > Duration::ZERO;
     let (devices, mut tokens, feed, history) =
         open_database(&settings.database_url, timeout, cache).await?;
-    // With Redis, refresh tokens and rule K's buckets live there, shared by every server.
+    // With Redis, refresh tokens, rule K's buckets and the DPoP proofs seen (SPEC §9) live
+    // there, shared by every server.
     let mut limiter: Option<Arc<dyn RateLimiter>> = None;
+    let mut proof_replays: Option<Arc<dyn ProofReplayCache>> = None;
     if let Some(url) = &settings.redis_url {
         let redis = open_redis(url, timeout).await?;
         tokens = redis.clone();
-        limiter = Some(redis);
+        limiter = Some(redis.clone());
+        proof_replays = Some(redis);
     }
     let (geolocators, database) = open_geolocators(settings.cdn, settings.geoip.as_ref())?;
     if let Some(database) = database {
@@ -50,6 +54,9 @@ pub async fn open_service(settings: &Settings) -> Result<TrustedDevices, Setting
     }
     if let Some(limiter) = limiter {
         builder = builder.rate_limiter(limiter);
+    }
+    if let Some(proof_replays) = proof_replays {
+        builder = builder.proof_replay_cache(proof_replays);
     }
     Ok(builder.build())
 }

@@ -143,3 +143,74 @@ pub fn dpop_bound_device(binary: &str) {
     );
     assert_eq!(logout.status, 204, "{logout:?}");
 }
+
+/// SPEC §9's replay cache shared through Redis: a proof accepted by one server is refused
+/// by another that shares the Redis (and the database), while a fresh proof passes there.
+pub fn dpop_replay_across_servers(binary: &str, redis_url: &str) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    let dir = std::env::temp_dir().join(format!("td-dpop-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite:{}", dir.join("shared.db").display());
+    let env = [
+        ("TD_REDIS_URL", redis_url),
+        ("TD_DATABASE_URL", database.as_str()),
+    ];
+    let first = Server::start(binary, &env);
+    let second = Server::start(binary, &env);
+    let key = DpopKey::generate_es256(&OsRandom);
+    let login_proof = proof(&key, "POST", &first.base, "/auth/login", None);
+    let login = Client::new(&first.base).login(ALICE, &[("DPoP", &login_proof)]);
+    assert_eq!(login.status, 200, "{login:?}");
+    let access = login.text("access_token");
+    let auth = format!("DPoP {access}");
+
+    // Two servers behind one name (a load balancer): the same Host, so one proof names
+    // the same URI on either, and only the shared replay cache can refuse it on the second.
+    let shared_host = "api.example.test";
+    let balanced = proof(
+        &key,
+        "GET",
+        &format!("http://{shared_host}"),
+        "/me",
+        Some(&access),
+    );
+    let behind_one_name = |server: &Server| {
+        Client::new(&server.base).send(
+            "GET",
+            "/me",
+            &[
+                ("Authorization", &auth),
+                ("DPoP", &balanced),
+                ("Host", shared_host),
+            ],
+            None,
+        )
+    };
+    let used = behind_one_name(&first);
+    assert_eq!(used.status, 200, "the first use passes: {used:?}");
+    refused(
+        &behind_one_name(&second),
+        "the same proof on another server",
+    );
+    let fresh = proof(
+        &key,
+        "GET",
+        &format!("http://{shared_host}"),
+        "/me",
+        Some(&access),
+    );
+    let again = Client::new(&second.base).send(
+        "GET",
+        "/me",
+        &[
+            ("Authorization", &auth),
+            ("DPoP", &fresh),
+            ("Host", shared_host),
+        ],
+        None,
+    );
+    assert_eq!(again.status, 200, "a fresh proof passes there: {again:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

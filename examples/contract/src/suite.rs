@@ -142,6 +142,14 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_9_a_proof_replayed_on_a_second_server_sharing_redis_is_refused() {
+            let test = "section_9_a_proof_replayed_on_a_second_server_sharing_redis_is_refused";
+            if let Some(url) = $crate::server_url("TD_TEST_REDIS_URL", test) {
+                $crate::dpop_replay_across_servers(BINARY, &url);
+            }
+        }
+
+        #[test]
         fn section_8_renewals_on_application_routes_reach_the_browser() {
             $crate::cookie_renewal_on_application_routes(BINARY);
         }

@@ -44,6 +44,8 @@ pub mod device_repository;
 pub mod feed;
 mod fixtures;
 #[cfg(feature = "testing")]
+pub mod proof_replay;
+#[cfg(feature = "testing")]
 pub mod rate_limiter;
 pub mod rule_l_cases;
 #[cfg(feature = "testing")]
@@ -63,6 +65,8 @@ pub use cleanup_task::periodic_cleanup_runs_and_stops;
 #[cfg(feature = "testing")]
 pub use device_repository::run_device_repository_suite;
 pub use fixtures::{sample_device, unique_user};
+#[cfg(feature = "testing")]
+pub use proof_replay::run_proof_replay_suite;
 #[cfg(feature = "testing")]
 pub use rate_limiter::run_rate_limiter_suite;
 pub use rule_l_cases::{RULE_L_CASES, RuleLCase};
