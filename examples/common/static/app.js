@@ -111,6 +111,10 @@ function deviceItem(device) {
   const item = el("li", { class: "device", "data-device-id": device.id });
   const title = el("h3", {}, device.name);
   if (device.current) title.append(el("span", { class: "current" }, "This device"));
+  // SPEC §9: its tokens work only with the key the device holds.
+  if (device.key_bound) {
+    title.append(el("span", { class: "key-bound", title: "Its sign-in only works together with a key that never leaves the device." }, "Key-bound"));
+  }
   item.append(title);
   const facts = el("dl");
   const rows = [

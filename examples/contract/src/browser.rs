@@ -226,7 +226,11 @@ async fn walk_through_the_page(browser: &Browser, server: &Server) -> Step<()> {
     let api = Client::new(&server.base);
     // Another device of alice's, whose name any client may choose: markup must show as text.
     let hostile = "<img src=x onerror=alert(1)> Phone";
-    let phone = api.login(ALICE, &[("X-Device-Name", hostile)]);
+    // The phone holds a key (SPEC §9): the page must say so.
+    let phone_key =
+        trusted_devices_core::dpop::DpopKey::generate_es256(&trusted_devices_core::OsRandom);
+    let phone_proof = crate::dpop::proof(&phone_key, "POST", &server.base, "/auth/login", None);
+    let phone = api.login(ALICE, &[("X-Device-Name", hostile), ("DPoP", &phone_proof)]);
     let phone_id = phone.text("device_id");
 
     browser
@@ -253,6 +257,13 @@ async fn walk_through_the_page(browser: &Browser, server: &Server) -> Step<()> {
     }
     if !items.iter().any(|text| text.contains(hostile)) {
         return Err(format!("the hostile name is not shown as text: {items:?}"));
+    }
+    let key_bound: Vec<&String> = items
+        .iter()
+        .filter(|text| text.contains("Key-bound"))
+        .collect();
+    if key_bound.len() != 1 || !key_bound[0].contains(hostile) {
+        return Err(format!("only the phone is marked key-bound: {items:?}"));
     }
     let alerts = browser
         .execute("return document.images.length", vec![])

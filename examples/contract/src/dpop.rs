@@ -10,7 +10,13 @@ use trusted_devices_core::dpop::{DpopKey, ProofFor};
 use crate::{ALICE, Client, Reply, Server};
 
 /// A proof by `key` for `method` on `base` + `path`, now, with a fresh `jti`.
-fn proof(key: &DpopKey, method: &str, base: &str, path: &str, token: Option<&str>) -> String {
+pub(crate) fn proof(
+    key: &DpopKey,
+    method: &str,
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let jti = format!("contract-{}", NEXT.fetch_add(1, Ordering::Relaxed));
     let issued_at = std::time::SystemTime::now()

@@ -63,4 +63,21 @@ pub fn openapi_document(binary: &str) {
             "{schema} is missing"
         );
     }
+    // SPEC §9: the DPoP scheme, header and answers are documented.
+    assert!(
+        reply.body["components"]["securitySchemes"]["dpop"].is_object(),
+        "no DPoP security scheme"
+    );
+    let me = &reply.body["paths"]["/devices"]["get"];
+    let documents_dpop_header = me["parameters"]
+        .as_array()
+        .is_some_and(|parameters| parameters.iter().any(|p| p["name"] == "DPoP"));
+    assert!(
+        documents_dpop_header,
+        "GET /devices does not document the DPoP header"
+    );
+    assert!(
+        text.contains("dpop_invalid"),
+        "dpop_invalid is not documented"
+    );
 }

@@ -145,10 +145,17 @@ fn operation(endpoint: Endpoint) -> Value {
         operation.insert("requestBody".to_owned(), request);
     }
     if endpoint.needs_bearer() {
-        let security = json!([{"bearer": []}, {"cookie": []}]);
+        let security = json!([{"bearer": []}, {"cookie": []}, {"dpop": []}]);
         operation.insert("security".to_owned(), security);
     }
     let mut parameters = Vec::new();
+    if endpoint.needs_bearer() || matches!(endpoint, Endpoint::Refresh | Endpoint::SignOut) {
+        parameters.push(json!({"name": "DPoP", "in": "header", "required": false,
+            "description": "a DPoP proof (RFC 9449) for this request, by the key of a key-bound \
+                device (SPEC §9): required with `Authorization: DPoP` and for a bound \
+                device's refresh; exactly one",
+            "schema": {"type": "string"}}));
+    }
     if endpoint.path().contains("{id}") {
         parameters.push(json!({"name": "id", "in": "path", "required": true,
             "schema": {"type": "string", "format": "uuid"}}));
@@ -196,6 +203,8 @@ impl OpenApiDocument {
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                     "cookie": {"type": "apiKey", "in": "cookie", "name": "__Host-td_access",
                         "description": "the browser transport's access cookie (SPEC §8)"},
+                    "dpop": {"type": "http", "scheme": "dpop", "bearerFormat": "JWT",
+                        "description": "`Authorization: DPoP <token>` with a `DPoP` proof header, for a key-bound device (SPEC §9, RFC 9449); failures are 401 `dpop_invalid` with `WWW-Authenticate: DPoP`"},
                 },
             },
         });

@@ -14,7 +14,8 @@ pub struct TokenPair {
     /// The opaque refresh token; its `Debug` is redacted.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub refresh_token: RefreshToken,
-    /// Always `"Bearer"`.
+    /// `"Bearer"`, or `"DPoP"` for a device bound to a key (SPEC §9).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Bearer"))]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
