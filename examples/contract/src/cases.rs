@@ -315,6 +315,41 @@ pub fn readme_walkthrough(binary: &str) {
     );
 }
 
+/// The README's DPoP walk-through (SPEC §9), run as written against the server: a bound
+/// login, `/me` with a proof, and the same token refused as `Bearer`.
+pub fn readme_dpop_walkthrough(binary: &str) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("the README");
+    let block = readme
+        .split("<!-- dpop-walkthrough:start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- dpop-walkthrough:end -->").next())
+        .expect("the README marks its DPoP walk-through");
+    let script = block
+        .trim()
+        .trim_start_matches("```sh")
+        .trim_end_matches("```");
+    let server = Server::start(binary, &[]);
+    let script = script.replace("http://127.0.0.1:3000", &server.base);
+    let output = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(r#""token_type":"DPoP""#), "{stdout}");
+    assert!(stdout.contains(r#""user_id":"alice""#), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with(r#""code":"dpop_invalid"}"#),
+        "{stdout}"
+    );
+}
+
 /// Rule A as the README tells it: delays count from the acting device's own login. With
 /// `TD_DELETE_DELAY=1s`, a laptop that logged in over a second before the phone may remove
 /// the phone at once; the phone may neither remove the laptop nor strip its flags yet.

@@ -165,6 +165,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn readme_dpop_walkthrough_works_as_written() {
+            $crate::readme_dpop_walkthrough(BINARY);
+        }
+
+        #[test]
         fn readme_walkthrough_works_as_written() {
             $crate::readme_walkthrough(BINARY);
         }

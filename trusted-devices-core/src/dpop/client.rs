@@ -63,6 +63,24 @@ impl DpopKey {
         )))
     }
 
+    /// A P-256 key from its 32-byte secret scalar; `None` if it is not one.
+    #[must_use]
+    pub fn es256_from_secret(secret: &[u8]) -> Option<Self> {
+        p256::ecdsa::SigningKey::from_slice(secret)
+            .ok()
+            .map(Self::Es256)
+    }
+
+    /// The secret, to keep the key on the device between runs (a file only the device's
+    /// user can read, a keychain). Whoever holds it is the device: never send it anywhere.
+    #[must_use]
+    pub fn secret(&self) -> Vec<u8> {
+        match self {
+            Self::Es256(key) => key.to_bytes().to_vec(),
+            Self::Ed25519(key) => key.to_bytes().to_vec(),
+        }
+    }
+
     /// The public half, as a proof carries it.
     #[must_use]
     pub fn public_jwk(&self) -> PublicJwk {
