@@ -64,5 +64,13 @@ pub(crate) fn trace(event: &Event) {
             client_ip = ?client_ip,
             "request over a rate limit"
         ),
+        Event::ProofRefused { device, reason } => tracing::warn!(
+            target: TARGET,
+            event = "dpop_refused",
+            user = %device.user_id,
+            device = %device.id,
+            reason,
+            "a key-bound device's token came without its key, or with a refused proof"
+        ),
     }
 }

@@ -120,6 +120,15 @@ pub enum Event {
         /// For a login, the user whose name was tried (when it is a valid user id).
         user_id: Option<UserId>,
     },
+    /// A key-bound device's token came without the device's key, or with a proof that was
+    /// refused (SPEC §9); nothing was done. Reported at most once per device per
+    /// `dpop_proof_age`, so that a stolen token cannot flood the history.
+    ProofRefused {
+        /// The device whose token it was.
+        device: Device,
+        /// Why ([`ProofError::reason`](crate::dpop::ProofError::reason)).
+        reason: &'static str,
+    },
 }
 
 /// Receives every [`Event`]. A failing hook is reported, never fails the request.
@@ -144,6 +153,7 @@ pub(crate) fn report_to_stderr(event: &Event, error: &BoxError) {
         Event::RefreshReuseDetected { .. } => "RefreshReuseDetected",
         Event::LoginRejected { .. } => "LoginRejected",
         Event::RateLimited { .. } => "RateLimited",
+        Event::ProofRefused { .. } => "ProofRefused",
     };
     eprintln!("trusted-devices: event hook failed on {kind}: {error}");
 }

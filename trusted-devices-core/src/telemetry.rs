@@ -43,6 +43,10 @@ pub(crate) fn count_event(event: &Event) {
             metrics::counter!("trusted_devices_rate_limited_total", "bucket" => bucket.name())
                 .increment(1);
         }
+        Event::ProofRefused { reason, .. } => {
+            metrics::counter!("trusted_devices_dpop_refused_total", "reason" => *reason)
+                .increment(1);
+        }
     }
 }
 

@@ -293,3 +293,90 @@ async fn section_9_the_memory_replay_cache_passes_the_public_checks() {
     let shared: Arc<dyn ProofReplayCache> = Arc::new(MemoryProofReplayCache::default());
     trusted_devices_core::testing::run_proof_replay_suite(&[shared.clone(), shared]).await;
 }
+
+fn proof_refusals(f: &Fixture) -> Vec<&'static str> {
+    f.hook
+        .take()
+        .into_iter()
+        .filter_map(|event| match event {
+            trusted_devices_core::Event::ProofRefused { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn section_9_rule_h_a_stolen_bound_token_is_reported_once_per_window() {
+    let f = Fixture::defaults();
+    let phone = key(1);
+    let login = bound_login(&f, &phone).await.unwrap();
+    let token = login.tokens.access_token.as_str();
+    f.hook.take();
+    for _ in 0..5 {
+        let stolen = f.service.authenticate(token, None).await;
+        assert_eq!(refused(stolen), ProofError::BoundTokenAsBearer);
+    }
+    assert_eq!(
+        proof_refusals(&f),
+        ["bound_token_as_bearer"],
+        "five refusals within the window are one report"
+    );
+    f.advance(TimeDelta::seconds(61));
+    let thief = proof(&f, &key(2), "GET", ME_URI, Some(token));
+    let wrong_key = f
+        .service
+        .authenticate_dpop(token, Some(request(&thief, "GET", ME_URI)), None)
+        .await;
+    assert_eq!(refused(wrong_key), ProofError::WrongKey);
+    assert_eq!(
+        proof_refusals(&f),
+        ["wrong_key"],
+        "a new window, a new report"
+    );
+}
+
+#[tokio::test]
+async fn section_9_rule_h_the_refused_proof_is_in_the_devices_history() {
+    use std::sync::Arc;
+    use trusted_devices_core::audit::{AuditKind, AuditLog, MemoryAuditLog};
+    let history = Arc::new(MemoryAuditLog::new());
+    let service = trusted_devices_core::TrustedDevices::builder(common::keys())
+        .audit_log(history.clone())
+        .build();
+    let phone = DpopKey::generate_ed25519(&SeededRandom::new(3));
+    let now = chrono::Utc::now().timestamp();
+    let login_proof = phone.proof(&ProofFor {
+        method: "POST",
+        uri: LOGIN_URI,
+        issued_at: now,
+        jti: "login",
+        access_token: None,
+        nonce: None,
+    });
+    let login = service
+        .login_with_proof(
+            UserId::new("alice").unwrap(),
+            DeviceInfo::new(),
+            Transport::Bearer,
+            Some(request(&login_proof, "POST", LOGIN_URI)),
+        )
+        .await
+        .unwrap();
+    let stolen = service.authenticate(&login.tokens.access_token, None).await;
+    assert!(stolen.is_err());
+    let page = history
+        .page(
+            &login.device.user_id,
+            None,
+            std::num::NonZeroU32::new(10).unwrap(),
+        )
+        .await
+        .unwrap();
+    let refused: Vec<_> = page
+        .iter()
+        .filter(|entry| entry.kind == AuditKind::ProofRefused)
+        .collect();
+    assert_eq!(refused.len(), 1, "{page:?}");
+    assert_eq!(refused[0].target, Some(login.device.id));
+    assert_eq!(refused[0].detail.as_deref(), Some("bound_token_as_bearer"));
+}

@@ -169,6 +169,7 @@ const WHAT = {
   device_expired: "Session ended after inactivity",
   device_renamed: "Renamed",
   permissions_changed: "Permissions changed",
+  proof_refused: "Refused: this device's sign-in was used without its key",
 };
 
 const WHY = {
@@ -178,6 +179,9 @@ const WHY = {
   refresh_reuse: "because an old session key was used again",
   too_many_devices: "too many devices",
   rate_limited: "too many attempts",
+  bound_token_as_bearer: "(the key was missing)",
+  wrong_key: "(signed with another key)",
+  replayed: "(a proof was sent twice)",
 };
 
 function activityItem(entry) {

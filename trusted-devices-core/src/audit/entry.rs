@@ -34,11 +34,13 @@ pub enum AuditKind {
     DeviceRenamed,
     /// A device's permission flags changed.
     PermissionsChanged,
+    /// A key-bound device's token came without its key or with a refused proof (SPEC §9).
+    ProofRefused,
 }
 
 impl AuditKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Login,
         Self::LoginRejected,
         Self::RefreshReuse,
@@ -47,6 +49,7 @@ impl AuditKind {
         Self::DeviceExpired,
         Self::DeviceRenamed,
         Self::PermissionsChanged,
+        Self::ProofRefused,
     ];
 
     /// The stored and shown name: `login`, `device_revoked`...
@@ -61,6 +64,7 @@ impl AuditKind {
             Self::DeviceExpired => "device_expired",
             Self::DeviceRenamed => "device_renamed",
             Self::PermissionsChanged => "permissions_changed",
+            Self::ProofRefused => "proof_refused",
         }
     }
 
@@ -179,6 +183,15 @@ pub(crate) fn entries_for(
         Event::LoginRejected { user_id, reason } => {
             let detail = Some(reason.label().to_owned());
             vec![entry(user_id, AuditKind::LoginRejected, None, detail)]
+        }
+        Event::ProofRefused { device, reason } => {
+            let detail = Some((*reason).to_owned());
+            vec![entry(
+                &device.user_id,
+                AuditKind::ProofRefused,
+                Some(device),
+                detail,
+            )]
         }
         Event::RateLimited {
             user_id: Some(user_id),

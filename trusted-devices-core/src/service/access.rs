@@ -54,15 +54,6 @@ impl std::fmt::Debug for Renewal {
     }
 }
 
-/// A key-bound device's token, presented without its proof (SPEC §9: a `Bearer` or cookie
-/// use of it is refused, so a copied token is useless).
-fn refuse_if_bound(device: &Device) -> Result<(), Error> {
-    match device.dpop_jkt {
-        Some(_) => Err(Error::DpopInvalid(ProofError::BoundTokenAsBearer)),
-        None => Ok(()),
-    }
-}
-
 /// What [`TrustedDevices::verify`] says of a valid token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
@@ -88,7 +79,7 @@ impl TrustedDevices {
         let (times, device) = self
             .check_access(access_token, Some(Transport::Bearer), now)
             .await?;
-        refuse_if_bound(&device)?;
+        self.refuse_if_bound(&device, client_ip).await?;
         self.seen(times, device, client_ip, now).await
     }
 
@@ -109,8 +100,12 @@ impl TrustedDevices {
             // RFC 9449 section 7.1: the DPoP scheme names a key-bound token.
             return Err(Error::DpopInvalid(ProofError::NotBound));
         }
-        self.prove_holder(&device, proof.as_ref(), Some(access_token), now)
-            .await?;
+        let proven = self
+            .prove_holder(&device, proof.as_ref(), Some(access_token), now)
+            .await;
+        if let Err(error) = proven {
+            return Err(self.report_refusal(&device, error, client_ip).await);
+        }
         self.seen(times, device, client_ip, now).await
     }
 
@@ -127,7 +122,7 @@ impl TrustedDevices {
         let (times, device) = self
             .check_access(access_token, Some(Transport::Cookie), now)
             .await?;
-        refuse_if_bound(&device)?;
+        self.refuse_if_bound(&device, client_ip).await?;
         let half_life = (times.expires_at.timestamp() - times.issued_at) / 2;
         if now.timestamp() < times.issued_at + half_life {
             return self.seen(times, device, client_ip, now).await;
@@ -197,6 +192,20 @@ impl TrustedDevices {
             expires_at: times.expires_at,
             device,
         })
+    }
+
+    /// A key-bound device's token, presented without its proof (SPEC §9: a `Bearer` or
+    /// cookie use of it is refused, so a copied token is useless), reported.
+    async fn refuse_if_bound(
+        &self,
+        device: &Device,
+        client_ip: Option<IpAddr>,
+    ) -> Result<(), Error> {
+        if device.dpop_jkt.is_none() {
+            return Ok(());
+        }
+        let error = Error::DpopInvalid(ProofError::BoundTokenAsBearer);
+        Err(self.report_refusal(device, error, client_ip).await)
     }
 
     /// The token's times and its device, once the token is good and the device is

@@ -2,15 +2,81 @@
 //! request of a bound device comes from the key's holder. Every refusal is
 //! `dpop_invalid`, changes nothing, and is a `tracing` security event.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::domain::Device;
+use crate::audit::Cause;
+use crate::domain::{Device, DeviceId};
 use crate::dpop::{DpopRequest, ProofError, Thumbprint, check_proof, nonce};
 use crate::error::Error;
+use crate::events::Event;
 use crate::policy::DpopMode;
 use crate::service::TrustedDevices;
 
+/// The most devices whose refusals are remembered (a refusal of a device beyond it may be
+/// filed again sooner: the bound is on memory, never on correctness).
+const REFUSALS_CAPACITY: usize = 10_000;
+
+/// Until when each device's last filed refusal covers new ones (microseconds since the
+/// epoch): rule H files a device's refused proofs once per `dpop_proof_age`, so that a
+/// stolen token replayed in a loop is one entry, not thousands.
+pub(super) struct Refusals {
+    until: quick_cache::sync::Cache<DeviceId, i64>,
+}
+
+impl Default for Refusals {
+    fn default() -> Self {
+        Self {
+            until: quick_cache::sync::Cache::new(REFUSALS_CAPACITY),
+        }
+    }
+}
+
+impl Refusals {
+    /// Whether a refusal of `device` at `now` is to be filed (none was within `window`).
+    fn to_file(&self, device: DeviceId, now: DateTime<Utc>, window: TimeDelta) -> bool {
+        let now = now.timestamp_micros();
+        if self.until.get(&device).is_some_and(|until| until > now) {
+            return false;
+        }
+        let window = window.num_microseconds().unwrap_or(i64::MAX);
+        self.until.insert(device, now.saturating_add(window));
+        true
+    }
+}
+
 impl TrustedDevices {
+    /// Rule E/H for a refusal `error` of a request whose genuine access token belongs to
+    /// the key-bound `device`: a security event and a history entry, at most once per
+    /// device per `dpop_proof_age`. Not for a server nonce's round trip (the protocol, not
+    /// an attack).
+    pub(super) async fn report_refusal(
+        &self,
+        device: &Device,
+        error: Error,
+        client_ip: Option<IpAddr>,
+    ) -> Error {
+        let reason = match &error {
+            Error::DpopInvalid(ProofError::UseNonce { .. }) => return error,
+            Error::DpopInvalid(reason) => reason.reason(),
+            _ => return error,
+        };
+        let window = self.inner.policy.dpop_proof_age;
+        if self
+            .inner
+            .proof_refusals
+            .to_file(device.id, self.now(), window)
+        {
+            let event = Event::ProofRefused {
+                device: device.clone(),
+                reason,
+            };
+            self.emit(event, &Cause::device(device, client_ip)).await;
+        }
+        error
+    }
+
     /// A fresh server nonce for a `DPoP-Nonce` header, when `dpop_nonce` is on (RFC 9449
     /// section 8); any server sharing the signing keys accepts it.
     #[must_use]
@@ -29,7 +95,7 @@ impl TrustedDevices {
     ) -> Result<Option<Thumbprint>, Error> {
         match (self.inner.policy.dpop(), proof) {
             (DpopMode::Off, _) => Ok(None),
-            (DpopMode::Required, None) => Err(refused(ProofError::Missing, None)),
+            (DpopMode::Required, None) => Err(refused(ProofError::Missing)),
             (DpopMode::Allowed, None) => Ok(None),
             (_, Some(proof)) => self.proven_key(proof, None, now).await.map(Some),
         }
@@ -47,12 +113,12 @@ impl TrustedDevices {
         let Some(bound) = &device.dpop_jkt else {
             return Ok(());
         };
-        let proof = proof.ok_or_else(|| refused(ProofError::Missing, Some(device)))?;
+        let proof = proof.ok_or(Error::DpopInvalid(ProofError::Missing))?;
         let key = self.proven_key(proof, access_token, now).await?;
         if &key == bound {
             Ok(())
         } else {
-            Err(refused(ProofError::WrongKey, Some(device)))
+            Err(Error::DpopInvalid(ProofError::WrongKey))
         }
     }
 
@@ -65,7 +131,7 @@ impl TrustedDevices {
         now: DateTime<Utc>,
     ) -> Result<Thumbprint, Error> {
         let age = self.inner.policy.dpop_proof_age;
-        let checked = check_proof(proof, access_token, now, age).map_err(|e| refused(e, None))?;
+        let checked = check_proof(proof, access_token, now, age).map_err(refused)?;
         if self.inner.policy.dpop_nonce() {
             let keys = self.inner.codec.keys();
             let fresh = checked
@@ -74,7 +140,7 @@ impl TrustedDevices {
                 .is_some_and(|nonce| nonce::is_fresh(keys, nonce, now, age));
             if !fresh {
                 let nonce = nonce::issue(keys, now);
-                return Err(refused(ProofError::UseNonce { nonce }, None));
+                return Err(refused(ProofError::UseNonce { nonce }));
             }
         }
         // Remembered until the proof leaves the window on either side.
@@ -85,20 +151,19 @@ impl TrustedDevices {
             .first_use(&checked.jkt, &checked.jti, expires_at, now)
             .await?;
         if !first {
-            return Err(refused(ProofError::Replayed, None));
+            return Err(refused(ProofError::Replayed));
         }
         Ok(checked.jkt)
     }
 }
 
-/// The refusal, reported as a security event.
-fn refused(reason: ProofError, device: Option<&Device>) -> Error {
-    tracing::warn!(
+/// The refusal of a proof before its device is known, traced as a security event (one
+/// that names a device is reported by [`TrustedDevices::report_refusal`]).
+fn refused(reason: ProofError) -> Error {
+    tracing::info!(
         target: crate::event_log::TARGET,
-        event = "dpop_refused",
+        event = "dpop_proof_refused",
         reason = reason.reason(),
-        device_id = device.map(|device| device.id.to_string()),
-        user_id = device.map(|device| device.user_id.as_str().to_owned()),
         "a DPoP proof was refused"
     );
     Error::DpopInvalid(reason)

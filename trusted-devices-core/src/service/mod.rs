@@ -59,6 +59,8 @@ struct Inner {
     audit: Option<Arc<dyn AuditLog>>,
     /// The ids of DPoP proofs used within their window (SPEC §9).
     proof_replays: Arc<dyn ProofReplayCache>,
+    /// Which devices' refused proofs were filed lately (rule H, bounded).
+    proof_refusals: dpop::Refusals,
     /// Orders the history entries this server writes within one millisecond.
     audit_sequence: std::sync::atomic::AtomicU32,
     /// Until when each limited login bucket is known to be limiting (rule H files a
@@ -403,6 +405,7 @@ impl TrustedDevicesBuilder {
                 proof_replays: self
                     .proof_replays
                     .unwrap_or_else(|| Arc::new(MemoryProofReplayCache::default())),
+                proof_refusals: dpop::Refusals::default(),
                 audit_sequence: std::sync::atomic::AtomicU32::new(0),
                 limiting: rate_limits::Limiting::default(),
             }),

@@ -123,7 +123,9 @@ impl TrustedDevices {
             .get(token.device_id())
             .await?
             .ok_or(Error::RefreshTokenInvalid)?;
-        // Before the store is asked: without the device's key nothing is consumed.
+        // Before the store is asked: without the device's key nothing is consumed. Nor is
+        // anything reported: the token is not known to be genuine yet, and a thief holding
+        // only a refresh token must not be able to fill the device's history.
         self.prove_holder(&device, proof, None, now).await?;
         let successor =
             RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
