@@ -4,6 +4,7 @@
 //! dpop-client new-key                          # prints a new P-256 device key
 //! dpop-client proof KEY METHOD URL [TOKEN]     # prints a proof for one request
 //! dpop-client thumbprint KEY                   # prints the key's RFC 7638 thumbprint
+//! dpop-client proofs KEY METHOD URL TOKEN N    # prints N proofs, one per line (benchmarks)
 //! ```
 //!
 //! The key is printed as base64url so that a shell variable can hold it; a real client
@@ -26,7 +27,10 @@ fn main() -> ExitCode {
         }
         Err(message) => {
             eprintln!("error: {message}");
-            eprintln!("usage: dpop-client new-key | proof KEY METHOD URL [TOKEN] | thumbprint KEY");
+            eprintln!(
+                "usage: dpop-client new-key | proof KEY METHOD URL [TOKEN] | thumbprint KEY \
+                 | proofs KEY METHOD URL TOKEN N"
+            );
             ExitCode::from(2)
         }
     }
@@ -38,6 +42,13 @@ fn run(words: &[&str]) -> Result<String, String> {
         ["thumbprint", key] => Ok(key_of(key)?.thumbprint().to_string()),
         ["proof", key, method, url] => proof(key, method, url, None),
         ["proof", key, method, url, token] => proof(key, method, url, Some(token)),
+        ["proofs", key, method, url, token, count] => {
+            let count: usize = count.parse().map_err(|_| "N is not a number".to_owned())?;
+            let proofs: Result<Vec<String>, String> = (0..count)
+                .map(|_| proof(key, method, url, Some(token)))
+                .collect();
+            Ok(proofs?.join("\n"))
+        }
         _ => Err("unknown command".to_owned()),
     }
 }
