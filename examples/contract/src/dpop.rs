@@ -220,3 +220,35 @@ pub fn dpop_replay_across_servers(binary: &str, redis_url: &str) {
     assert_eq!(again.status, 200, "a fresh proof passes there: {again:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// RFC 9449 section 8 with `TD_DPOP_NONCE=true`: a proof without a server nonce is
+/// answered `use_dpop_nonce` with a fresh `DPoP-Nonce`, and the same request with that
+/// nonce in a new proof passes.
+pub fn dpop_server_nonce(binary: &str) {
+    let server = Server::start(binary, &[("TD_DPOP_NONCE", "true")]);
+    let base = server.base.as_str();
+    let client = Client::new(base);
+    let key = DpopKey::generate_es256(&OsRandom);
+    let first = client.login(
+        ALICE,
+        &[("DPoP", &proof(&key, "POST", base, "/auth/login", None))],
+    );
+    assert_eq!(first.status, 401, "{first:?}");
+    assert_eq!(first.body["code"], "dpop_invalid");
+    let challenge = first.header("www-authenticate").unwrap_or_default();
+    assert!(challenge.contains("use_dpop_nonce"), "{challenge}");
+    let nonce = first.header("dpop-nonce").expect("a DPoP-Nonce header");
+    let with_nonce = key.proof(&ProofFor {
+        method: "POST",
+        uri: &format!("{base}/auth/login"),
+        issued_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(0)),
+        jti: "with-nonce",
+        access_token: None,
+        nonce: Some(&nonce),
+    });
+    let second = client.login(ALICE, &[("DPoP", &with_nonce)]);
+    assert_eq!(second.status, 200, "{second:?}");
+    assert_eq!(second.body["token_type"], "DPoP");
+}

@@ -142,6 +142,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_9_server_nonces_over_http() {
+            $crate::dpop_server_nonce(BINARY);
+        }
+
+        #[test]
         fn section_9_a_proof_replayed_on_a_second_server_sharing_redis_is_refused() {
             let test = "section_9_a_proof_replayed_on_a_second_server_sharing_redis_is_refused";
             if let Some(url) = $crate::server_url("TD_TEST_REDIS_URL", test) {
