@@ -166,3 +166,68 @@ async fn conformance_cleanup_check_fails_a_store_that_deletes_consumed_records()
     let honest: Vec<Arc<dyn TokenStore>> = vec![Arc::new(MemoryTokenStore::new())];
     rule_c_cleanup_keeps_consumed_records_until_they_expire(&honest).await;
 }
+
+/// A store that never forgets a sealed successor (issue 25's planted bug): it answers a
+/// replay within whatever grace it is given from its own copy of every seal, however old.
+#[derive(Default)]
+struct NeverForgetsSeals {
+    inner: MemoryTokenStore,
+    seals: Mutex<
+        HashMap<
+            trusted_devices_core::RefreshTokenHash,
+            (DateTime<Utc>, trusted_devices_core::SealedSuccessor),
+        >,
+    >,
+}
+
+#[async_trait]
+impl TokenStore for NeverForgetsSeals {
+    async fn insert(&self, record: RefreshRecord) -> Result<(), StorageError> {
+        self.inner.insert(record).await
+    }
+    async fn rotate(&self, rotation: Rotation) -> Result<RotateOutcome, StorageError> {
+        let (presented, now, grace) = (rotation.presented, rotation.now, rotation.grace);
+        let sealed = rotation.sealed_successor;
+        let outcome = self.inner.rotate(rotation).await?;
+        let mut seals = self.seals.lock().unwrap();
+        match outcome {
+            RotateOutcome::Rotated => {
+                seals.insert(presented, (now, sealed));
+                Ok(outcome)
+            }
+            // The mutant: the seal is still there, so the replay is answered with it.
+            RotateOutcome::Reused { .. } => match seals.get(&presented) {
+                Some((at, sealed_successor)) if now - *at <= grace => Ok(RotateOutcome::Replayed {
+                    sealed_successor: *sealed_successor,
+                }),
+                _ => Ok(outcome),
+            },
+            _ => Ok(outcome),
+        }
+    }
+    async fn revoke_devices(&self, devices: &[DeviceId]) -> Result<u64, StorageError> {
+        self.inner.revoke_devices(devices).await
+    }
+    async fn forget_sealed(&self, _: DateTime<Utc>, _: NonZeroU32) -> Result<u64, StorageError> {
+        Ok(0)
+    }
+    async fn delete_expired(
+        &self,
+        now: DateTime<Utc>,
+        batch: NonZeroU32,
+    ) -> Result<u64, StorageError> {
+        self.inner.delete_expired(now, batch).await
+    }
+}
+
+#[tokio::test]
+async fn conformance_seal_check_fails_a_store_that_never_forgets_seals() {
+    use trusted_devices_core::testing::token_store::rule_r_seals_past_the_grace_are_forgotten;
+    let handles: Vec<Arc<dyn TokenStore>> = vec![Arc::new(NeverForgetsSeals::default())];
+    assert!(
+        panics(async move { rule_r_seals_past_the_grace_are_forgotten(&handles).await }).await,
+        "a store that never forgets sealed successors passed"
+    );
+    let honest: Vec<Arc<dyn TokenStore>> = vec![Arc::new(MemoryTokenStore::new())];
+    rule_r_seals_past_the_grace_are_forgotten(&honest).await;
+}

@@ -102,6 +102,12 @@ impl Keys {
         format!("{}:{{d:{id}}}:seal:{}", self.prefix, hash.to_hex())
     }
 
+    /// The device's seals by the time their token was consumed (a sorted set), so that a
+    /// rotation forgets the seals past the grace in the same script (rule R).
+    pub(crate) fn seal_index(&self, id: DeviceId) -> String {
+        format!("{}:{{d:{id}}}:seals", self.prefix)
+    }
+
     /// Every device's deadline, for cleanup: members `user-tag:device-id`.
     pub(crate) fn device_deadlines(&self) -> String {
         format!("{}:device-deadlines", self.prefix)

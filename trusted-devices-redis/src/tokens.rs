@@ -130,11 +130,13 @@ where
             .key(self.keys.token(rotation.device_id, &successor.hash))
             .key(self.keys.token_set(rotation.device_id))
             .key(self.keys.seal(rotation.device_id, &rotation.presented))
+            .key(self.keys.seal_index(rotation.device_id))
             .arg(micros(rotation.now))
             .arg(successor.hash.to_hex())
             .arg(to_hex(rotation.sealed_successor.as_bytes()))
             .arg(self.expire_at(successor.expires_at))
-            .arg(seal_life_ms(&rotation));
+            .arg(seal_life_ms(&rotation))
+            .arg(micros(rotation.forget_sealed_before()));
         for field in token_fields(successor) {
             invocation.arg(field);
         }

@@ -446,15 +446,21 @@ pub async fn rule_l_reject_limit_holds_under_concurrent_logins(handles: &Handles
         .iter()
         .filter(|o| matches!(o, Ok(CreateOutcome::LimitReached)))
         .count();
-    assert_eq!(
-        (created, refused),
-        (3, CONCURRENT_TASKS - 3),
-        "rule L: reject under concurrency"
+    let failed = CONCURRENT_TASKS - created - refused;
+    assert!(
+        (created, refused) == (3, CONCURRENT_TASKS - 3),
+        "conformance (rule L, max_devices = 3, eviction Reject): {CONCURRENT_TASKS} logins \
+         of one user at once, from several handles; the store created {created} devices, \
+         refused {refused} with LimitReached and failed {failed}. The rule requires exactly \
+         3 created and {} refused: the count and the insert must be one atomic step (a \
+         transaction with a per-user lock, or one script), or concurrent logins all see room.",
+        CONCURRENT_TASKS - 3
     );
-    assert_eq!(
-        pick(handles, 0).list(&user).await.unwrap().len(),
-        3,
-        "rule L: max_devices exceeded"
+    let held = pick(handles, 0).list(&user).await.unwrap().len();
+    assert!(
+        held == 3,
+        "conformance (rule L, max_devices = 3): after the concurrent logins the user holds \
+         {held} devices; the limit allows 3."
     );
 }
 
@@ -493,11 +499,17 @@ pub async fn rule_l_every_case_of_the_shared_table(handles: &Handles) {
             assert_eq!(
                 outcome,
                 CreateOutcome::LimitReached,
-                "rule L table, {case:?}: refused"
+                "conformance (rule L): with {} devices held and {:?}, a login must be refused \
+                 with LimitReached; the store answered otherwise (left: the store, right: \
+                 the rule)",
+                case.held,
+                case.limit
             );
             assert_eq!(
                 remaining, case.held,
-                "rule L table, {case:?}: nothing written"
+                "conformance (rule L): a refused login must write nothing; the user held {} \
+                 devices before and {remaining} after (left: after, right: before)",
+                case.held
             );
             continue;
         }
@@ -510,12 +522,21 @@ pub async fn rule_l_every_case_of_the_shared_table(handles: &Handles) {
         assert_eq!(
             ids(&gone),
             ids(&expected_gone),
-            "rule L table, {case:?}: the devices removed"
+            "conformance (rule L): with {} devices held and {:?}, the login must displace \
+             exactly the devices the rule names ({:?}: created one second apart, last seen \
+             in the reverse order); left: the ids the store displaced, right: the rule's",
+            case.held,
+            case.limit,
+            case.expected
         );
         assert_eq!(
             remaining,
             case.held - expected_gone.len() + 1,
-            "rule L table, {case:?}: devices afterwards"
+            "conformance (rule L): after a login with {} devices held and {:?}, the user \
+             must hold the survivors and the new device (left: what the store holds, \
+             right: the rule)",
+            case.held,
+            case.limit
         );
     }
 }

@@ -21,6 +21,7 @@ pub async fn run_token_store_suite(handles: &Handles) {
     rule_r_unknown_or_foreign_tokens_are_not_found(handles).await;
     rule_r_expiry_boundary(handles).await;
     rule_r_grace_replays_then_reuse_is_reported(handles).await;
+    rule_r_seals_past_the_grace_are_forgotten(handles).await;
     rule_r_concurrent_rotations_yield_one_successor(handles).await;
     revoking_devices_removes_only_their_tokens(handles).await;
     revoking_many_devices_at_once_removes_every_token(handles).await;
@@ -225,6 +226,79 @@ pub async fn rule_r_grace_replays_then_reuse_is_reported(handles: &Handles) {
     );
 }
 
+/// Rule R: a consumed token's sealed successor is kept only for the grace. Rotating the
+/// device's next token past the grace forgets it in the same step, and so does cleanup's
+/// `forget_sealed`. Observed by presenting the old token again with a grace stretched to a
+/// day: a store that kept the seal hands the successor back (`Replayed`); one that forgot
+/// it can only answer `Reused`.
+pub async fn rule_r_seals_past_the_grace_are_forgotten(handles: &Handles) {
+    let now = base_time();
+    let a_day = TimeDelta::days(1);
+    let past_grace = now + GRACE + TimeDelta::seconds(5);
+    let kept_seal = |how: &str, outcome: &RotateOutcome| {
+        assert!(
+            matches!(outcome, RotateOutcome::Reused { .. }),
+            "conformance (rule R, sealed successors): a token consumed {GRACE_TEXT} before \
+             {how} still unsealed its successor ({outcome:?}). A seal is needed only within \
+             the reuse grace; kept longer, a copy of the storage plus any old consumed token \
+             unseals the chain up to the live token. The store must forget seals consumed \
+             before `Rotation::forget_sealed_before()` in the rotation itself, and in \
+             `forget_sealed`."
+        );
+    };
+
+    // By the rotation of the device's next token.
+    let chain = Chain::new("forget-by-rotation", now);
+    let (first, second, third, probe) =
+        (chain.token(), chain.token(), chain.token(), chain.token());
+    let store = pick(handles, 0);
+    store
+        .insert(chain.record(&first, now, a_day))
+        .await
+        .unwrap();
+    store
+        .rotate(chain.rotation(&first, &second, now, GRACE))
+        .await
+        .unwrap();
+    pick(handles, 1)
+        .rotate(chain.rotation(&second, &third, past_grace, GRACE))
+        .await
+        .unwrap();
+    let stretched = pick(handles, 2)
+        .rotate(chain.rotation(&first, &probe, past_grace, a_day))
+        .await
+        .unwrap();
+    kept_seal("the device's next rotation", &stretched);
+
+    // By cleanup, for a store that forgets there (one whose seals expire by themselves, a
+    // key TTL, answers 0 and relies on the rotation above and on its own clock).
+    let chain = Chain::new("forget-by-cleanup", now);
+    let (first, second, probe) = (chain.token(), chain.token(), chain.token());
+    store
+        .insert(chain.record(&first, now, a_day))
+        .await
+        .unwrap();
+    store
+        .rotate(chain.rotation(&first, &second, now, GRACE))
+        .await
+        .unwrap();
+    let batch = NonZeroU32::new(1_000).unwrap_or(NonZeroU32::MIN);
+    let forgotten = pick(handles, 1)
+        .forget_sealed(past_grace - GRACE, batch)
+        .await
+        .unwrap();
+    if forgotten > 0 {
+        let stretched = pick(handles, 2)
+            .rotate(chain.rotation(&first, &probe, past_grace, a_day))
+            .await
+            .unwrap();
+        kept_seal("cleanup's forget_sealed", &stretched);
+    }
+}
+
+/// How long [`GRACE`] is, in the checks' messages.
+const GRACE_TEXT: &str = "more than the 10 s grace";
+
 /// Rule R: 50 concurrent rotations of one token: exactly one rotates, the others replay
 /// the winner's successor, and only that successor is live.
 pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) {
@@ -259,7 +333,11 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
     assert_eq!(
         winners.len(),
         1,
-        "rule R: exactly one concurrent rotation wins"
+        "conformance (rule R): {CONCURRENT_TASKS} refreshes of one token at once, from \
+         several handles; {} of them rotated it (left). Exactly one may (right): the check \
+         that the token is unconsumed and its consumption must be one compare-and-swap, or \
+         two servers both issue a live successor.",
+        winners.len()
     );
     let winner = winners[0];
     for outcome in &outcomes {
@@ -268,9 +346,13 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
             RotateOutcome::Replayed { sealed_successor } => assert_eq!(
                 &first.unseal(sealed_successor),
                 winner,
-                "rule R: every racer converges on the winner's successor"
+                "conformance (rule R): a racer that lost must get the winner's successor back \
+                 (Replayed with the winner's seal), so that racing tabs converge"
             ),
-            other => panic!("rule R: a racer within the grace got {other:?}"),
+            other => panic!(
+                "conformance (rule R): a racer within the grace must get Replayed with the \
+                 winner's successor; the store answered {other:?}"
+            ),
         }
     }
     let later = now + TimeDelta::seconds(1);
@@ -287,7 +369,8 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
         };
         assert_eq!(
             outcome, expected,
-            "rule R: only the winner's successor may be live"
+            "conformance (rule R): after the race only the winner's successor may be live; \
+             a loser's successor answered otherwise (left: the store, right: the rule)"
         );
     }
 }
