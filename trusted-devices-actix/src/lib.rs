@@ -118,6 +118,8 @@
 mod cleanup;
 mod extract;
 mod json;
+#[cfg(feature = "page")]
+mod page;
 mod renewal;
 mod response;
 mod routes;
@@ -125,6 +127,8 @@ mod routes;
 pub use cleanup::{CleanupTask, spawn_cleanup};
 pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
 pub use json::JsonBody;
+#[cfg(feature = "page")]
+pub use page::configure_page;
 pub use renewal::write_renewals;
 pub use response::{ApiError, Tokens, into_response, read_body};
 pub use routes::configure;

@@ -117,6 +117,8 @@
 mod cleanup;
 mod extract;
 mod json;
+#[cfg(feature = "page")]
+mod page;
 mod renewal;
 mod response;
 mod router;
@@ -124,6 +126,8 @@ mod router;
 pub use cleanup::{CleanupTask, spawn_cleanup};
 pub use extract::{ClientIp, CurrentDevice, LoginDevice, api_request, client_ip};
 pub use json::JsonBody;
+#[cfg(feature = "page")]
+pub use page::page_router;
 pub use renewal::{WithRenewal, WriteRenewals, WriteRenewalsService};
 pub use response::{ApiError, Tokens, into_response};
 pub use router::router;

@@ -12,9 +12,8 @@ use trusted_devices_actix::{
     ApiError, CleanupTask, CurrentDevice, Devices, LoginDevice, api_request, into_response,
     read_body,
 };
-use trusted_devices_core::http::ApiResponse;
 use trusted_devices_example_common::{
-    DemoApp, Started, announce, device_api, page, shutdown_signal, start,
+    DemoApp, Started, announce, device_api, shutdown_signal, start,
 };
 
 async fn login(
@@ -27,12 +26,6 @@ async fn login(
     let body = read_body(payload).await?;
     let api = api_request(&devices, &request, &body);
     Ok(into_response(demo.login(&devices, &api, info).await))
-}
-
-/// The "Your devices" page's files.
-async fn page(request: HttpRequest) -> HttpResponse {
-    let missing = || ApiResponse::problem(404, "not_found", "no such page");
-    into_response(page::asset(request.path()).unwrap_or_else(missing))
 }
 
 async fn me(CurrentDevice(acting): CurrentDevice) -> HttpResponse {
@@ -114,7 +107,7 @@ async fn main() -> ExitCode {
     let demo = Data::new(started.app);
     let demo_for_metrics = demo.clone();
     let server = HttpServer::new(move || {
-        let mut app = App::new()
+        App::new()
             // Cookie renewals made on the application's routes (`/me`) reach the browser.
             .wrap(actix_web::middleware::from_fn(
                 trusted_devices_actix::write_renewals,
@@ -124,11 +117,9 @@ async fn main() -> ExitCode {
             .route("/auth/login", web::post().to(login))
             .route("/me", web::get().to(me))
             .route("/health", web::get().to(health))
-            .route("/openapi.json", web::get().to(openapi));
-        for path in page::paths() {
-            app = app.route(path, web::get().to(page));
-        }
-        app
+            .route("/openapi.json", web::get().to(openapi))
+            // The "Your devices" page, with its security headers: one call (feature `page`).
+            .configure(trusted_devices_actix::configure_page)
     })
     // A client slower than this to send its request head is disconnected.
     .client_request_timeout(started_limits.header_read_timeout)

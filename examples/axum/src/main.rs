@@ -10,13 +10,11 @@ use std::process::ExitCode;
 use trusted_devices_axum::axum::Router;
 use trusted_devices_axum::axum::body::Bytes;
 use trusted_devices_axum::axum::extract::{FromRef, State};
-use trusted_devices_axum::axum::http::Uri;
 use trusted_devices_axum::axum::http::request::Parts;
 use trusted_devices_axum::axum::response::Response;
 use trusted_devices_axum::axum::routing::{get, post};
 use trusted_devices_axum::{CurrentDevice, Devices, LoginDevice, api_request, into_response};
-use trusted_devices_core::http::ApiResponse;
-use trusted_devices_example_common::{DemoApp, announce, device_api, page, shutdown_signal, start};
+use trusted_devices_example_common::{DemoApp, announce, device_api, shutdown_signal, start};
 
 /// `FromRef` gives each handler the part it names (`State<Devices>`, the extractors).
 #[derive(Clone, FromRef)]
@@ -33,12 +31,6 @@ async fn login(
 ) -> Response {
     let request = api_request(&state.devices, &parts, &body);
     into_response(state.demo.login(&state.devices, &request, info).await)
-}
-
-/// The "Your devices" page's files.
-async fn page(uri: Uri) -> Response {
-    let missing = || ApiResponse::problem(404, "not_found", "no such page");
-    into_response(page::asset(uri.path()).unwrap_or_else(missing))
 }
 
 async fn me(CurrentDevice(acting): CurrentDevice) -> Response {
@@ -79,11 +71,7 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
         devices: devices.clone(),
         demo,
     };
-    let mut router = Router::new();
-    for path in page::paths() {
-        router = router.route(path, get(page));
-    }
-    router
+    Router::new()
         .route("/auth/login", post(login))
         // Cookie renewals made on `/me` reach the browser (SPEC §8); only the routes that
         // authenticate need the layer.
@@ -92,6 +80,8 @@ fn app(devices: Devices, demo: DemoApp) -> Router {
         .route("/openapi.json", get(openapi))
         .with_state(state)
         .merge(trusted_devices_axum::router(&devices))
+        // The "Your devices" page, with its security headers: one call (feature `page`).
+        .merge(trusted_devices_axum::page_router())
 }
 
 #[tokio::main]

@@ -8,7 +8,6 @@
 mod app;
 pub mod geolocation;
 mod hashing_memory;
-pub mod page;
 mod password_gate;
 pub mod settings;
 mod stores;

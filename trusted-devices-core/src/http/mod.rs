@@ -30,6 +30,8 @@ mod endpoint;
 mod handle;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+#[cfg(feature = "page")]
+pub mod page;
 mod request;
 mod response;
 #[cfg(feature = "openapi")]

@@ -1,9 +1,14 @@
-//! The "Your devices" page (SPEC §8): three static files from `static/`, compiled in, one
-//! source for both example servers, no build step. Served with a strict
-//! Content-Security-Policy: scripts and styles from this origin only, nothing inline, no
-//! framing.
+//! The "Your devices" page (SPEC §8), feature `page`: three static files from `page/`,
+//! compiled in, no build step, framework-neutral; each web adapter mounts them with one
+//! call (`trusted_devices_axum::page_router`, `trusted_devices_actix::configure_page`).
+//! Served with a strict Content-Security-Policy: scripts and styles from this origin only,
+//! nothing inline, no framing.
+//!
+//! The page talks to the routes of SPEC §6 by cookie (SPEC §8) and signs in through the
+//! application's own `POST /auth/login` with `{username, password}` and
+//! `X-Token-Transport: cookie`, as the example servers' login does.
 
-use trusted_devices_core::http::ApiResponse;
+use crate::http::ApiResponse;
 
 /// Scripts, styles and requests from this origin only; no inline code, plugins or frames.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -15,21 +20,21 @@ const ASSETS: [(&str, &str, &str); 3] = [
     (
         "/",
         "text/html; charset=utf-8",
-        include_str!("../static/index.html"),
+        include_str!("../../page/index.html"),
     ),
     (
         "/app.js",
         "text/javascript; charset=utf-8",
-        include_str!("../static/app.js"),
+        include_str!("../../page/app.js"),
     ),
     (
         "/app.css",
         "text/css; charset=utf-8",
-        include_str!("../static/app.css"),
+        include_str!("../../page/app.css"),
     ),
 ];
 
-/// The paths the page is served at, for the servers' routers.
+/// The paths the page is served at, for the adapters' routers.
 pub fn paths() -> impl Iterator<Item = &'static str> {
     ASSETS.iter().map(|(path, _, _)| *path)
 }
