@@ -203,7 +203,13 @@ function activityItem(entry) {
 async function showActivity() {
   const reply = await authed("GET", "/devices/activity?limit=10");
   if (reply.status !== 200) { $("activity").hidden = true; return; }
-  $("activity-list").replaceChildren(...reply.data.events.map(activityItem));
+  if (reply.data.history_kept === false) {
+    // Nothing is recorded here: say so, rather than show an empty history.
+    const note = el("li", { class: "activity hint" }, "This service keeps no history of sign-ins and device changes.");
+    $("activity-list").replaceChildren(note);
+  } else {
+    $("activity-list").replaceChildren(...reply.data.events.map(activityItem));
+  }
   $("activity").hidden = false;
 }
 

@@ -101,8 +101,8 @@ pub use policy::{
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use risk::RiskSignals;
 pub use service::{
-    ActivityPage, Authenticated, CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport, LoginAttempt,
-    LoginOutcome, Renewal, TrustedDevices, TrustedDevicesBuilder, Verified,
+    ActivityPage, Authenticated, CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport, History,
+    LoginAttempt, LoginOutcome, Renewal, TrustedDevices, TrustedDevicesBuilder, Verified,
 };
 pub use store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, IdleExtension,

@@ -683,3 +683,20 @@ fn error_codes_lists_every_code_with_the_status_it_is_answered_with() {
     let listed: std::collections::BTreeSet<(&str, u16)> = Error::CODES.into_iter().collect();
     assert_eq!(answered, listed);
 }
+
+#[tokio::test]
+async fn rule_h_without_an_audit_log_the_activity_route_says_no_history_is_kept() {
+    // The fixture's service is built without an audit log: nothing is recorded, and the
+    // answer must say so rather than look like an empty history.
+    let f = Fixture::defaults();
+    let login = f.login("alice").await;
+    let reply = call(&f).auth(&login).send(Endpoint::Activity).await;
+    assert_eq!(reply.status, 200);
+    let json = body(&reply);
+    assert_eq!(json["events"], serde_json::json!([]));
+    assert_eq!(json["history_kept"], false, "{json}");
+    assert!(
+        json["note"].as_str().unwrap_or_default().contains("keeps no history"),
+        "{json}"
+    );
+}

@@ -101,12 +101,17 @@ impl<'a> EntryView<'a> {
     }
 }
 
-/// SPEC §6: `{events: [...], next_cursor}`.
+/// SPEC §6: `{events: [...], next_cursor}`, and whether a history is kept at all: a
+/// service built without an audit log answers `history_kept: false` and says so in words,
+/// so that an empty list never passes for "nothing happened".
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(crate) struct ActivityView<'a> {
     events: Vec<EntryView<'a>>,
     next_cursor: Option<String>,
+    history_kept: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'static str>,
 }
 
 impl<'a> ActivityView<'a> {
@@ -114,6 +119,11 @@ impl<'a> ActivityView<'a> {
         Self {
             events: page.entries.iter().map(EntryView::new).collect(),
             next_cursor: page.next_cursor.map(|cursor| cursor.to_string()),
+            history_kept: page.kept,
+            note: (!page.kept).then_some(
+                "this service keeps no history of sign-ins and device changes \
+                 (built without an audit log)",
+            ),
         }
     }
 }

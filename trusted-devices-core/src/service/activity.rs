@@ -13,11 +13,16 @@ pub struct ActivityPage {
     pub entries: Vec<AuditEntry>,
     /// Where the next page starts; `None` on the last page.
     pub next_cursor: Option<AuditCursor>,
+    /// Whether this service keeps a history at all (an audit log was given to the
+    /// builder): without one the page is empty because nothing is recorded, not because
+    /// nothing happened, and the answer says so.
+    pub kept: bool,
 }
 
 impl TrustedDevices {
     /// The user's history (rule H), newest first: at most `limit` entries (at most
-    /// [`AUDIT_PAGE_MAX`]), after `cursor` when given. Without an audit log: no entries.
+    /// [`AUDIT_PAGE_MAX`]), after `cursor` when given. Without an audit log: no entries and
+    /// [`ActivityPage::kept`] false.
     pub async fn activity(
         &self,
         acting: &Authenticated,
@@ -28,6 +33,7 @@ impl TrustedDevices {
             return Ok(ActivityPage {
                 entries: Vec::new(),
                 next_cursor: None,
+                kept: false,
             });
         };
         let limit = limit.min(NonZeroU32::new(AUDIT_PAGE_MAX).unwrap_or(NonZeroU32::MIN));
@@ -41,6 +47,7 @@ impl TrustedDevices {
         Ok(ActivityPage {
             entries,
             next_cursor,
+            kept: true,
         })
     }
 }

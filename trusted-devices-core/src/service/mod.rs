@@ -351,10 +351,23 @@ impl TrustedDevicesBuilder {
         self
     }
 
-    /// Keeps each user's security history there (rule H) [default: none, no history].
-    /// Entries older than the policy's `audit_retention` are deleted by cleanup.
+    /// Keeps each user's security history there (rule H): shorthand for
+    /// `.history(History::Kept(audit))`. Entries older than the policy's `audit_retention`
+    /// are deleted by cleanup. Every store crate's store is also an audit log
+    /// (`SqliteStore`, `PostgresStore`, `RedisStore`): pass the same store.
     pub fn audit_log(mut self, audit: Arc<dyn AuditLog>) -> Self {
         self.audit = Some(audit);
+        self
+    }
+
+    /// Whether the service keeps each user's security history (rule H) [default:
+    /// [`History::NotKept`], which `GET /devices/activity` and the page report in words as
+    /// "no history kept", never as an empty history].
+    pub fn history(mut self, history: History) -> Self {
+        self.audit = match history {
+            History::Kept(audit) => Some(audit),
+            History::NotKept => None,
+        };
         self
     }
 
@@ -410,6 +423,26 @@ impl TrustedDevicesBuilder {
                 limiting: rate_limits::Limiting::default(),
             }),
         }
+    }
+}
+
+/// Rule H's choice for [`TrustedDevicesBuilder::history`].
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum History {
+    /// Each user's history is kept in this audit log.
+    Kept(Arc<dyn AuditLog>),
+    /// No history: the activity route answers `history_kept: false` with a note.
+    #[default]
+    NotKept,
+}
+
+impl fmt::Debug for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Kept(_) => "History::Kept",
+            Self::NotKept => "History::NotKept",
+        })
     }
 }
 
