@@ -108,7 +108,101 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## A browser login (cookies)
+//!
+//! For a browser, turn cookies on ([`CookieSettings`]) and let the login answer by
+//! transport: [`DeviceApi::login_transport`] applies SPEC §8's origin check and reads
+//! `X-Token-Transport: cookie`; [`TrustedDevices::attempt_login`] counts rule K's limits
+//! before your password check; [`DeviceApi::token_response`] answers two `HttpOnly`
+//! cookies (or the JSON pair for a bearer client). Routes with [`CurrentDevice`] then
+//! accept the access cookie, and the [`write_renewals`] middleware hands back its renewals.
+//!
+//! ```
+//! use actix_web::middleware::from_fn;
+//! use actix_web::{App, HttpRequest, HttpResponse, test, web};
+//! use trusted_devices_actix::{ApiError, CurrentDevice, Devices, LoginDevice};
+//! use trusted_devices_actix::{api_request, into_response, read_body, write_renewals};
+//! use trusted_devices_core::http::{CookieSettings, parse_body};
+//! use trusted_devices_core::{Error, KeyRing, SigningKey, TrustedDevices};
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Credentials {
+//!     username: String,
+//!     password: String,
+//! }
+//!
+//! async fn login(
+//!     devices: web::Data<Devices>,
+//!     LoginDevice(info): LoginDevice,
+//!     request: HttpRequest,
+//!     payload: web::Payload,
+//! ) -> Result<HttpResponse, ApiError> {
+//!     let body = read_body(payload).await?;
+//!     let api = api_request(&devices, &request, &body);
+//!     let transport = devices.login_transport(&api)?;
+//!     let credentials: Credentials = parse_body(&body)?;
+//!     let attempt = devices
+//!         .service()
+//!         .attempt_login(&credentials.username, api.client_ip)
+//!         .await?;
+//!     // Your password check, after the limits.
+//!     if credentials.password != "alice-password" {
+//!         return Err(Error::InvalidCredentials.into());
+//!     }
+//!     let login = attempt.login_for(info, transport).await?;
+//!     Ok(into_response(devices.token_response(&login.tokens)))
+//! }
+//!
+//! async fn me(CurrentDevice(acting): CurrentDevice) -> String {
+//!     acting.device.user_id.to_string()
+//! }
+//!
+//! # #[actix_web::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!")?;
+//! let devices = Devices::new(TrustedDevices::builder(KeyRing::new(key)).build())
+//!     .cookies(CookieSettings::new(vec!["https://app.example.com".into()]));
+//! let app = test::init_service(
+//!     App::new()
+//!         .wrap(from_fn(write_renewals))
+//!         .configure(|cfg| trusted_devices_actix::configure(&devices, cfg))
+//!         .route("/auth/login", web::post().to(login))
+//!         .route("/me", web::get().to(me)),
+//! )
+//! .await;
+//!
+//! let sign_in = test::TestRequest::post()
+//!     .uri("/auth/login")
+//!     .insert_header(("content-type", "application/json"))
+//!     .insert_header(("origin", "https://app.example.com"))
+//!     .insert_header(("x-token-transport", "cookie"))
+//!     .set_payload(r#"{"username":"alice","password":"alice-password"}"#)
+//!     .to_request();
+//! let signed_in = test::call_service(&app, sign_in).await;
+//! assert_eq!(signed_in.status(), 200);
+//! let cookies: Vec<String> = signed_in
+//!     .headers()
+//!     .get_all("set-cookie")
+//!     .filter_map(|cookie| Some(cookie.to_str().ok()?.split(';').next()?.to_owned()))
+//!     .collect();
+//! assert!(cookies.iter().any(|cookie| cookie.starts_with("__Host-td_access=")));
+//! let body: serde_json::Value = test::read_body_json(signed_in).await;
+//! assert!(body.get("access_token").is_none(), "no token where script can read it");
+//!
+//! let me = test::TestRequest::get()
+//!     .uri("/me")
+//!     .insert_header(("cookie", cookies.join("; ")))
+//!     .to_request();
+//! assert_eq!(test::call_service(&app, me).await.status(), 200);
+//! # Ok(()) }
+//! ```
+//!
 //! [`DeviceApi::handle`]: trusted_devices_core::http::DeviceApi::handle
+//! [`DeviceApi::login_transport`]: trusted_devices_core::http::DeviceApi::login_transport
+//! [`DeviceApi::token_response`]: trusted_devices_core::http::DeviceApi::token_response
+//! [`TrustedDevices::attempt_login`]: trusted_devices_core::TrustedDevices::attempt_login
+//! [`CookieSettings`]: trusted_devices_core::http::CookieSettings
 //! [`TrustedDevices::login`]: trusted_devices_core::TrustedDevices::login
 //! [`TrustedProxies`]: trusted_devices_core::http::TrustedProxies
 

@@ -107,7 +107,105 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## A browser login (cookies)
+//!
+//! For a browser, turn cookies on ([`CookieSettings`]) and let the login answer by
+//! transport: [`DeviceApi::login_transport`] applies SPEC §8's origin check and reads
+//! `X-Token-Transport: cookie`; [`TrustedDevices::attempt_login`] counts rule K's limits
+//! before your password check; [`DeviceApi::token_response`] answers two `HttpOnly`
+//! cookies (or the JSON pair for a bearer client). Routes with [`CurrentDevice`] then
+//! accept the access cookie, and the [`WriteRenewals`] layer hands back its renewals.
+//!
+//! ```
+//! use axum::body::Bytes;
+//! use axum::extract::State;
+//! use axum::http::request::Parts;
+//! use axum::response::Response;
+//! use axum::{Router, routing::{get, post}};
+//! use trusted_devices_axum::{ApiError, CurrentDevice, Devices, LoginDevice, WriteRenewals};
+//! use trusted_devices_axum::{api_request, into_response};
+//! use trusted_devices_core::http::{CookieSettings, parse_body};
+//! use trusted_devices_core::{Error, KeyRing, SigningKey, TrustedDevices};
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Credentials {
+//!     username: String,
+//!     password: String,
+//! }
+//!
+//! async fn login(
+//!     State(devices): State<Devices>,
+//!     LoginDevice(info): LoginDevice,
+//!     parts: Parts,
+//!     body: Bytes,
+//! ) -> Result<Response, ApiError> {
+//!     let request = api_request(&devices, &parts, &body);
+//!     let transport = devices.login_transport(&request)?;
+//!     let credentials: Credentials = parse_body(&body)?;
+//!     let attempt = devices
+//!         .service()
+//!         .attempt_login(&credentials.username, request.client_ip)
+//!         .await?;
+//!     // Your password check, after the limits.
+//!     if credentials.password != "alice-password" {
+//!         return Err(Error::InvalidCredentials.into());
+//!     }
+//!     let login = attempt.login_for(info, transport).await?;
+//!     Ok(into_response(devices.token_response(&login.tokens)))
+//! }
+//!
+//! async fn me(CurrentDevice(acting): CurrentDevice) -> String {
+//!     acting.device.user_id.to_string()
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # use axum::body::{Body, to_bytes};
+//! # use axum::http::Request;
+//! # use tower::ServiceExt;
+//! let key = SigningKey::new("k1", b"a secret of at least 32 bytes!!!")?;
+//! let devices = Devices::new(TrustedDevices::builder(KeyRing::new(key)).build())
+//!     .cookies(CookieSettings::new(vec!["https://app.example.com".into()]));
+//! let app = Router::new()
+//!     .route("/auth/login", post(login))
+//!     .route("/me", get(me).layer(WriteRenewals))
+//!     .with_state(devices.clone())
+//!     .merge(trusted_devices_axum::router(&devices));
+//!
+//! let signed_in = app
+//!     .clone()
+//!     .oneshot(
+//!         Request::post("/auth/login")
+//!             .header("content-type", "application/json")
+//!             .header("origin", "https://app.example.com")
+//!             .header("x-token-transport", "cookie")
+//!             .body(Body::from(r#"{"username":"alice","password":"alice-password"}"#))?,
+//!     )
+//!     .await?;
+//! assert_eq!(signed_in.status(), 200);
+//! let cookies: Vec<String> = signed_in
+//!     .headers()
+//!     .get_all("set-cookie")
+//!     .iter()
+//!     .filter_map(|cookie| Some(cookie.to_str().ok()?.split(';').next()?.to_owned()))
+//!     .collect();
+//! assert!(cookies.iter().any(|cookie| cookie.starts_with("__Host-td_access=")));
+//! let body: serde_json::Value = serde_json::from_slice(&to_bytes(signed_in.into_body(), 4096).await?)?;
+//! assert!(body.get("access_token").is_none(), "no token where script can read it");
+//!
+//! let me = app
+//!     .oneshot(Request::get("/me").header("cookie", cookies.join("; ")).body(Body::empty())?)
+//!     .await?;
+//! assert_eq!(me.status(), 200);
+//! # Ok(()) }
+//! ```
+//!
 //! [`DeviceApi::handle`]: trusted_devices_core::http::DeviceApi::handle
+//! [`DeviceApi::login_transport`]: trusted_devices_core::http::DeviceApi::login_transport
+//! [`DeviceApi::token_response`]: trusted_devices_core::http::DeviceApi::token_response
+//! [`TrustedDevices::attempt_login`]: trusted_devices_core::TrustedDevices::attempt_login
+//! [`CookieSettings`]: trusted_devices_core::http::CookieSettings
 //! [`TrustedDevices::login`]: trusted_devices_core::TrustedDevices::login
 //! [`TrustedProxies`]: trusted_devices_core::http::TrustedProxies
 
