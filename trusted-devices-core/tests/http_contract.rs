@@ -696,7 +696,10 @@ async fn rule_h_without_an_audit_log_the_activity_route_says_no_history_is_kept(
     assert_eq!(json["events"], serde_json::json!([]));
     assert_eq!(json["history_kept"], false, "{json}");
     assert!(
-        json["note"].as_str().unwrap_or_default().contains("keeps no history"),
+        json["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("keeps no history"),
         "{json}"
     );
 }

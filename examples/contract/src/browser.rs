@@ -132,12 +132,21 @@ pub fn your_devices_page(binary: &str) {
 }
 
 async fn connect(driver: &str) -> Browser {
+    connect_as(driver, None).await
+}
+
+/// A browser session, presenting `user_agent` when given.
+async fn connect_as(driver: &str, user_agent: Option<&str>) -> Browser {
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--window-size=1000,1200".to_owned(),
+    ];
+    args.extend(user_agent.map(|agent| format!("--user-agent={agent}")));
     let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                        "--disable-dev-shm-usage", "--window-size=1000,1200"]}),
-    );
+    capabilities.insert("goog:chromeOptions".into(), json!({ "args": args }));
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     ClientBuilder::new(connector)
         .capabilities(capabilities)
@@ -386,4 +395,176 @@ async fn walk_through_the_page(browser: &Browser, server: &Server) -> Step<()> {
     })
     .await?;
     Ok(())
+}
+
+/// The README's picture of the page: a realistic account (a phone in Berlin, a work laptop
+/// in Toronto, a key-bound tablet in Lisbon, and this browser), signed in through the page
+/// and photographed by the browser. Checks what it shows; writes the PNG to the path in
+/// `TD_README_SCREENSHOT` when set (`docs/your-devices.png` is made that way).
+pub fn account_screenshot(binary: &str) {
+    if !chromium_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI requires Chromium and chromedriver for the page test"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED account_screenshot: no chromium / chromedriver ***"
+        );
+        return;
+    }
+    let database = places_database();
+    let geoip = database.display().to_string();
+    let server = Server::start(
+        binary,
+        &[("TD_GEOIP_DB", &geoip), ("TD_TRUSTED_PROXIES", "127.0.0.1")],
+    );
+    let api = Client::new(&server.base);
+    let tablet_key =
+        trusted_devices_core::dpop::DpopKey::generate_ed25519(&trusted_devices_core::OsRandom);
+    let tablet_proof = crate::dpop::proof(&tablet_key, "POST", &server.base, "/auth/login", None);
+    for (name, user_agent, address, proof) in [
+        ("Alice's iPhone", IPHONE, "198.51.100.7", None),
+        ("Work laptop", WINDOWS_CHROME, "192.0.2.44", None),
+        (
+            "Kitchen tablet",
+            ANDROID_CHROME,
+            "203.0.113.9",
+            Some(tablet_proof.as_str()),
+        ),
+    ] {
+        let mut headers = vec![
+            ("X-Device-Name", name),
+            ("User-Agent", user_agent),
+            ("X-Forwarded-For", address),
+        ];
+        headers.extend(proof.map(|proof| ("DPoP", proof)));
+        let login = api.login(ALICE, &headers);
+        assert_eq!(login.status, 200, "{login:?}");
+    }
+    let driver = Driver::start().expect("chromedriver starts");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let browser = connect_as(&driver.url, Some(MAC_SAFARI)).await;
+        let outcome = photograph_the_account(&browser, &server).await;
+        let _ = browser.close().await;
+        if let Err(problem) = outcome {
+            panic!("the account screenshot failed: {problem}");
+        }
+    });
+    let _ = std::fs::remove_file(database);
+}
+
+const MAC_SAFARI: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 \
+     (KHTML, like Gecko) Version/17.5 Safari/605.1.15";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
+     (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const WINDOWS_CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \
+     (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const ANDROID_CHROME: &str = "Mozilla/5.0 (Linux; Android 14; Pixel Tablet) AppleWebKit/537.36 \
+     (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+async fn photograph_the_account(browser: &Browser, server: &Server) -> Step<()> {
+    browser
+        .set_window_size(1000, 1900)
+        .await
+        .map_err(fail("size the window"))?;
+    browser
+        .goto(&server.base)
+        .await
+        .map_err(fail("open the page"))?;
+    until("the sign-in form", || visible(browser, "#sign-in")).await?;
+    type_into(browser, "#username", ALICE.0).await?;
+    type_into(browser, "#password", ALICE.1).await?;
+    type_into(browser, "#device-name", "Alice's MacBook").await?;
+    click(browser, "#sign-in-form button[type=submit]").await?;
+    until("four devices and the history", || async {
+        device_items(browser).await.len() == 4 && visible(browser, "#activity").await
+    })
+    .await?;
+    let items = device_items(browser).await;
+    let shows = |name: &str, place: &str| {
+        items
+            .iter()
+            .any(|item| item.contains(name) && item.contains(place))
+    };
+    let this_browser = items
+        .iter()
+        .any(|item| item.contains("This device") && item.contains("Safari on macOS"));
+    if !this_browser {
+        return Err(format!(
+            "this browser is not shown as Safari on macOS: {items:?}"
+        ));
+    }
+    let expected = [
+        ("Alice's iPhone", "Berlin, Germany"),
+        ("Work laptop", "Toronto, Ontario, Canada"),
+        ("Kitchen tablet", "Lisbon, Portugal"),
+    ];
+    if let Some((name, place)) = expected.iter().find(|(name, place)| !shows(name, place)) {
+        return Err(format!("{name} is not shown in {place}: {items:?}"));
+    }
+    if !items
+        .iter()
+        .any(|item| item.contains("Kitchen tablet") && item.contains("Key-bound"))
+    {
+        return Err(format!("the tablet is not marked key-bound: {items:?}"));
+    }
+    let png = browser.screenshot().await.map_err(fail("the screenshot"))?;
+    if !png.starts_with(b"\x89PNG") {
+        return Err("the screenshot is not a PNG".into());
+    }
+    if let Some(path) = std::env::var_os("TD_README_SCREENSHOT") {
+        std::fs::write(&path, &png).map_err(fail("write the screenshot"))?;
+    }
+    Ok(())
+}
+
+/// A City database with three documentation networks in three cities, and loopback (this
+/// browser) in Lisbon.
+fn places_database() -> std::path::PathBuf {
+    use trusted_devices_geoip::writer::{MmdbWriter, Value as Mmdb};
+    let names = |name: &str| Mmdb::map([("names", Mmdb::map([("en", name.into())]))]);
+    let place = |code: &str, country: &str, region: &str, city: &str, lat: f64, lon: f64| {
+        Mmdb::map([
+            (
+                "country",
+                Mmdb::map([
+                    ("iso_code", code.into()),
+                    ("names", Mmdb::map([("en", country.into())])),
+                ]),
+            ),
+            ("subdivisions", Mmdb::Array(vec![names(region)])),
+            ("city", names(city)),
+            (
+                "location",
+                Mmdb::map([
+                    ("latitude", Mmdb::Double(lat)),
+                    ("longitude", Mmdb::Double(lon)),
+                ]),
+            ),
+        ])
+    };
+    let mut writer = MmdbWriter::new("Contract-City");
+    let lisbon = || place("PT", "Portugal", "Lisbon", "Lisbon", 38.72, -9.14);
+    writer.insert("127.0.0.0/8".parse().unwrap(), lisbon());
+    writer.insert("203.0.113.0/24".parse().unwrap(), lisbon());
+    writer.insert(
+        "198.51.100.0/24".parse().unwrap(),
+        place("DE", "Germany", "Berlin", "Berlin", 52.52, 13.40),
+    );
+    writer.insert(
+        "192.0.2.0/24".parse().unwrap(),
+        place("CA", "Canada", "Ontario", "Toronto", 43.65, -79.38),
+    );
+    let path = std::env::temp_dir().join(format!(
+        "td-contract-places-{}-{:?}.mmdb",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, writer.to_bytes()).unwrap();
+    path
 }

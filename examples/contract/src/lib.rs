@@ -27,7 +27,7 @@ mod server;
 mod suite;
 
 pub use activity::activity_route;
-pub use browser::your_devices_page;
+pub use browser::{account_screenshot, your_devices_page};
 pub use cases::{
     bad_settings, cookie_renewal_on_application_routes, cookie_sign_out, cookie_transport,
     cross_site_logins_lock_nobody_out, postgres_walkthrough, readme_dpop_walkthrough,

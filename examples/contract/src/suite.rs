@@ -170,6 +170,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn your_devices_page_of_a_realistic_account() {
+            $crate::account_screenshot(BINARY);
+        }
+
+        #[test]
         fn readme_dpop_walkthrough_works_as_written() {
             $crate::readme_dpop_walkthrough(BINARY);
         }
