@@ -58,6 +58,25 @@
 //! # }
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(demo()).unwrap();
 //! ```
+//!
+//! ## Your own storage: errors
+//!
+//! A repository of your own reports its driver's failures as a [`StorageError`], keeping
+//! the driver error as the source: [`StorageError::unavailable`] when the backend cannot be
+//! reached (connection refused or lost, a pool timeout) and [`StorageError::backend`] when
+//! it answered with an error. The service turns either into [`Error::StorageUnavailable`]
+//! (`From<StorageError> for Error`), which HTTP answers `503 storage_unavailable`, so a
+//! handler's `?` works on both. The store crates do the same with their drivers'
+//! errors (`trusted_devices_sqlx::storage_error`, `trusted_devices_redis::storage_error`).
+//!
+//! ```
+//! use trusted_devices_core::{Error, StorageError};
+//!
+//! let lost = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+//! let error: Error = StorageError::unavailable(lost).into();
+//! assert_eq!((error.code(), error.status()), ("storage_unavailable", 503));
+//! assert!(std::error::Error::source(&error).is_some(), "the driver's error is kept");
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
