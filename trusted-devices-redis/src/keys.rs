@@ -118,3 +118,24 @@ impl Keys {
         format!("{}:token-expiries", self.prefix)
     }
 }
+
+/// A key of its own hash tag (one slot on a cluster) named by a digest of `parts`, for keys
+/// made of client input (user names, proof ids) that must not become key names as they are:
+/// `{prefix}:{kind}:{<first 16 bytes of SHA-256, hex>}`, the parts separated by a zero byte.
+pub(crate) fn digest_key(prefix: &str, kind: &str, parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            digest.update([0]);
+        }
+        digest.update(part);
+    }
+    let tag: String = digest
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{prefix}:{kind}:{{{tag}}}")
+}

@@ -3,27 +3,17 @@
 //! check and the record are one atomic step, and the key expires with the window.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use trusted_devices_core::dpop::{ProofReplayCache, Thumbprint};
 use trusted_devices_core::{StorageError, async_trait};
 
 use crate::error::storage_error;
+use crate::keys::digest_key;
 use crate::store::RedisStore;
 
 /// The proof's key: its own hash tag (one slot on a cluster) holding a digest of the key's
 /// thumbprint and the proof's `jti`, since the `jti` is client input of up to 256 bytes.
 fn proof_key(prefix: &str, jkt: &Thumbprint, jti: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(jkt.as_str())
-        .chain_update([0])
-        .chain_update(jti)
-        .finalize();
-    let tag: String = digest
-        .iter()
-        .take(16)
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("{prefix}:dpop:{{{tag}}}")
+    digest_key(prefix, "dpop", &[jkt.as_str().as_bytes(), jti.as_bytes()])
 }
 
 /// Memory is bounded by time: each key lives for the proof-age window only (and rule K's

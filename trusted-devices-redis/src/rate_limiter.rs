@@ -4,28 +4,22 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use trusted_devices_core::rate_limit::{Admit, RateKey, RateLimit, RateLimiter, Take};
 use trusted_devices_core::{StorageError, async_trait};
 
 use crate::error::storage_error;
+use crate::keys::digest_key;
 use crate::scripts::RATE_LIMIT;
 use crate::store::RedisStore;
 
 /// The bucket's key: its own hash tag (one slot on a cluster), holding a digest of the
 /// bucket and its subject, since subjects hold client input (user names).
 fn bucket_key(prefix: &str, key: &RateKey) -> String {
-    let digest = Sha256::new()
-        .chain_update(key.bucket().name())
-        .chain_update([0])
-        .chain_update(key.subject())
-        .finalize();
-    let tag: String = digest
-        .iter()
-        .take(16)
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("{prefix}:rl:{{{tag}}}")
+    digest_key(
+        prefix,
+        "rl",
+        &[key.bucket().name().as_bytes(), key.subject().as_bytes()],
+    )
 }
 
 #[async_trait]

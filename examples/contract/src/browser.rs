@@ -101,15 +101,7 @@ fn start_foreign_site(target: &str) -> String {
 
 /// Runs the page test against `binary`.
 pub fn your_devices_page(binary: &str) {
-    if !chromium_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI requires Chromium and chromedriver for the page test"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED your_devices_page: no chromium / chromedriver (apt-get install chromium chromium-driver) ***"
-        );
+    if !browser_available("your_devices_page") {
         return;
     }
     let driver = Driver::start().expect("chromedriver starts");
@@ -129,6 +121,23 @@ pub fn your_devices_page(binary: &str) {
         }
         let _ = browser.close().await;
     });
+}
+
+/// Whether Chromium and chromedriver are here; without them `test` says loudly that it was
+/// skipped, and fails under CI.
+fn browser_available(test: &str) -> bool {
+    if chromium_available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: CI requires Chromium and chromedriver for the page tests"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPED {test}: no chromium / chromedriver (apt-get install chromium chromium-driver) ***"
+    );
+    false
 }
 
 async fn connect(driver: &str) -> Browser {
@@ -402,15 +411,7 @@ async fn walk_through_the_page(browser: &Browser, server: &Server) -> Step<()> {
 /// and photographed by the browser. Checks what it shows; writes the PNG to the path in
 /// `TD_README_SCREENSHOT` when set (`docs/your-devices.png` is made that way).
 pub fn account_screenshot(binary: &str) {
-    if !chromium_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI requires Chromium and chromedriver for the page test"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED account_screenshot: no chromium / chromedriver ***"
-        );
+    if !browser_available("account_screenshot") {
         return;
     }
     let database = places_database();

@@ -281,15 +281,17 @@ pub fn postgres_walkthrough(binary: &str, url: &str) {
     walkthrough_as(&server, (&user, &password));
 }
 
-/// The README's curl walk-through, run as written against the server.
-pub fn readme_walkthrough(binary: &str) {
+/// Runs the README's shell block between `<!-- {marker}:start -->` and
+/// `<!-- {marker}:end -->` as written, from the repository's root, against a fresh server
+/// (its address in place of `http://127.0.0.1:3000`); what it printed.
+fn run_readme_block(binary: &str, marker: &str) -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
         .expect("the README");
     let block = readme
-        .split("<!-- walkthrough:start -->")
+        .split(&format!("<!-- {marker}:start -->"))
         .nth(1)
-        .and_then(|rest| rest.split("<!-- walkthrough:end -->").next())
-        .expect("the README marks its walk-through");
+        .and_then(|rest| rest.split(&format!("<!-- {marker}:end -->")).next())
+        .unwrap_or_else(|| panic!("the README marks its {marker}"));
     let script = block
         .trim()
         .trim_start_matches("```sh")
@@ -298,14 +300,21 @@ pub fn readme_walkthrough(binary: &str) {
     let script = script.replace("http://127.0.0.1:3000", &server.base);
     let output = std::process::Command::new("bash")
         .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .output()
         .expect("bash runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+/// The README's curl walk-through, run as written against the server.
+pub fn readme_walkthrough(binary: &str) {
+    let stdout = run_readme_block(binary, "walkthrough");
     assert!(stdout.contains(r#""user_id":"alice""#), "{stdout}");
     assert!(stdout.contains(r#""name":"My laptop""#), "{stdout}");
     assert!(stdout.contains("logout: 204"), "{stdout}");
@@ -318,30 +327,7 @@ pub fn readme_walkthrough(binary: &str) {
 /// The README's DPoP walk-through (SPEC §9), run as written against the server: a bound
 /// login, `/me` with a proof, and the same token refused as `Bearer`.
 pub fn readme_dpop_walkthrough(binary: &str) {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-        .expect("the README");
-    let block = readme
-        .split("<!-- dpop-walkthrough:start -->")
-        .nth(1)
-        .and_then(|rest| rest.split("<!-- dpop-walkthrough:end -->").next())
-        .expect("the README marks its DPoP walk-through");
-    let script = block
-        .trim()
-        .trim_start_matches("```sh")
-        .trim_end_matches("```");
-    let server = Server::start(binary, &[]);
-    let script = script.replace("http://127.0.0.1:3000", &server.base);
-    let output = std::process::Command::new("bash")
-        .args(["-euo", "pipefail", "-c", &script])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("bash runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_readme_block(binary, "dpop-walkthrough");
     assert!(stdout.contains(r#""token_type":"DPoP""#), "{stdout}");
     assert!(stdout.contains(r#""user_id":"alice""#), "{stdout}");
     assert!(

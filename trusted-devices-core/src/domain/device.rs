@@ -3,8 +3,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{DeviceId, DeviceName, DevicePatch, Location, Metadata, UserId};
-use crate::dpop::Thumbprint;
+use crate::domain::{DeviceId, DeviceName, DevicePatch, Location, Metadata, Thumbprint, UserId};
 
 /// One logged-in client installation (SPEC §2), as stored by a
 /// [`DeviceRepository`](crate::DeviceRepository).

@@ -6,7 +6,8 @@ use std::fmt;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::dpop::ProofError;
+use crate::domain::Thumbprint;
+use crate::error::ProofError;
 use crate::token::{b64_decode_into, b64_encode};
 
 /// Members that only a private (or symmetric) JWK has: a proof carrying one is refused,
@@ -64,9 +65,7 @@ impl PublicJwk {
     /// without whitespace, in base64url.
     #[must_use]
     pub fn thumbprint(&self) -> Thumbprint {
-        Thumbprint(b64_encode(&Sha256::digest(
-            self.canonical_json().as_bytes(),
-        )))
+        Thumbprint::of_sha256(&Sha256::digest(self.canonical_json().as_bytes()))
     }
 
     /// The required members, as RFC 7638 orders them (also this key's JWK in a proof).
@@ -97,48 +96,6 @@ fn coordinate(text: Option<&str>) -> Result<[u8; 32], ProofError> {
         Ok(bytes)
     } else {
         Err(ProofError::UnsupportedKey)
-    }
-}
-
-/// An RFC 7638 JWK SHA-256 thumbprint (`jkt`): 43 base64url characters. What a key-bound
-/// device stores and its access tokens carry as `cnf.jkt`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Thumbprint(String);
-
-impl Thumbprint {
-    /// Reads a stored thumbprint; `None` unless it is 43 base64url characters of 32 bytes.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        let mut bytes = [0u8; 32];
-        let valid = text.len() == 43
-            && b64_decode_into(text, &mut bytes) == Some(32)
-            && b64_encode(&bytes) == text;
-        valid.then(|| Self(text.to_owned()))
-    }
-
-    /// The base64url text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Thumbprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl serde::Serialize for Thumbprint {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Thumbprint {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not a JWK thumbprint"))
     }
 }
 
@@ -177,13 +134,5 @@ mod tests {
         ] {
             assert!(PublicJwk::from_json(&jwk(foreign)).is_err(), "{foreign}");
         }
-    }
-
-    #[test]
-    fn a_stored_thumbprint_reads_back_only_when_well_formed() {
-        let good = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
-        assert_eq!(Thumbprint::parse(good).unwrap().as_str(), good);
-        assert!(Thumbprint::parse("short").is_none());
-        assert!(Thumbprint::parse(&format!("{good}=")).is_none());
     }
 }

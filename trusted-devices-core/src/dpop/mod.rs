@@ -37,11 +37,11 @@ pub(crate) mod nonce;
 mod proof;
 mod replay;
 
+pub use crate::domain::Thumbprint;
+pub use crate::error::ProofError;
 pub use client::{DpopKey, ProofFor};
-pub use jwk::{PublicJwk, Thumbprint};
-pub use proof::{
-    CheckedProof, DpopRequest, JTI_MAX_CHARS, PROOF_MAX_BYTES, ProofError, check_proof,
-};
+pub use jwk::PublicJwk;
+pub use proof::{CheckedProof, DpopRequest, JTI_MAX_CHARS, PROOF_MAX_BYTES, check_proof};
 pub use replay::{
     MEMORY_REPLAY_CAPACITY, MEMORY_REPLAY_PER_KEY, MemoryProofReplayCache, ProofReplayCache,
 };

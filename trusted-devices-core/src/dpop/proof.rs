@@ -8,7 +8,9 @@ use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::dpop::jwk::{PublicJwk, Thumbprint};
+use crate::domain::Thumbprint;
+use crate::dpop::jwk::PublicJwk;
+use crate::error::ProofError;
 use crate::token::{b64_decode, b64_decode_into, b64_encode};
 
 /// The longest `DPoP` header read; a longer one is refused unread.
@@ -41,98 +43,6 @@ pub struct CheckedProof {
     pub issued_at: DateTime<Utc>,
     /// The server nonce it carries, if any.
     pub nonce: Option<String>,
-}
-
-/// Why a proof was refused: every case is 401 `dpop_invalid` with the same words to the
-/// client; the case goes to the logs and the history.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProofError {
-    /// No proof where one is needed (a bound device, or `dpop = required`).
-    #[error("a DPoP proof is required")]
-    Missing,
-    /// More than one `DPoP` header.
-    #[error("more than one DPoP header")]
-    Repeated,
-    /// Longer than [`PROOF_MAX_BYTES`], or a field beyond its bound.
-    #[error("the DPoP proof is too large")]
-    Oversized,
-    /// Not a compact JWS of JSON objects, or a required member is missing.
-    #[error("the DPoP proof is malformed")]
-    Malformed,
-    /// `typ` is not `dpop+jwt`, or the header has `crit`.
-    #[error("the DPoP proof's typ is not dpop+jwt")]
-    WrongType,
-    /// `alg` is not ES256 or EdDSA (none, a MAC, RSA...), or does not fit the key.
-    #[error("the DPoP proof's algorithm is not accepted")]
-    UnsupportedAlgorithm,
-    /// The `jwk` is not a P-256 or Ed25519 public key in canonical form.
-    #[error("the DPoP proof's key is not accepted")]
-    UnsupportedKey,
-    /// The `jwk` holds private key material.
-    #[error("the DPoP proof's key is private")]
-    PrivateKey,
-    /// The signature does not verify with the `jwk`.
-    #[error("the DPoP proof's signature does not verify")]
-    BadSignature,
-    /// `htm` is not the request's method.
-    #[error("the DPoP proof is for another method")]
-    WrongMethod,
-    /// `htu` is not the request's URI.
-    #[error("the DPoP proof is for another URI")]
-    WrongUri,
-    /// `iat` lies further from now than `dpop_proof_age`.
-    #[error("the DPoP proof is too old or from the future")]
-    OutOfWindow,
-    /// `ath` is missing or is not the hash of the access token presented.
-    #[error("the DPoP proof is for another access token")]
-    WrongAccessToken,
-    /// Its `jti` was seen before for this key within the window.
-    #[error("the DPoP proof was replayed")]
-    Replayed,
-    /// Signed by another key than the device's.
-    #[error("the DPoP proof is signed by another key than the device's")]
-    WrongKey,
-    /// A token presented with the DPoP scheme whose device holds no key.
-    #[error("the token is not bound to a key")]
-    NotBound,
-    /// The token is key-bound and was presented as `Bearer`.
-    #[error("a key-bound token was presented without DPoP")]
-    BoundTokenAsBearer,
-    /// A server nonce is required and was missing or stale: the answer carries a fresh
-    /// one in `DPoP-Nonce` (RFC 9449 section 8).
-    #[error("a fresh DPoP nonce is required")]
-    UseNonce {
-        /// The nonce to use.
-        nonce: String,
-    },
-}
-
-impl ProofError {
-    /// The stable name of the case, for logs and the history.
-    #[must_use]
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::Missing => "missing",
-            Self::Repeated => "repeated",
-            Self::Oversized => "oversized",
-            Self::Malformed => "malformed",
-            Self::WrongType => "wrong_type",
-            Self::UnsupportedAlgorithm => "unsupported_algorithm",
-            Self::UnsupportedKey => "unsupported_key",
-            Self::PrivateKey => "private_key",
-            Self::BadSignature => "bad_signature",
-            Self::WrongMethod => "wrong_method",
-            Self::WrongUri => "wrong_uri",
-            Self::OutOfWindow => "out_of_window",
-            Self::WrongAccessToken => "wrong_access_token",
-            Self::Replayed => "replayed",
-            Self::WrongKey => "wrong_key",
-            Self::NotBound => "not_bound",
-            Self::BoundTokenAsBearer => "bound_token_as_bearer",
-            Self::UseNonce { .. } => "use_nonce",
-        }
-    }
 }
 
 #[derive(Deserialize)]
