@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::audit::{AuditEntry, AuditKind, AuditLog};
 use crate::domain::{Coordinates, DeviceId, Location, UserId};
 use crate::random::OsRandom;
+use crate::testing::STORE_VS_RULE;
 use crate::testing::fixtures::base_time;
 use crate::testing::{CONCURRENT_TASKS, join_all, pick, unique_user};
 
@@ -74,7 +75,7 @@ pub async fn rule_h_every_field_reads_back_as_written(handles: &Handles) {
     assert_eq!(
         read,
         vec![bare, full],
-        "conformance (SPEC §4 H): page must return every field as written, newest first"
+        "conformance (SPEC §4 H): page must return every field as written, newest first ({STORE_VS_RULE})"
     );
 }
 
@@ -110,7 +111,7 @@ pub async fn rule_h_pages_run_newest_first_by_cursor(handles: &Handles) {
     }
     assert_eq!(
         seen, written,
-        "conformance (SPEC §4 H): pages after each other's last position must list every entry once, newest first"
+        "conformance (SPEC §4 H): pages after each other's last position must list every entry once, newest first ({STORE_VS_RULE})"
     );
 }
 
@@ -176,7 +177,7 @@ pub async fn rule_h_deletion_by_age_goes_in_batches(handles: &Handles) {
     assert_eq!(
         left,
         vec![kept],
-        "conformance (SPEC §4 H): later entries must stay"
+        "conformance (SPEC §4 H): later entries must stay ({STORE_VS_RULE})"
     );
 }
 
@@ -202,6 +203,6 @@ pub async fn rule_h_concurrent_appends_are_all_kept(handles: &Handles) {
     assert_eq!(
         read.len(),
         CONCURRENT_TASKS,
-        "conformance (SPEC §4 H): every concurrent append must be kept"
+        "conformance (SPEC §4 H): every concurrent append must be kept ({STORE_VS_RULE})"
     );
 }

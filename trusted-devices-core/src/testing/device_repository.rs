@@ -10,6 +10,7 @@ use crate::policy::Eviction;
 use crate::store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, IdleExtension, Sighting,
 };
+use crate::testing::STORE_VS_RULE;
 use crate::testing::fixtures::{base_time, expiry_base_time};
 use crate::testing::rule_l_cases::RULE_L_CASES;
 use crate::testing::{CONCURRENT_TASKS, join_all, pick, sample_device, unique_user};
@@ -87,13 +88,13 @@ pub async fn create_then_get_round_trips_every_field(handles: &Handles) {
     assert_eq!(
         read.as_ref(),
         Some(&device),
-        "conformance (SPEC §2, device record): get must return every field as written"
+        "conformance (SPEC §2, device record): get must return every field as written ({STORE_VS_RULE})"
     );
     let shared = pick(handles, 1).get_shared(device.id).await.unwrap();
     assert_eq!(
         shared.as_deref(),
         Some(&device),
-        "conformance (SPEC §2, device record): get_shared must return what get returns"
+        "conformance (SPEC §2, device record): get_shared must return what get returns ({STORE_VS_RULE})"
     );
     let unknown = DeviceId::generate(base_time(), &crate::random::OsRandom);
     let missing = repo.get_shared(unknown).await.unwrap();
@@ -105,7 +106,7 @@ pub async fn create_then_get_round_trips_every_field(handles: &Handles) {
     assert_eq!(
         listed,
         vec![device],
-        "conformance (SPEC §2, device record): list must return every field as written"
+        "conformance (SPEC §2, device record): list must return every field as written ({STORE_VS_RULE})"
     );
 }
 
@@ -137,16 +138,16 @@ pub async fn list_is_per_user_and_ordered_by_creation(handles: &Handles) {
     assert_eq!(
         order(&listed),
         order(&expected),
-        "conformance (rule L, list): a user's devices by created_at, then id"
+        "conformance (rule L, list): a user's devices by created_at, then id ({STORE_VS_RULE})"
     );
     assert_eq!(
         listed, expected,
-        "conformance (list): every field as written"
+        "conformance (list): every field as written ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.list(&bob).await.unwrap().len(),
         1,
-        "conformance (list): users are isolated"
+        "conformance (list): users are isolated ({STORE_VS_RULE})"
     );
     assert!(
         repo.list(&unique_user("nobody")).await.unwrap().is_empty(),
@@ -170,12 +171,12 @@ pub async fn other_users_devices_are_out_of_reach(handles: &Handles) {
     assert_eq!(
         repo.update(&intruder, device.id, &patch).await.unwrap(),
         None,
-        "{rule}: update"
+        "{rule}: update ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.delete(&intruder, device.id).await.unwrap(),
         None,
-        "{rule}: delete"
+        "{rule}: delete ({STORE_VS_RULE})"
     );
     assert!(
         repo.delete_others(&intruder, device.id)
@@ -191,7 +192,7 @@ pub async fn other_users_devices_are_out_of_reach(handles: &Handles) {
     assert_eq!(
         repo.get(device.id).await.unwrap(),
         Some(device),
-        "conformance (rule A, another user's device): another user's calls must leave the device as it was"
+        "conformance (rule A, another user's device): another user's calls must leave the device as it was ({STORE_VS_RULE})"
     );
 }
 
@@ -216,7 +217,7 @@ pub async fn update_applies_only_the_given_fields(handles: &Handles) {
     assert_eq!(
         updated.as_ref(),
         Some(&expected),
-        "conformance (rule A, update): rename"
+        "conformance (rule A, update): rename ({STORE_VS_RULE})"
     );
     let flags = DevicePatch {
         can_delete_other_devices: Some(false),
@@ -228,12 +229,12 @@ pub async fn update_applies_only_the_given_fields(handles: &Handles) {
     assert_eq!(
         updated.as_ref(),
         Some(&expected),
-        "conformance (rule A, update): permission flags"
+        "conformance (rule A, update): permission flags ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.get(device.id).await.unwrap(),
         Some(expected),
-        "conformance (rule A, update): the change is stored"
+        "conformance (rule A, update): the change is stored ({STORE_VS_RULE})"
     );
 }
 
@@ -258,11 +259,11 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
     let read = repo.get(device.id).await.unwrap().unwrap();
     assert_eq!(
         read.last_seen_at, base,
-        "conformance (SPEC §2, touch_interval): a fresh sighting must not be rewritten"
+        "conformance (SPEC §2, touch_interval): a fresh sighting must not be rewritten ({STORE_VS_RULE})"
     );
     assert_eq!(
         read.last_ip, device.last_ip,
-        "conformance (SPEC §2, touch_interval): last_ip follows last_seen_at"
+        "conformance (SPEC §2, touch_interval): last_ip follows last_seen_at ({STORE_VS_RULE})"
     );
     let due = Sighting {
         stale_before: base,
@@ -272,11 +273,11 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
     let read = repo.get(device.id).await.unwrap().unwrap();
     assert_eq!(
         read.last_seen_at, at,
-        "conformance (SPEC §2, touch_interval): stale_before is inclusive"
+        "conformance (SPEC §2, touch_interval): stale_before is inclusive ({STORE_VS_RULE})"
     );
     assert_eq!(
         read.last_ip, ip,
-        "conformance (SPEC §2, touch_interval): last_ip is written with last_seen_at"
+        "conformance (SPEC §2, touch_interval): last_ip is written with last_seen_at ({STORE_VS_RULE})"
     );
     let unknown_ip = Sighting {
         at: at + TimeDelta::minutes(10),
@@ -287,11 +288,11 @@ pub async fn record_seen_is_throttled(handles: &Handles) {
     let read = repo.get(device.id).await.unwrap().unwrap();
     assert_eq!(
         read.last_seen_at, unknown_ip.at,
-        "conformance (SPEC §2, touch_interval): a sighting without an address"
+        "conformance (SPEC §2, touch_interval): a sighting without an address ({STORE_VS_RULE})"
     );
     assert_eq!(
         read.last_ip, ip,
-        "conformance (SPEC §2, touch_interval): an unknown address keeps the last one"
+        "conformance (SPEC §2, touch_interval): an unknown address keeps the last one ({STORE_VS_RULE})"
     );
 }
 
@@ -319,11 +320,11 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
         .unwrap();
     assert_eq!(
         extended.idle_expires_at, deadline,
-        "conformance (rule R, idle deadline): the idle deadline moves"
+        "conformance (rule R, idle deadline): the idle deadline moves ({STORE_VS_RULE})"
     );
     assert_eq!(
         extended.last_seen_at, base,
-        "conformance (rule R, idle deadline): a sighting inside touch_interval"
+        "conformance (rule R, idle deadline): a sighting inside touch_interval ({STORE_VS_RULE})"
     );
     let later = at + TimeDelta::days(1);
     let due = Sighting {
@@ -343,20 +344,20 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
     assert_eq!(
         extended.idle_expires_at,
         later + TimeDelta::days(30),
-        "conformance (rule R, idle deadline): extended"
+        "conformance (rule R, idle deadline): extended ({STORE_VS_RULE})"
     );
     assert_eq!(
         extended.last_seen_at, later,
-        "conformance (rule R, idle deadline): seen when extended"
+        "conformance (rule R, idle deadline): seen when extended ({STORE_VS_RULE})"
     );
     assert_eq!(
         extended.session_expires_at, device.session_expires_at,
-        "conformance (rule R, idle deadline): the absolute deadline never moves"
+        "conformance (rule R, idle deadline): the absolute deadline never moves ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.get(device.id).await.unwrap(),
         Some(extended),
-        "conformance (rule R, idle deadline): stored"
+        "conformance (rule R, idle deadline): stored ({STORE_VS_RULE})"
     );
     let gone = sample_device(&user, base);
     assert_eq!(
@@ -364,7 +365,7 @@ pub async fn extend_idle_moves_the_deadline(handles: &Handles) {
             .await
             .unwrap(),
         None,
-        "conformance (rule R, idle deadline): a missing device is not extended"
+        "conformance (rule R, idle deadline): a missing device is not extended ({STORE_VS_RULE})"
     );
     // Past its absolute end, the session ends there: the written deadline is what cleanup
     // reads, so the device goes at the session's end and not a microsecond before.
@@ -404,29 +405,29 @@ pub async fn deletes_remove_exactly_their_devices(handles: &Handles) {
     assert_eq!(
         repo.delete(&user, first.id).await.unwrap(),
         Some(first.clone()),
-        "conformance (rule A, revocation): delete returns the device"
+        "conformance (rule A, revocation): delete returns the device ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.delete(&user, first.id).await.unwrap(),
         None,
-        "conformance (rule A, revocation): deleted twice"
+        "conformance (rule A, revocation): deleted twice ({STORE_VS_RULE})"
     );
     let mut others = repo.delete_others(&user, second.id).await.unwrap();
     others.sort_by_key(|d| d.created_at);
     assert_eq!(
         others,
         vec![third, fourth],
-        "conformance (rule A, revocation): delete_others"
+        "conformance (rule A, revocation): delete_others ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.list(&user).await.unwrap(),
         vec![second.clone()],
-        "conformance (rule A, revocation): delete_others keeps the acting device"
+        "conformance (rule A, revocation): delete_others keeps the acting device ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.delete_all(&user).await.unwrap(),
         vec![second],
-        "conformance (rule U): delete_all returns what it removed"
+        "conformance (rule U): delete_all returns what it removed ({STORE_VS_RULE})"
     );
     assert!(
         repo.list(&user).await.unwrap().is_empty(),
@@ -564,12 +565,12 @@ pub async fn rule_l_eviction_picks_least_recently_used(handles: &Handles) {
     assert_eq!(
         displaced,
         vec![devices[1].clone()],
-        "rule L: least recently used goes first"
+        "rule L: least recently used goes first ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.list(&user).await.unwrap().len(),
         3,
-        "rule L: eviction keeps max_devices"
+        "rule L: eviction keeps max_devices ({STORE_VS_RULE})"
     );
 }
 
@@ -596,12 +597,12 @@ pub async fn rule_l_eviction_picks_oldest(handles: &Handles) {
     assert_eq!(
         displaced,
         vec![devices[1].clone(), devices[2].clone()],
-        "rule L: oldest go first, as many as needed to fit"
+        "rule L: oldest go first, as many as needed to fit ({STORE_VS_RULE})"
     );
     assert_eq!(
         repo.list(&user).await.unwrap().len(),
         2,
-        "rule L: eviction keeps max_devices"
+        "rule L: eviction keeps max_devices ({STORE_VS_RULE})"
     );
 }
 
@@ -616,12 +617,12 @@ pub async fn rule_l_eviction_limit_holds_under_concurrent_logins(handles: &Handl
     assert_eq!(
         displaced,
         CONCURRENT_TASKS - 3,
-        "rule L: every eviction is reported once"
+        "rule L: every eviction is reported once ({STORE_VS_RULE})"
     );
     assert_eq!(
         pick(handles, 0).list(&user).await.unwrap().len(),
         3,
-        "rule L: max_devices exceeded"
+        "rule L: max_devices exceeded ({STORE_VS_RULE})"
     );
 }
 
@@ -640,12 +641,12 @@ pub async fn rule_l_single_login_leaves_one_device_under_concurrent_logins(handl
     assert_eq!(
         displaced,
         CONCURRENT_TASKS - 1,
-        "rule L: single login displaces every other"
+        "rule L: single login displaces every other ({STORE_VS_RULE})"
     );
     assert_eq!(
         pick(handles, 0).list(&user).await.unwrap().len(),
         1,
-        "rule L: single login"
+        "rule L: single login ({STORE_VS_RULE})"
     );
 }
 
@@ -704,7 +705,7 @@ pub async fn rule_c_delete_expired_works_in_batches_at_the_boundary(handles: &Ha
     assert_eq!(
         repo.list(&user).await.unwrap(),
         vec![live],
-        "rule C: what remains"
+        "rule C: what remains ({STORE_VS_RULE})"
     );
     repo.delete_all(&user).await.unwrap();
 }

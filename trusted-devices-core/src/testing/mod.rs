@@ -75,6 +75,12 @@ pub use service::run_service_suite;
 #[cfg(feature = "testing")]
 pub use token_store::run_token_store_suite;
 
+/// What a failed equality check of the suites shows: on the left what the store
+/// answered, on the right what the rule requires.
+#[cfg(feature = "testing")]
+pub(crate) const STORE_VS_RULE: &str =
+    "left: what the store answered; right: what the rule requires";
+
 /// How many concurrent tasks the concurrency checks run.
 #[cfg(feature = "testing")]
 pub const CONCURRENT_TASKS: usize = 50;

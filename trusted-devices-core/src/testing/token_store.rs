@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::domain::{DeviceId, UserId};
 use crate::random::OsRandom;
 use crate::store::{RefreshRecord, RotateOutcome, Rotation, TokenStore};
+use crate::testing::STORE_VS_RULE;
 use crate::testing::fixtures::{base_time, expiry_base_time};
 use crate::testing::{CONCURRENT_TASKS, join_all, pick, unique_user};
 use crate::token::RefreshToken;
@@ -100,7 +101,7 @@ pub async fn rule_r_rotation_consumes_and_stores_the_successor(handles: &Handles
     assert_eq!(
         outcome,
         RotateOutcome::Rotated,
-        "rule R: a live token rotates"
+        "rule R: a live token rotates ({STORE_VS_RULE})"
     );
     let later = now + TimeDelta::minutes(15);
     let outcome = pick(handles, 1)
@@ -110,7 +111,7 @@ pub async fn rule_r_rotation_consumes_and_stores_the_successor(handles: &Handles
     assert_eq!(
         outcome,
         RotateOutcome::Rotated,
-        "rule R: the successor is stored live"
+        "rule R: the successor is stored live ({STORE_VS_RULE})"
     );
 }
 
@@ -124,7 +125,11 @@ pub async fn rule_r_unknown_or_foreign_tokens_are_not_found(handles: &Handles) {
         .rotate(chain.rotation(&known, &next, now, GRACE))
         .await
         .unwrap();
-    assert_eq!(outcome, RotateOutcome::NotFound, "rule R: unknown token");
+    assert_eq!(
+        outcome,
+        RotateOutcome::NotFound,
+        "rule R: unknown token ({STORE_VS_RULE})"
+    );
     store
         .insert(chain.record(&known, now, TimeDelta::days(1)))
         .await
@@ -134,7 +139,7 @@ pub async fn rule_r_unknown_or_foreign_tokens_are_not_found(handles: &Handles) {
     assert_eq!(
         store.rotate(foreign).await.unwrap(),
         RotateOutcome::NotFound,
-        "rule R: token of another device"
+        "rule R: token of another device ({STORE_VS_RULE})"
     );
 }
 
@@ -161,7 +166,7 @@ pub async fn rule_r_expiry_boundary(handles: &Handles) {
     assert_eq!(
         outcome,
         RotateOutcome::Expired,
-        "rule R: expired at its deadline"
+        "rule R: expired at its deadline ({STORE_VS_RULE})"
     );
     let before = deadline - TimeDelta::microseconds(1);
     let outcome = store
@@ -171,7 +176,7 @@ pub async fn rule_r_expiry_boundary(handles: &Handles) {
     assert_eq!(
         outcome,
         RotateOutcome::Rotated,
-        "rule R: live one microsecond before"
+        "rule R: live one microsecond before ({STORE_VS_RULE})"
     );
 }
 
@@ -200,7 +205,7 @@ pub async fn rule_r_grace_replays_then_reuse_is_reported(handles: &Handles) {
     assert_eq!(
         first.unseal(&sealed_successor),
         winner,
-        "rule R: the same successor"
+        "rule R: the same successor ({STORE_VS_RULE})"
     );
     let late = now + GRACE + TimeDelta::microseconds(1);
     let reuse = store
@@ -213,7 +218,7 @@ pub async fn rule_r_grace_replays_then_reuse_is_reported(handles: &Handles) {
             device_id: chain.device,
             user_id: chain.user.clone()
         },
-        "rule R: reuse after the grace"
+        "rule R: reuse after the grace ({STORE_VS_RULE})"
     );
     let outcome = store
         .rotate(chain.rotation(&loser, &first, late, GRACE))
@@ -222,7 +227,7 @@ pub async fn rule_r_grace_replays_then_reuse_is_reported(handles: &Handles) {
     assert_eq!(
         outcome,
         RotateOutcome::NotFound,
-        "rule R: a replay must not store its successor"
+        "rule R: a replay must not store its successor ({STORE_VS_RULE})"
     );
 }
 
@@ -370,7 +375,7 @@ pub async fn rule_r_concurrent_rotations_yield_one_successor(handles: &Handles) 
         assert_eq!(
             outcome, expected,
             "conformance (rule R): after the race only the winner's successor may be live; \
-             a loser's successor answered otherwise (left: the store, right: the rule)"
+             a loser's successor answered otherwise ({STORE_VS_RULE})"
         );
     }
 }
@@ -413,7 +418,7 @@ pub async fn revoking_devices_removes_only_their_tokens(handles: &Handles) {
         .unwrap();
     assert_eq!(
         removed, 3,
-        "rule R: revocation removes every token of the devices"
+        "rule R: revocation removes every token of the devices ({STORE_VS_RULE})"
     );
     for (chain, token) in [(&doomed, &a1), (&doomed, &a2), (&other, &b1)] {
         let outcome = store
@@ -423,7 +428,7 @@ pub async fn revoking_devices_removes_only_their_tokens(handles: &Handles) {
         assert_eq!(
             outcome,
             RotateOutcome::NotFound,
-            "rule R: a revoked device's token lives on"
+            "rule R: a revoked device's token lives on ({STORE_VS_RULE})"
         );
     }
     let outcome = store
@@ -433,7 +438,7 @@ pub async fn revoking_devices_removes_only_their_tokens(handles: &Handles) {
     assert_eq!(
         outcome,
         RotateOutcome::Rotated,
-        "rule R: another device's token was revoked"
+        "rule R: another device's token was revoked ({STORE_VS_RULE})"
     );
 }
 
@@ -455,15 +460,18 @@ pub async fn revoking_many_devices_at_once_removes_every_token(handles: &Handles
     let removed = pick(handles, 1).revoke_devices(&devices).await.unwrap();
     assert_eq!(
         removed, 1_201,
-        "rule R: revoking 1,201 devices at once removes each one's token"
+        "rule R: revoking 1,201 devices at once removes each one's token ({STORE_VS_RULE})"
     );
     let again = store.revoke_devices(&devices).await.unwrap();
     assert_eq!(
         again, 0,
-        "rule R: a token of a revoked device was left behind"
+        "rule R: a token of a revoked device was left behind ({STORE_VS_RULE})"
     );
     let bystanders = store.revoke_devices(&[bystander.device]).await.unwrap();
-    assert_eq!(bystanders, 1, "rule R: another device's token was revoked");
+    assert_eq!(
+        bystanders, 1,
+        "rule R: another device's token was revoked ({STORE_VS_RULE})"
+    );
 }
 
 /// Rule C: records at or past `expires_at` go in batches; live ones stay.
@@ -510,7 +518,7 @@ pub async fn rule_c_expired_tokens_go_in_batches(handles: &Handles) {
         assert_eq!(
             outcome,
             RotateOutcome::NotFound,
-            "rule C: an expired record survived cleanup"
+            "rule C: an expired record survived cleanup ({STORE_VS_RULE})"
         );
     }
     let outcome = store
@@ -520,7 +528,7 @@ pub async fn rule_c_expired_tokens_go_in_batches(handles: &Handles) {
     assert_eq!(
         outcome,
         RotateOutcome::Rotated,
-        "rule C: a live record was removed"
+        "rule C: a live record was removed ({STORE_VS_RULE})"
     );
     store.revoke_devices(&[chain.device]).await.unwrap();
 }
@@ -544,7 +552,7 @@ pub async fn rule_c_cleanup_keeps_consumed_records_until_they_expire(handles: &H
     assert_eq!(
         rotated,
         RotateOutcome::Rotated,
-        "rule R: a live token rotates"
+        "rule R: a live token rotates ({STORE_VS_RULE})"
     );
     let later = now + TimeDelta::hours(1);
     let batch = NonZeroU32::new(100).unwrap();
@@ -560,7 +568,7 @@ pub async fn rule_c_cleanup_keeps_consumed_records_until_they_expire(handles: &H
             user_id: chain.user.clone()
         },
         "rule C / rule R: delete_expired removed a consumed record that had not expired, \
-         so its reuse went undetected"
+         so its reuse went undetected ({STORE_VS_RULE})"
     );
     store.revoke_devices(&[chain.device]).await.unwrap();
 }
