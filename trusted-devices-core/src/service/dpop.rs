@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::audit::Cause;
-use crate::domain::{Device, DeviceId};
+use crate::domain::Device;
 use crate::dpop::{DpopRequest, ProofError, Thumbprint, check_proof, nonce};
 use crate::error::Error;
 use crate::events::Event;
@@ -16,35 +16,7 @@ use crate::service::TrustedDevices;
 
 /// The most devices whose refusals are remembered (a refusal of a device beyond it may be
 /// filed again sooner: the bound is on memory, never on correctness).
-const REFUSALS_CAPACITY: usize = 10_000;
-
-/// Until when each device's last filed refusal covers new ones (microseconds since the
-/// epoch): rule H files a device's refused proofs once per `dpop_proof_age`, so that a
-/// stolen token replayed in a loop is one entry, not thousands.
-pub(super) struct Refusals {
-    until: quick_cache::sync::Cache<DeviceId, i64>,
-}
-
-impl Default for Refusals {
-    fn default() -> Self {
-        Self {
-            until: quick_cache::sync::Cache::new(REFUSALS_CAPACITY),
-        }
-    }
-}
-
-impl Refusals {
-    /// Whether a refusal of `device` at `now` is to be filed (none was within `window`).
-    fn to_file(&self, device: DeviceId, now: DateTime<Utc>, window: TimeDelta) -> bool {
-        let now = now.timestamp_micros();
-        if self.until.get(&device).is_some_and(|until| until > now) {
-            return false;
-        }
-        let window = window.num_microseconds().unwrap_or(i64::MAX);
-        self.until.insert(device, now.saturating_add(window));
-        true
-    }
-}
+pub(super) const REFUSALS_CAPACITY: usize = 10_000;
 
 impl TrustedDevices {
     /// Rule E/H for a refusal `error` of a request whose genuine access token belongs to
@@ -66,7 +38,7 @@ impl TrustedDevices {
         if self
             .inner
             .proof_refusals
-            .to_file(device.id, self.now(), window)
+            .first_in_window(&device.id, self.now(), window)
         {
             let event = Event::ProofRefused {
                 device: device.clone(),

@@ -4,6 +4,7 @@ mod access;
 mod activity;
 mod cleanup;
 mod dpop;
+mod filing_windows;
 mod login;
 mod manage;
 mod rate_limits;
@@ -30,12 +31,13 @@ use crate::geolocation::{Geolocator, Timer};
 use crate::memory::{MemoryDeviceRepository, MemoryTokenStore};
 use crate::policy::Policy;
 use crate::random::{self, OsRandom, RandomSource};
-use crate::rate_limit::{MemoryRateLimiter, RateLimiter};
+use crate::rate_limit::{MemoryRateLimiter, RateKey, RateLimiter};
 use crate::store::{DeviceRepository, Sighting, TokenStore};
 use crate::token::{
     AccessClaims, AccessTokenCodec, Confirmation, KeyRing, RefreshToken, TokenPair, Transport,
     b64_encode,
 };
+use filing_windows::FilingWindows;
 
 /// The trusted-device service: login, authenticate, verify, refresh, list, get, update,
 /// delete, logout, revoke-others and cleanup. Cheap to clone; share one per process.
@@ -60,12 +62,12 @@ struct Inner {
     /// The ids of DPoP proofs used within their window (SPEC §9).
     proof_replays: Arc<dyn ProofReplayCache>,
     /// Which devices' refused proofs were filed lately (rule H, bounded).
-    proof_refusals: dpop::Refusals,
+    proof_refusals: FilingWindows<DeviceId>,
     /// Orders the history entries this server writes within one millisecond.
     audit_sequence: std::sync::atomic::AtomicU32,
     /// Until when each limited login bucket is known to be limiting (rule H files a
     /// limit once, when it begins).
-    limiting: rate_limits::Limiting,
+    limiting: FilingWindows<RateKey>,
 }
 
 impl fmt::Debug for TrustedDevices {
@@ -418,9 +420,9 @@ impl TrustedDevicesBuilder {
                 proof_replays: self
                     .proof_replays
                     .unwrap_or_else(|| Arc::new(MemoryProofReplayCache::default())),
-                proof_refusals: dpop::Refusals::default(),
+                proof_refusals: FilingWindows::new(dpop::REFUSALS_CAPACITY),
                 audit_sequence: std::sync::atomic::AtomicU32::new(0),
-                limiting: rate_limits::Limiting::default(),
+                limiting: FilingWindows::new(rate_limits::LIMITING_CAPACITY),
             }),
         }
     }

@@ -6,6 +6,8 @@
 
 use std::net::IpAddr;
 
+use chrono::TimeDelta;
+
 use crate::audit::Cause;
 use crate::domain::{DeviceId, UserId};
 use crate::error::Error;
@@ -173,7 +175,8 @@ impl TrustedDevices {
         self.announce(&limited).await;
         // Rule H: a limit is filed when it begins, not once per refused request, so that
         // nobody can bury a user's history by trying their name.
-        if self.inner.limiting.begins(key, self.now(), limit.window()) {
+        let window = TimeDelta::from_std(limit.window()).unwrap_or(TimeDelta::MAX);
+        if self.inner.limiting.begins_run(key, self.now(), window) {
             self.file(&limited, &cause).await;
         }
         // Whole seconds, rounded up, at least one: a client retrying at once after a
@@ -213,37 +216,4 @@ impl Who<'_> {
 /// How many limited buckets are remembered (each a key of at most a few hundred bytes, the
 /// user name validated): beyond it the least used are forgotten, and a limit of theirs that
 /// goes on is filed once more.
-const LIMITING_CAPACITY: usize = 10_000;
-
-/// Which buckets are limiting, and until when (microseconds since the epoch): rule H files
-/// a limit when it begins. Kept per server: with several servers a limit is filed at most
-/// once by each.
-pub(super) struct Limiting {
-    until: quick_cache::sync::Cache<RateKey, i64>,
-}
-
-impl Default for Limiting {
-    fn default() -> Self {
-        Self {
-            until: quick_cache::sync::Cache::new(LIMITING_CAPACITY),
-        }
-    }
-}
-
-impl Limiting {
-    /// Whether a refusal of `key` at `now` begins a limit (none was going on). A limit goes
-    /// on while refusals come within a `window` of each other: a steady stream of guesses is
-    /// one limit, filed once.
-    fn begins(
-        &self,
-        key: &RateKey,
-        now: chrono::DateTime<chrono::Utc>,
-        window: std::time::Duration,
-    ) -> bool {
-        let now = now.timestamp_micros();
-        let going_on = self.until.get(key).is_some_and(|until| until > now);
-        let window = i64::try_from(window.as_micros()).unwrap_or(i64::MAX);
-        self.until.insert(key.clone(), now.saturating_add(window));
-        !going_on
-    }
-}
+pub(super) const LIMITING_CAPACITY: usize = 10_000;
