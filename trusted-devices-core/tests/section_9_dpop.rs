@@ -56,13 +56,20 @@ fn request<'a>(proof: &'a str, method: &'a str, uri: &'a str) -> DpopRequest<'a>
 }
 
 async fn bound_login(f: &Fixture, key: &DpopKey) -> Result<LoginOutcome, Error> {
-    let proof = proof(f, key, "POST", LOGIN_URI, None);
-    f.service
+    login_with(&f.service, &proof(f, key, "POST", LOGIN_URI, None)).await
+}
+
+/// Alice's bearer login on `service` with this proof of `POST /auth/login`.
+async fn login_with(
+    service: &trusted_devices_core::TrustedDevices,
+    proof: &str,
+) -> Result<LoginOutcome, Error> {
+    service
         .login_with_proof(
             UserId::new("alice").unwrap(),
             DeviceInfo::new(),
             Transport::Bearer,
-            Some(request(&proof, "POST", LOGIN_URI)),
+            Some(request(proof, "POST", LOGIN_URI)),
         )
         .await
 }
@@ -225,15 +232,7 @@ async fn section_9_proofs_out_of_their_window_are_refused() {
     let phone = key(1);
     let stale = proof(&f, &phone, "POST", LOGIN_URI, None);
     f.advance(TimeDelta::seconds(61));
-    let login = f
-        .service
-        .login_with_proof(
-            UserId::new("alice").unwrap(),
-            DeviceInfo::new(),
-            Transport::Bearer,
-            Some(request(&stale, "POST", LOGIN_URI)),
-        )
-        .await;
+    let login = login_with(&f.service, &stale).await;
     assert_eq!(refused(login), ProofError::OutOfWindow);
 }
 
@@ -246,30 +245,13 @@ async fn section_9_with_server_nonces_a_proof_must_carry_a_fresh_one() {
         panic!("a nonce is asked for");
     };
     let with_nonce = proof_with_nonce(&f, &phone, "POST", LOGIN_URI, None, Some(&nonce));
-    let login = f
-        .service
-        .login_with_proof(
-            UserId::new("alice").unwrap(),
-            DeviceInfo::new(),
-            Transport::Bearer,
-            Some(request(&with_nonce, "POST", LOGIN_URI)),
-        )
-        .await
-        .unwrap();
+    let login = login_with(&f.service, &with_nonce).await.unwrap();
     assert_eq!(login.device.dpop_jkt, Some(phone.thumbprint()));
     assert!(f.service.dpop_nonce().is_some());
 
     f.advance(TimeDelta::seconds(61));
     let stale = proof_with_nonce(&f, &phone, "POST", LOGIN_URI, None, Some(&nonce));
-    let late = f
-        .service
-        .login_with_proof(
-            UserId::new("alice").unwrap(),
-            DeviceInfo::new(),
-            Transport::Bearer,
-            Some(request(&stale, "POST", LOGIN_URI)),
-        )
-        .await;
+    let late = login_with(&f.service, &stale).await;
     assert!(matches!(refused(late), ProofError::UseNonce { .. }));
 }
 
@@ -353,15 +335,7 @@ async fn section_9_rule_h_the_refused_proof_is_in_the_devices_history() {
         access_token: None,
         nonce: None,
     });
-    let login = service
-        .login_with_proof(
-            UserId::new("alice").unwrap(),
-            DeviceInfo::new(),
-            Transport::Bearer,
-            Some(request(&login_proof, "POST", LOGIN_URI)),
-        )
-        .await
-        .unwrap();
+    let login = login_with(&service, &login_proof).await.unwrap();
     let stolen = service.authenticate(&login.tokens.access_token, None).await;
     assert!(stolen.is_err());
     let page = history

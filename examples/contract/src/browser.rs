@@ -176,6 +176,19 @@ async fn screenshot(browser: &Browser, binary: &str) -> String {
     }
 }
 
+/// Opens the page and signs alice in through its form, naming this device `device_name`.
+async fn sign_in_on_the_page(browser: &Browser, server: &Server, device_name: &str) -> Step<()> {
+    browser
+        .goto(&server.base)
+        .await
+        .map_err(fail("open the page"))?;
+    until("the sign-in form", || visible(browser, "#sign-in")).await?;
+    type_into(browser, "#username", ALICE.0).await?;
+    type_into(browser, "#password", ALICE.1).await?;
+    type_into(browser, "#device-name", device_name).await?;
+    click(browser, "#sign-in-form button[type=submit]").await
+}
+
 /// Waits until `check` holds of the page, polling.
 async fn until<F, Fut>(what: &str, mut check: F) -> Step<()>
 where
@@ -251,15 +264,7 @@ async fn walk_through_the_page(browser: &Browser, server: &Server) -> Step<()> {
     let phone = api.login(ALICE, &[("X-Device-Name", hostile), ("DPoP", &phone_proof)]);
     let phone_id = phone.text("device_id");
 
-    browser
-        .goto(&server.base)
-        .await
-        .map_err(fail("open the page"))?;
-    until("the sign-in form", || visible(browser, "#sign-in")).await?;
-    type_into(browser, "#username", ALICE.0).await?;
-    type_into(browser, "#password", ALICE.1).await?;
-    type_into(browser, "#device-name", "Test laptop").await?;
-    click(browser, "#sign-in-form button[type=submit]").await?;
+    sign_in_on_the_page(browser, server, "Test laptop").await?;
     let signed_in_at = Instant::now();
     until("two devices", || async {
         device_items(browser).await.len() == 2
@@ -473,15 +478,7 @@ async fn photograph_the_account(browser: &Browser, server: &Server) -> Step<()> 
         .set_window_size(1000, 1900)
         .await
         .map_err(fail("size the window"))?;
-    browser
-        .goto(&server.base)
-        .await
-        .map_err(fail("open the page"))?;
-    until("the sign-in form", || visible(browser, "#sign-in")).await?;
-    type_into(browser, "#username", ALICE.0).await?;
-    type_into(browser, "#password", ALICE.1).await?;
-    type_into(browser, "#device-name", "Alice's MacBook").await?;
-    click(browser, "#sign-in-form button[type=submit]").await?;
+    sign_in_on_the_page(browser, server, "Alice's MacBook").await?;
     until("four devices and the history", || async {
         device_items(browser).await.len() == 4 && visible(browser, "#activity").await
     })

@@ -166,25 +166,31 @@ impl DeviceApi {
         }
     }
 
-    /// The refresh token of a refresh or sign-out: with cookies on, an empty body means the
-    /// refresh cookie (behind the CSRF guard; none is `refresh_token_invalid`), otherwise
-    /// the body names a bearer refresh token.
-    fn refresh_credential(
+    /// The refresh token of a refresh or sign-out, with its transport and the request's
+    /// DPoP proof: with cookies on, an empty body means the refresh cookie (behind the CSRF
+    /// guard; none is `refresh_token_invalid`), otherwise the body names a bearer refresh
+    /// token.
+    fn refresh_credential<'r>(
         &self,
-        request: ApiRequest<'_>,
+        request: ApiRequest<'r>,
         jar: &mut Jar<'_>,
-    ) -> Result<(String, Transport), Error> {
+    ) -> Result<(String, Transport, Option<DpopInput<'r>>), Error> {
         let empty = request.body.iter().all(u8::is_ascii_whitespace);
-        if let Some(settings) = jar.settings.filter(|_| empty) {
-            jar.via_cookie = true;
-            settings.check_origin(request.origin, request.sec_fetch_site)?;
-            let token = settings
-                .refresh_token(request.cookie)
-                .ok_or(Error::RefreshTokenInvalid)?;
-            return Ok((token.to_owned(), Transport::Cookie));
-        }
-        let body: RefreshBody = body::parse_body(request.body)?;
-        Ok((body.refresh_token, Transport::Bearer))
+        let (token, transport) = match jar.settings.filter(|_| empty) {
+            Some(settings) => {
+                jar.via_cookie = true;
+                settings.check_origin(request.origin, request.sec_fetch_site)?;
+                let token = settings
+                    .refresh_token(request.cookie)
+                    .ok_or(Error::RefreshTokenInvalid)?;
+                (token.to_owned(), Transport::Cookie)
+            }
+            None => {
+                let body: RefreshBody = body::parse_body(request.body)?;
+                (body.refresh_token, Transport::Bearer)
+            }
+        };
+        Ok((token, transport, self.dpop_request(&request)?))
     }
 
     /// Rule R; a cookie refresh sets both cookies again.
@@ -193,8 +199,7 @@ impl DeviceApi {
         request: ApiRequest<'_>,
         jar: &mut Jar<'_>,
     ) -> Result<ApiResponse, Error> {
-        let (token, transport) = self.refresh_credential(request, jar)?;
-        let proof = self.dpop_request(&request)?;
+        let (token, transport, proof) = self.refresh_credential(request, jar)?;
         let tokens = self
             .service()
             .refresh_with_proof(
@@ -213,8 +218,7 @@ impl DeviceApi {
         request: ApiRequest<'_>,
         jar: &mut Jar<'_>,
     ) -> Result<ApiResponse, Error> {
-        let (token, transport) = self.refresh_credential(request, jar)?;
-        let proof = self.dpop_request(&request)?;
+        let (token, transport, proof) = self.refresh_credential(request, jar)?;
         self.service()
             .sign_out_with_proof(
                 &token,
