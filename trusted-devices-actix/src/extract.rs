@@ -59,7 +59,15 @@ fn request_with<'a>(
             .get_all(name)
             .map(|value| value.as_bytes())
     };
-    api_request.with_headers(values, names)
+    let mut api_request = api_request.with_headers(values, names);
+    // HTTP/2 names the host in the URI (`:authority`), not in a `Host` header.
+    if api_request.host.is_none() {
+        api_request.host = request
+            .uri()
+            .authority()
+            .map(|authority| authority.as_str().as_bytes());
+    }
+    api_request
 }
 
 /// The `Devices` an app registered with [`configure`](crate::configure).

@@ -1,6 +1,6 @@
 use std::net::IpAddr;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use trusted_devices_core::http::ApiRequest;
 use trusted_devices_core::{Authenticated, DeviceInfo};
@@ -48,12 +48,18 @@ fn request_with<'a>(
     body: &'a [u8],
     names: &[&'static str],
 ) -> ApiRequest<'a> {
+    // The path the client addressed: a nested router strips its prefix from `parts.uri`
+    // but keeps the original (SPEC §9: a DPoP proof's `htu` names the original).
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(parts.uri.path(), |original| original.0.path());
     let request = ApiRequest {
         body,
         client_ip: client_ip(devices, parts),
         query: parts.uri.query(),
         method: parts.method.as_str(),
-        path: parts.uri.path(),
+        path,
         ..ApiRequest::default()
     };
     let values = |name| {

@@ -12,7 +12,7 @@ use chrono::{TimeDelta, Utc};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use p256::ecdsa::signature::Verifier as _;
 use trusted_devices_core::dpop::{
-    DpopKey, DpopRequest, MemoryProofReplayCache, ProofFor, check_proof,
+    DpopKey, DpopRequest, MemoryProofReplayCache, ProofFor, PublicOrigin, check_proof,
 };
 use trusted_devices_core::{
     DeviceInfo, KeyRing, Policy, SeededRandom, SigningKey, Transport, TrustedDevices, UserId,
@@ -51,6 +51,7 @@ fn benches(c: &mut Criterion) {
             .unwrap();
         p256::ecdsa::Signature::from_slice(&raw).unwrap()
     };
+    let origins = [PublicOrigin::parse("https://api.example.com").unwrap()];
     let mut group = c.benchmark_group("dpop");
     group.bench_function("es256_verify_floor", |b| {
         b.iter(|| {
@@ -64,7 +65,8 @@ fn benches(c: &mut Criterion) {
     let request = DpopRequest {
         proof: &one,
         method: "GET",
-        uri: ME,
+        origins: &origins,
+        path: "/me",
     };
     group.bench_function("check_proof", |b| {
         b.iter(|| {
@@ -105,7 +107,8 @@ fn benches(c: &mut Criterion) {
     let edwards_request = DpopRequest {
         proof: &edwards_proof,
         method: "GET",
-        uri: ME,
+        origins: &origins,
+        path: "/me",
     };
     group.bench_function("check_proof_eddsa", |b| {
         b.iter(|| {
@@ -145,7 +148,8 @@ fn benches(c: &mut Criterion) {
             Some(DpopRequest {
                 proof: &login_proof,
                 method: "POST",
-                uri: LOGIN,
+                origins: &origins,
+                path: "/auth/login",
             }),
         ))
         .unwrap();
@@ -162,7 +166,8 @@ fn benches(c: &mut Criterion) {
                 let request = DpopRequest {
                     proof: &proof,
                     method: "GET",
-                    uri: ME,
+                    origins: &origins,
+                    path: "/me",
                 };
                 rt.block_on(service.authenticate_dpop(&bound_token, Some(request), None))
                     .unwrap()

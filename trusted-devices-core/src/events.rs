@@ -56,14 +56,18 @@ impl RevokeReason {
 pub enum LoginRejection {
     /// The user held `max_devices` and the mode is `Reject`.
     TooManyDevices,
+    /// The password was right but the login's DPoP proof was then refused (a replayed
+    /// proof, SPEC §9): filed so that a right password never goes unrecorded.
+    ProofRefused,
 }
 
 impl LoginRejection {
-    /// A short stable name: `too_many_devices`.
+    /// A short stable name: `too_many_devices`, `dpop_proof_refused`.
     #[must_use]
     pub fn label(&self) -> &'static str {
         match self {
             Self::TooManyDevices => "too_many_devices",
+            Self::ProofRefused => "dpop_proof_refused",
         }
     }
 }

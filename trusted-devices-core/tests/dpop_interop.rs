@@ -9,7 +9,7 @@ use std::process::Command;
 
 use chrono::{TimeDelta, Utc};
 use trusted_devices_core::OsRandom;
-use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofFor, check_proof};
+use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofFor, PublicOrigin, check_proof};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dpop_interop.py");
 const PYTHON: &str = "/usr/bin/python3";
@@ -58,10 +58,13 @@ fn section_9_proofs_made_by_jwcrypto_pass_with_its_thumbprint() {
             );
             let made: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
             let proof = made["proof"].as_str().unwrap();
+            let (origin, path) = PublicOrigin::split_uri(uri).unwrap();
+            let origins = [origin];
             let request = DpopRequest {
                 proof,
                 method: "GET",
-                uri,
+                origins: &origins,
+                path,
             };
             let checked = check_proof(&request, token, now, TimeDelta::seconds(60))
                 .unwrap_or_else(|error| panic!("{kty}, token {token:?}: {error:?}\n{proof}"));

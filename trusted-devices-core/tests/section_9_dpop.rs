@@ -11,7 +11,7 @@ mod common;
 
 use chrono::TimeDelta;
 use common::Fixture;
-use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofError, ProofFor};
+use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofError, ProofFor, PublicOrigin};
 use trusted_devices_core::{
     DeviceInfo, DpopMode, Error, LoginOutcome, Policy, SeededRandom, Transport, UserId,
 };
@@ -51,8 +51,18 @@ fn proof_with_nonce(
     })
 }
 
+/// The one origin the tests' server is addressed by.
+static ORIGINS: std::sync::LazyLock<[PublicOrigin; 1]> =
+    std::sync::LazyLock::new(|| [PublicOrigin::parse("https://api.example.com").unwrap()]);
+
 fn request<'a>(proof: &'a str, method: &'a str, uri: &'a str) -> DpopRequest<'a> {
-    DpopRequest { proof, method, uri }
+    let path = uri.strip_prefix("https://api.example.com").unwrap();
+    DpopRequest {
+        proof,
+        method,
+        origins: &*ORIGINS,
+        path,
+    }
 }
 
 async fn bound_login(f: &Fixture, key: &DpopKey) -> Result<LoginOutcome, Error> {

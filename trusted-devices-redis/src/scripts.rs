@@ -26,3 +26,5 @@ pub(crate) static AUDIT_PAGE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/audit_page.lua")));
 pub(crate) static AUDIT_REMOVE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/audit_remove.lua")));
+pub(crate) static PROOF_FIRST_USE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/proof_first_use.lua")));

@@ -105,7 +105,8 @@ impl DemoApp {
     ) -> ApiResponse {
         match self.try_login(api, request, info).await {
             Ok(response) => response,
-            Err(error) => ApiResponse::error(&error),
+            // A token route: a nonce is asked for as RFC 9449 section 8 says.
+            Err(error) => ApiResponse::token_route_error(&error),
         }
     }
 
@@ -116,15 +117,16 @@ impl DemoApp {
         info: DeviceInfo,
     ) -> Result<ApiResponse, Error> {
         let transport = api.login_transport(request)?;
-        // SPEC §9: read before any work; checked (and its key bound) by the login itself.
         let proof = api.dpop_request(request)?;
         let LoginBody { username, password } = parse_body(request.body)?;
         // Rule K before any password work: the name validated, then per address, and per
-        // name from this network.
+        // name. Then the DPoP proof's own checks and nonce (SPEC §9): a refusal for the
+        // proof must never tell a guesser that the password was right.
         let attempt = self
             .service
             .attempt_login(&username, request.client_ip)
-            .await?;
+            .await?
+            .with_proof(proof.as_ref().map(DpopInput::request))?;
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(InputError::TooLong {
                 field: "password",
@@ -140,9 +142,13 @@ impl DemoApp {
         if !verified {
             return Err(Error::InvalidCredentials);
         }
-        let proof = proof.as_ref().map(DpopInput::request);
-        let login = attempt.login_with_proof(info, transport, proof).await?;
-        Ok(api.token_response(&login.tokens))
+        let login = attempt.login_for(info, transport).await?;
+        let mut response = api.token_response(&login.tokens);
+        // RFC 9449 section 8: a token endpoint may hand out the next nonce with each answer.
+        if let Some(nonce) = self.service.dpop_nonce() {
+            response.push_header("dpop-nonce", nonce);
+        }
+        Ok(response)
     }
 
     /// `GET /me`: the acting device's user and id.

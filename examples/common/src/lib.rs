@@ -19,6 +19,7 @@ pub use password_gate::PasswordGate;
 pub use settings::{Flags, ServerLimits, SettingError, Settings};
 pub use stores::{error_chain, open_service, redact};
 use trusted_devices_core::TrustedDevices;
+use trusted_devices_core::dpop::PublicOrigin;
 use trusted_devices_core::http::{CookieSettings, DeviceApi};
 pub use users::DemoUsers;
 
@@ -141,6 +142,27 @@ pub fn device_api(
         .trusted_proxies(settings.trusted_proxies.clone())
         .cookies(cookies)
         .public_scheme(scheme)
+        .public_origins(public_origins(settings, scheme, bound))
+}
+
+/// `TD_PUBLIC_ORIGIN`, or the listener's own origin (and `localhost` on loopback): the
+/// origins a DPoP proof's `htu` may name (SPEC §9).
+fn public_origins(
+    settings: &Settings,
+    scheme: &str,
+    bound: std::net::SocketAddr,
+) -> Vec<PublicOrigin> {
+    if !settings.public_origins.is_empty() {
+        return settings.public_origins.clone();
+    }
+    let mut hosts = vec![bound.to_string()];
+    if bound.ip().is_loopback() {
+        hosts.push(format!("localhost:{}", bound.port()));
+    }
+    hosts
+        .iter()
+        .filter_map(|host| PublicOrigin::from_host(scheme, host.as_bytes()).ok())
+        .collect()
 }
 
 /// The line a server prints once it listens, which tests and scripts wait for.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use trusted_devices_core::dpop::PublicOrigin;
 use trusted_devices_core::http::{ForwardedHeader, TrustedProxies};
 use trusted_devices_core::{Policy, PolicyError, SETTINGS, parse_duration};
 
@@ -58,6 +59,11 @@ pub struct Flags {
     /// (default: the server's own origin).
     #[arg(long, env = "TD_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = origin)]
     pub allowed_origins: Vec<String>,
+    /// The origins clients address this server by, comma-separated: a DPoP proof's `htu`
+    /// must name one of them (SPEC §9). Default: the listener's own origin (and
+    /// `localhost` on loopback), with `https` when cookies are secure (a TLS proxy).
+    #[arg(long, env = "TD_PUBLIC_ORIGIN", value_delimiter = ',', value_parser = public_origin)]
+    pub public_origin: Vec<PublicOrigin>,
     /// Cookies for browsers: secure (HTTPS, __Host- names) or development (plain HTTP on
     /// loopback). Default: development when listening on loopback, secure otherwise.
     #[arg(long, env = "TD_COOKIE_MODE", value_enum)]
@@ -175,6 +181,12 @@ fn origin(text: &str) -> Result<String, String> {
     }
 }
 
+fn public_origin(text: &str) -> Result<PublicOrigin, String> {
+    PublicOrigin::parse(text).map_err(|_| {
+        format!("{text:?} is not an origin like https://api.example.com (no path, no query)")
+    })
+}
+
 fn positive_duration(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         zero if zero.is_zero() => Err("must be longer than zero".to_owned()),
@@ -230,6 +242,8 @@ pub struct Settings {
     pub metrics_addr: Option<SocketAddr>,
     /// Origins allowed to send cookie-authenticated changes; empty: the server's own.
     pub allowed_origins: Vec<String>,
+    /// The origins DPoP proofs may name; empty: the listener's own.
+    pub public_origins: Vec<PublicOrigin>,
     /// Secure cookies (`Some(true)`), development cookies (`Some(false)`), or by address.
     pub secure_cookies: Option<bool>,
     /// The bounds of the server itself.
@@ -283,6 +297,7 @@ impl fmt::Debug for Settings {
             .field("cleanup_interval", &self.cleanup_interval)
             .field("metrics_addr", &self.metrics_addr)
             .field("allowed_origins", &self.allowed_origins)
+            .field("public_origins", &self.public_origins)
             .field("secure_cookies", &self.secure_cookies)
             .field("limits", &self.limits)
             .field("cdn", &self.cdn)
@@ -314,6 +329,7 @@ impl Flags {
             cleanup_interval: self.cleanup_interval,
             metrics_addr: self.metrics_addr,
             allowed_origins: self.allowed_origins.clone(),
+            public_origins: self.public_origin.clone(),
             secure_cookies: self.cookie_mode.map(|mode| mode == CookieMode::Secure),
             limits: ServerLimits {
                 header_read_timeout: self.header_read_timeout,

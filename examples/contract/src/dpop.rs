@@ -120,7 +120,11 @@ pub fn dpop_bound_device(binary: &str) {
 
     let verified = client.post("/auth/verify", None, &json!({ "token": access }));
     assert_eq!(verified.status, 200, "{verified:?}");
-    assert_eq!(verified.text("jkt"), key.thumbprint().as_str());
+    assert_eq!(
+        verified.body["cnf"]["jkt"],
+        key.thumbprint().as_str(),
+        "verify reports the binding as cnf.jkt: {verified:?}"
+    );
 
     let body = json!({ "refresh_token": refresh_token }).to_string();
     let without_key = client.send("POST", "/auth/refresh", &[], Some(body.as_bytes()));
@@ -159,22 +163,26 @@ pub fn dpop_replay_across_servers(binary: &str, redis_url: &str) {
     let dir = std::env::temp_dir().join(format!("td-dpop-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let database = format!("sqlite:{}", dir.join("shared.db").display());
+    // Two servers behind one name (a load balancer): both are addressed by it, so one
+    // proof names the same URI on either, and only the shared replay cache can refuse it
+    // on the second.
+    let shared_host = "api.example.test";
+    let shared_origin = format!("http://{shared_host}");
     let env = [
         ("TD_REDIS_URL", redis_url),
         ("TD_DATABASE_URL", database.as_str()),
+        ("TD_PUBLIC_ORIGIN", shared_origin.as_str()),
     ];
     let first = Server::start(binary, &env);
     let second = Server::start(binary, &env);
     let key = DpopKey::generate_es256(&OsRandom);
-    let login_proof = proof(&key, "POST", &first.base, "/auth/login", None);
-    let login = Client::new(&first.base).login(ALICE, &[("DPoP", &login_proof)]);
+    let login_proof = proof(&key, "POST", &shared_origin, "/auth/login", None);
+    let login =
+        Client::new(&first.base).login(ALICE, &[("DPoP", &login_proof), ("Host", shared_host)]);
     assert_eq!(login.status, 200, "{login:?}");
     let access = login.text("access_token");
     let auth = format!("DPoP {access}");
 
-    // Two servers behind one name (a load balancer): the same Host, so one proof names
-    // the same URI on either, and only the shared replay cache can refuse it on the second.
-    let shared_host = "api.example.test";
     let balanced = proof(
         &key,
         "GET",
@@ -233,10 +241,11 @@ pub fn dpop_server_nonce(binary: &str) {
         ALICE,
         &[("DPoP", &proof(&key, "POST", base, "/auth/login", None))],
     );
-    assert_eq!(first.status, 401, "{first:?}");
-    assert_eq!(first.body["code"], "dpop_invalid");
-    let challenge = first.header("www-authenticate").unwrap_or_default();
-    assert!(challenge.contains("use_dpop_nonce"), "{challenge}");
+    // A token route answers as RFC 9449 section 8 has an authorization server answer, so
+    // that OAuth client libraries retry by themselves.
+    assert_eq!(first.status, 400, "{first:?}");
+    assert_eq!(first.body["error"], "use_dpop_nonce", "{first:?}");
+    assert_eq!(first.body["code"], "use_dpop_nonce", "{first:?}");
     let nonce = first.header("dpop-nonce").expect("a DPoP-Nonce header");
     let with_nonce = key.proof(&ProofFor {
         method: "POST",
@@ -251,4 +260,83 @@ pub fn dpop_server_nonce(binary: &str) {
     let second = client.login(ALICE, &[("DPoP", &with_nonce)]);
     assert_eq!(second.status, 200, "{second:?}");
     assert_eq!(second.body["token_type"], "DPoP");
+    assert!(
+        second.header("dpop-nonce").is_some(),
+        "a token route's success hands out the next nonce: {second:?}"
+    );
+
+    // On a resource route the nonce is asked for with the DPoP challenge, once the key
+    // matched; another key is refused as such (and reported), never asked for a nonce.
+    let access = second.text("access_token");
+    let auth = format!("DPoP {access}");
+    let thief = DpopKey::generate_es256(&OsRandom);
+    let stolen = client.send(
+        "GET",
+        "/me",
+        &[
+            ("Authorization", &auth),
+            ("DPoP", &proof(&thief, "GET", base, "/me", Some(&access))),
+        ],
+        None,
+    );
+    refused(&stolen, "another key, with nonces on");
+    let no_nonce = client.send(
+        "GET",
+        "/me",
+        &[
+            ("Authorization", &auth),
+            ("DPoP", &proof(&key, "GET", base, "/me", Some(&access))),
+        ],
+        None,
+    );
+    assert_eq!(no_nonce.status, 401, "{no_nonce:?}");
+    let challenge = no_nonce.header("www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.contains("use_dpop_nonce") && challenge.contains("algs=\"ES256 EdDSA\""),
+        "{challenge}"
+    );
+}
+
+/// SPEC §9, "`htu` names this server": a `Host` that is not `host[:port]` is refused and
+/// never spliced into a URI (`Host: evil.example/other/path?` once let a proof made for any
+/// route, or another server, pass), and a proof for another origin than the server's is
+/// refused even with a matching `Host`.
+pub fn dpop_htu_names_this_server(binary: &str) {
+    let server = Server::start(binary, &[]);
+    let base = server.base.as_str();
+    let client = Client::new(base);
+    let key = DpopKey::generate_es256(&OsRandom);
+    let login = client.login(
+        ALICE,
+        &[("DPoP", &proof(&key, "POST", base, "/auth/login", None))],
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    let access = login.text("access_token");
+    let auth = format!("DPoP {access}");
+    let me = |dpop: &str, host: Option<&str>| {
+        let mut headers = vec![("Authorization", auth.as_str()), ("DPoP", dpop)];
+        if let Some(host) = host {
+            headers.push(("Host", host));
+        }
+        client.send("GET", "/me", &headers, None)
+    };
+    // A proof made for another route of the key's, spliced through the Host header.
+    let for_devices = proof(
+        &key,
+        "GET",
+        "http://evil.example",
+        "/other/path",
+        Some(&access),
+    );
+    refused(
+        &me(&for_devices, Some("evil.example/other/path?")),
+        "a Host that is not host[:port]",
+    );
+    let elsewhere = proof(&key, "GET", "http://evil.example", "/me", Some(&access));
+    refused(
+        &me(&elsewhere, Some("evil.example")),
+        "a proof for another origin, with a Host to match",
+    );
+    let good = me(&proof(&key, "GET", base, "/me", Some(&access)), None);
+    assert_eq!(good.status, 200, "{good:?}");
 }

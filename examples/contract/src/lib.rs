@@ -35,7 +35,9 @@ pub use cases::{
     unreachable_store_at_start,
 };
 pub use client::{Client, Reply};
-pub use dpop::{dpop_bound_device, dpop_replay_across_servers, dpop_server_nonce};
+pub use dpop::{
+    dpop_bound_device, dpop_htu_names_this_server, dpop_replay_across_servers, dpop_server_nonce,
+};
 pub use geolocation::{bad_geoip_database, geolocation_and_risk_signals};
 pub use hardening::{
     login_flood, postgres_outage, redis_outage, slow_clients, strict_bodies_and_no_store,

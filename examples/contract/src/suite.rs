@@ -142,6 +142,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_9_htu_names_this_server_over_http() {
+            $crate::dpop_htu_names_this_server(BINARY);
+        }
+
+        #[test]
         fn section_9_server_nonces_over_http() {
             $crate::dpop_server_nonce(BINARY);
         }

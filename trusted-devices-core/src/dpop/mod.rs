@@ -14,9 +14,10 @@
 //! ```
 //! use chrono::{TimeDelta, Utc};
 //! use trusted_devices_core::OsRandom;
-//! use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofFor, check_proof};
+//! use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofFor, PublicOrigin, check_proof};
 //!
 //! let key = DpopKey::generate_es256(&OsRandom);
+//! let origins = [PublicOrigin::parse("https://api.example.com").unwrap()];
 //! let now = Utc::now();
 //! let proof = key.proof(&ProofFor {
 //!     method: "GET",
@@ -26,7 +27,7 @@
 //!     access_token: Some("the access token"),
 //!     nonce: None,
 //! });
-//! let request = DpopRequest { proof: &proof, method: "GET", uri: "https://api.example.com/me" };
+//! let request = DpopRequest { proof: &proof, method: "GET", origins: &origins, path: "/me" };
 //! let checked = check_proof(&request, Some("the access token"), now, TimeDelta::seconds(60)).unwrap();
 //! assert_eq!(checked.jkt, key.thumbprint());
 //! ```
@@ -34,6 +35,7 @@
 mod client;
 mod jwk;
 pub(crate) mod nonce;
+mod origin;
 mod proof;
 mod replay;
 
@@ -41,7 +43,8 @@ pub use crate::domain::Thumbprint;
 pub use crate::error::ProofError;
 pub use client::{DpopKey, ProofFor};
 pub use jwk::PublicJwk;
+pub use origin::PublicOrigin;
 pub use proof::{CheckedProof, DpopRequest, JTI_MAX_CHARS, PROOF_MAX_BYTES, check_proof};
 pub use replay::{
-    MEMORY_REPLAY_CAPACITY, MEMORY_REPLAY_PER_KEY, MemoryProofReplayCache, ProofReplayCache,
+    MEMORY_REPLAY_CAPACITY, MemoryProofReplayCache, PROOF_SHARE_PER_KEY, ProofReplayCache, ProofUse,
 };

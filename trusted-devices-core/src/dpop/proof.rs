@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 
 use crate::domain::Thumbprint;
 use crate::dpop::jwk::PublicJwk;
+use crate::dpop::origin::{PublicOrigin, split_htu};
 use crate::error::ProofError;
 use crate::token::{b64_decode, b64_decode_into, b64_encode};
 
@@ -27,9 +28,12 @@ pub struct DpopRequest<'a> {
     pub proof: &'a str,
     /// The request's method (`htm`), as sent: `GET`, `POST`...
     pub method: &'a str,
-    /// The URI the client addressed (`htu`): `https://host[:port]/path`; a query or
-    /// fragment is ignored.
-    pub uri: &'a str,
+    /// The origins clients address this server by: `htu`'s scheme and authority must be
+    /// one of them (SPEC §9).
+    pub origins: &'a [PublicOrigin],
+    /// The path the client addressed, before any router nesting stripped a prefix, without
+    /// the query: `htu`'s path must be it.
+    pub path: &'a str,
 }
 
 /// A proof that passed every check that needs no storage.
@@ -124,7 +128,8 @@ pub fn check_proof(
         return Err(ProofError::WrongMethod);
     }
     let htu = claims.htu.as_deref().ok_or(ProofError::Malformed)?;
-    if normalised_uri(htu).is_none() || normalised_uri(htu) != normalised_uri(request.uri) {
+    let (origin, path) = split_htu(htu).ok_or(ProofError::WrongUri)?;
+    if path != request.path || !request.origins.contains(&origin) {
         return Err(ProofError::WrongUri);
     }
     let issued_at = issued_at(claims.iat.as_ref())?;
@@ -207,30 +212,6 @@ fn issued_at(iat: Option<&Number>) -> Result<DateTime<Utc>, ProofError> {
     DateTime::from_timestamp(seconds, 0).ok_or(ProofError::OutOfWindow)
 }
 
-/// `scheme://host[:port]/path` with scheme and host in lower case, a default port dropped,
-/// an empty path as `/`, and no query or fragment: the parts of a URI that `htu` names.
-fn normalised_uri(uri: &str) -> Option<String> {
-    let without_fragment = uri.split('#').next()?;
-    let without_query = without_fragment.split('?').next()?;
-    let (scheme, rest) = without_query.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let (authority, path) = match rest.find('/') {
-        Some(slash) => rest.split_at(slash),
-        None => (rest, "/"),
-    };
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let authority = authority.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => ":443",
-        "http" => ":80",
-        _ => return None,
-    };
-    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
-    Some(format!("{scheme}://{authority}{path}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,11 +220,19 @@ mod tests {
     const RFC_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
     const RFC_IAT: i64 = 1_562_262_616;
 
+    fn origins() -> &'static [PublicOrigin] {
+        static ORIGINS: std::sync::LazyLock<[PublicOrigin; 1]> = std::sync::LazyLock::new(|| {
+            [PublicOrigin::parse("https://server.example.com").unwrap()]
+        });
+        &*ORIGINS
+    }
+
     fn rfc_request(proof: &str) -> DpopRequest<'_> {
         DpopRequest {
             proof,
             method: "POST",
-            uri: "https://server.example.com/token",
+            origins: origins(),
+            path: "/token",
         }
     }
 
@@ -294,18 +283,32 @@ mod tests {
             Err(ProofError::WrongMethod)
         );
         let elsewhere = DpopRequest {
-            uri: "https://server.example.com/other",
+            path: "/other",
             ..request
         };
         assert_eq!(
             check_proof(&elsewhere, None, at(RFC_IAT), minute()),
             Err(ProofError::WrongUri)
         );
-        let same = DpopRequest {
-            uri: "HTTPS://Server.Example.com:443/token?x=1#f",
+        let other_server = [PublicOrigin::parse("https://other.example.com").unwrap()];
+        let other_origin = DpopRequest {
+            origins: &other_server,
             ..request
         };
-        assert!(check_proof(&same, None, at(RFC_IAT), minute()).is_ok());
+        assert_eq!(
+            check_proof(&other_origin, None, at(RFC_IAT), minute()),
+            Err(ProofError::WrongUri),
+            "a proof made for another server's token endpoint"
+        );
+        let two = [
+            PublicOrigin::parse("https://other.example.com").unwrap(),
+            PublicOrigin::parse("HTTPS://Server.Example.com:443").unwrap(),
+        ];
+        let either = DpopRequest {
+            origins: &two,
+            ..request
+        };
+        assert!(check_proof(&either, None, at(RFC_IAT), minute()).is_ok());
         let with_token = check_proof(&request, Some("an access token"), at(RFC_IAT), minute());
         assert_eq!(with_token, Err(ProofError::WrongAccessToken));
     }

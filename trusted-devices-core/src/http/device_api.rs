@@ -2,7 +2,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::domain::{DeviceInfo, truncate_to_bytes};
-use crate::dpop::{DpopRequest, ProofError};
+use crate::dpop::{DpopRequest, ProofError, PublicOrigin};
 use crate::error::{Error, InputError};
 use crate::geolocation::PROXY_GEO_HEADERS;
 use crate::http::{ApiRequest, CookieSettings, TrustedProxies};
@@ -10,22 +10,37 @@ use crate::policy::DpopMode;
 use crate::service::TrustedDevices;
 use crate::token::Transport;
 
-/// A request's DPoP proof with the URI it must name, from [`DeviceApi::dpop_request`].
+/// A request's DPoP proof with the origins and path it must name, from
+/// [`DeviceApi::dpop_request`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DpopInput<'a> {
     proof: &'a str,
     method: &'a str,
-    uri: String,
+    path: &'a str,
+    origins: Origins,
+}
+
+/// The origins a request's proof may name: the operator's, or without any the one of the
+/// request's own `Host` (checked to be `host[:port]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origins {
+    Configured(Arc<[PublicOrigin]>),
+    OfHost([PublicOrigin; 1]),
 }
 
 impl DpopInput<'_> {
     /// As the service takes it.
     #[must_use]
     pub fn request(&self) -> DpopRequest<'_> {
+        let origins = match &self.origins {
+            Origins::Configured(origins) => origins,
+            Origins::OfHost(origin) => &origin[..],
+        };
         DpopRequest {
             proof: self.proof,
             method: self.method,
-            uri: &self.uri,
+            origins,
+            path: self.path,
         }
     }
 }
@@ -44,6 +59,7 @@ struct Shared {
     proxies: TrustedProxies,
     cookies: Option<CookieSettings>,
     public_scheme: &'static str,
+    public_origins: Option<Arc<[PublicOrigin]>>,
 }
 
 impl DeviceApi {
@@ -56,6 +72,7 @@ impl DeviceApi {
                 proxies: TrustedProxies::none(),
                 cookies: None,
                 public_scheme: "https",
+                public_origins: None,
             }),
         }
     }
@@ -88,10 +105,22 @@ impl DeviceApi {
         }
     }
 
-    /// The scheme clients address this API by, for DPoP proofs' `htu` (SPEC §9): the
-    /// host and path come from the request, the scheme from here, since behind a TLS
-    /// proxy the server itself only sees plain HTTP [default: `https`; the example
-    /// servers, plain HTTP on loopback, say `http`].
+    /// The origins clients address this API by (`https://api.example.com`), which a DPoP
+    /// proof's `htu` must name (SPEC §9) [default: none: the request's own `Host`, when it
+    /// is `host[:port]`, with [`public_scheme`](Self::public_scheme)]. Naming them is the
+    /// safer choice: a client can then never make the server check a proof against a host
+    /// of its choosing. An empty list is the default.
+    #[must_use]
+    pub fn public_origins(mut self, origins: impl IntoIterator<Item = PublicOrigin>) -> Self {
+        let origins: Arc<[PublicOrigin]> = origins.into_iter().collect();
+        Arc::make_mut(&mut self.shared).public_origins = Some(origins).filter(|o| !o.is_empty());
+        self
+    }
+
+    /// The scheme clients address this API by, for DPoP proofs' `htu` when no
+    /// [`public_origins`](Self::public_origins) are named: the host comes from the
+    /// request's `Host` (or HTTP/2 `:authority`), the scheme from here, since behind a TLS
+    /// proxy the server itself only sees plain HTTP [default: `https`].
     #[must_use]
     pub fn public_scheme(mut self, scheme: &'static str) -> Self {
         Arc::make_mut(&mut self.shared).public_scheme = scheme;
@@ -117,17 +146,23 @@ impl DeviceApi {
         };
         let malformed = || Error::DpopInvalid(ProofError::Malformed);
         let proof = std::str::from_utf8(proof).map_err(|_| malformed())?;
-        let host = request.host.ok_or_else(malformed)?;
-        let host = std::str::from_utf8(host).map_err(|_| malformed())?;
+        // A `Host` that is not `host[:port]` is refused even when origins are named: it is
+        // a request no honest client sends.
+        let of_host = request
+            .host
+            .map(|host| PublicOrigin::from_host(self.shared.public_scheme, host))
+            .transpose()
+            .map_err(Error::DpopInvalid)?;
+        let origins = match (&self.shared.public_origins, of_host) {
+            (Some(configured), _) => Origins::Configured(Arc::clone(configured)),
+            (None, Some(origin)) => Origins::OfHost([origin]),
+            (None, None) => return Err(malformed()),
+        };
         Ok(Some(DpopInput {
             proof: proof.trim(),
             method: request.method,
-            uri: format!(
-                "{}://{}{}",
-                self.shared.public_scheme,
-                host.trim(),
-                request.path
-            ),
+            path: request.path,
+            origins,
         }))
     }
 

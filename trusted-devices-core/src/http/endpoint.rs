@@ -81,6 +81,13 @@ impl Endpoint {
         matches!(self, Self::Logout | Self::SignOut)
     }
 
+    /// Whether the route issues tokens (a refresh): a missing server nonce is answered
+    /// there as RFC 9449 section 8 has a token endpoint answer (SPEC §9).
+    #[must_use]
+    pub fn issues_tokens(self) -> bool {
+        matches!(self, Self::Refresh)
+    }
+
     /// Whether the route needs a bearer access token.
     #[must_use]
     pub fn needs_bearer(self) -> bool {

@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use crate::domain::DeviceId;
-use crate::dpop::Thumbprint;
 use crate::error::Error;
 use crate::http::activity::{ActivityQuery, ActivityView};
 use crate::http::body::{self, PatchBody, RefreshBody, VerifyBody};
-use crate::http::views::{CookieSessionView, DeviceView, RevokedView, VerifiedView};
+use crate::http::views::{
+    ConfirmationView, CookieSessionView, DeviceView, RevokedView, VerifiedView,
+};
 use crate::http::{ApiRequest, ApiResponse, CookieSettings, DeviceApi, DpopInput, Endpoint};
 use crate::service::Authenticated;
 use crate::token::{TokenPair, Transport};
@@ -19,6 +20,8 @@ struct Jar<'s> {
     settings: Option<&'s CookieSettings>,
     set: Vec<String>,
     via_cookie: bool,
+    /// A fresh server nonce for the answer's `DPoP-Nonce` header (SPEC §9).
+    dpop_nonce: Option<String>,
 }
 
 impl Jar<'_> {
@@ -39,14 +42,24 @@ impl DeviceApi {
             settings: self.cookie_settings(),
             set: Vec::new(),
             via_cookie: false,
+            dpop_nonce: None,
         };
         let mut response = match self.route(endpoint, request, &mut jar).await {
-            Ok(response) => response,
+            Ok(mut response) => {
+                if let Some(nonce) = jar.dpop_nonce.take() {
+                    response.push_header("dpop-nonce", nonce);
+                }
+                response
+            }
             Err(error) => {
                 if jar.via_cookie && ends_the_cookie_session(&error) {
                     jar.clear();
                 }
-                ApiResponse::error(&error)
+                if endpoint.issues_tokens() {
+                    ApiResponse::token_route_error(&error)
+                } else {
+                    ApiResponse::error(&error)
+                }
             }
         };
         // SPEC §8: every sign-out answer clears both cookies whatever its status, so that
@@ -106,7 +119,11 @@ impl DeviceApi {
                     user_id: verified.device.user_id.as_str(),
                     device_id: verified.device.id,
                     expires_at: verified.expires_at,
-                    jkt: verified.device.dpop_jkt.as_ref().map(Thumbprint::as_str),
+                    cnf: verified
+                        .device
+                        .dpop_jkt
+                        .as_ref()
+                        .map(|jkt| ConfirmationView { jkt: jkt.as_str() }),
                 };
                 Ok(ApiResponse::json(200, &view))
             }
@@ -209,6 +226,8 @@ impl DeviceApi {
                 proof.as_ref().map(DpopInput::request),
             )
             .await?;
+        // RFC 9449 section 8: a token endpoint may hand out the next nonce with each answer.
+        jar.dpop_nonce = self.service().dpop_nonce();
         Ok(self.token_response(&tokens))
     }
 
@@ -244,6 +263,7 @@ impl DeviceApi {
         if let Some(renewal) = self.renewal_cookie(&acting) {
             jar.set.push(renewal.set_cookie);
         }
+        jar.dpop_nonce.clone_from(&acting.dpop_nonce);
         Ok(acting)
     }
 }

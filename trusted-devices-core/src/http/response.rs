@@ -43,6 +43,16 @@ pub(crate) struct Problem<'a> {
     retry_after: Option<u64>,
 }
 
+/// RFC 9449 section 8's answer of a token endpoint that wants a nonce (an OAuth error
+/// body, with this library's `code` beside it).
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct UseNonce {
+    error: &'static str,
+    code: &'static str,
+    error_description: &'static str,
+}
+
 impl ApiResponse {
     /// `status` with `value` as a JSON body.
     #[must_use]
@@ -106,6 +116,28 @@ impl ApiResponse {
                 response.push_header("dpop-nonce", nonce.to_owned());
             }
         }
+        response
+    }
+
+    /// An error of a route that issues tokens (login, refresh): as [`error`](Self::error),
+    /// but a missing or stale server nonce is answered as RFC 9449 section 8 has an
+    /// authorization server answer, 400 `{"error": "use_dpop_nonce", "code":
+    /// "use_dpop_nonce"}` with a `DPoP-Nonce` header, so that OAuth client libraries retry
+    /// by themselves.
+    #[must_use]
+    pub fn token_route_error(error: &Error) -> Self {
+        let Error::DpopInvalid(crate::dpop::ProofError::UseNonce { nonce }) = error else {
+            return Self::error(error);
+        };
+        let mut response = Self::json(
+            400,
+            &UseNonce {
+                error: "use_dpop_nonce",
+                code: "use_dpop_nonce",
+                error_description: "a fresh DPoP nonce is required",
+            },
+        );
+        response.push_header("dpop-nonce", nonce.clone());
         response
     }
 

@@ -104,10 +104,20 @@ pub(crate) struct VerifiedView<'a> {
     pub(crate) device_id: DeviceId,
     #[serde(serialize_with = "rfc3339")]
     pub(crate) expires_at: DateTime<Utc>,
-    /// For a key-bound device (SPEC §9): the thumbprint of its key, so that another
-    /// service can check the DPoP proofs that come with the token itself.
+    /// For a key-bound device (SPEC §9, RFC 7662 style): `{"jkt": <thumbprint>}`, the key
+    /// whose proofs must come with the token. **`valid: true` for such a token means only
+    /// that the token is genuine: a service that trusts verify must check the request's
+    /// DPoP proof against `cnf.jkt` itself.**
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) jkt: Option<&'a str>,
+    pub(crate) cnf: Option<ConfirmationView<'a>>,
+}
+
+/// The key a token is bound to (RFC 7800 `cnf`, with RFC 9449's `jkt`).
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub(crate) struct ConfirmationView<'a> {
+    /// The RFC 7638 thumbprint of the device's key.
+    pub(crate) jkt: &'a str,
 }
 
 #[derive(Serialize)]

@@ -26,6 +26,9 @@ pub struct Authenticated {
     /// The address the request came from, when known: what the history (rule H) records
     /// for what this device does in the request.
     pub client_ip: Option<IpAddr>,
+    /// With `dpop_nonce` on, a fresh server nonce for the answer's `DPoP-Nonce` header
+    /// when the proof's own is past half its life (RFC 9449 section 8.2).
+    pub dpop_nonce: Option<String>,
 }
 
 impl Authenticated {
@@ -103,10 +106,14 @@ impl TrustedDevices {
         let proven = self
             .prove_holder(&device, proof.as_ref(), Some(access_token), now)
             .await;
-        if let Err(error) = proven {
-            return Err(self.report_refusal(&device, error, client_ip).await);
+        match proven {
+            Ok(proven) => {
+                let mut acting = self.seen(times, device, client_ip, now).await?;
+                acting.dpop_nonce = proven.next_nonce;
+                Ok(acting)
+            }
+            Err(error) => Err(self.report_refusal(&device, error, client_ip).await),
         }
-        self.seen(times, device, client_ip, now).await
     }
 
     /// Rule T for a token from the access cookie (SPEC §8): a token issued for bearer use
@@ -149,6 +156,7 @@ impl TrustedDevices {
             device,
             expires_at,
             client_ip,
+            dpop_nonce: None,
         })
     }
 
@@ -175,6 +183,7 @@ impl TrustedDevices {
             expires_at: times.expires_at,
             renewal: None,
             client_ip,
+            dpop_nonce: None,
         })
     }
 

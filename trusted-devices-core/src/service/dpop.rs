@@ -8,7 +8,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::audit::Cause;
 use crate::domain::Device;
-use crate::dpop::{DpopRequest, ProofError, Thumbprint, check_proof, nonce};
+use crate::dpop::{
+    CheckedProof, DpopRequest, ProofError, ProofUse, Thumbprint, check_proof, nonce,
+};
 use crate::error::Error;
 use crate::events::Event;
 use crate::policy::DpopMode;
@@ -58,75 +60,148 @@ impl TrustedDevices {
             .then(|| nonce::issue(self.inner.codec.keys(), self.now()))
     }
 
-    /// The key a login binds its new device to: the proof's, once it passes every check;
-    /// none without a proof (refused under `dpop = required`) or with `dpop = off`.
-    pub(super) async fn login_key(
+    /// A login's proof, checked before the password (SPEC §9, "Order"): its own checks
+    /// and its nonce. Nothing is recorded yet: its `jti` enters the replay cache only once
+    /// the login is allowed ([`record_login_proof`](Self::record_login_proof)), so that
+    /// proofs by keys nobody is bound to never fill the cache. None without a proof
+    /// (refused under `dpop = required`) or with `dpop = off`.
+    pub(super) fn check_login_proof(
         &self,
         proof: Option<&DpopRequest<'_>>,
         now: DateTime<Utc>,
-    ) -> Result<Option<Thumbprint>, Error> {
+    ) -> Result<Option<CheckedProof>, Error> {
         match (self.inner.policy.dpop(), proof) {
             (DpopMode::Off, _) => Ok(None),
             (DpopMode::Required, None) => Err(refused(ProofError::Missing)),
             (DpopMode::Allowed, None) => Ok(None),
-            (_, Some(proof)) => self.proven_key(proof, None, now).await.map(Some),
+            (_, Some(proof)) => {
+                let checked = self.checked(proof, None, now)?;
+                self.require_nonce(&checked, now)?;
+                Ok(Some(checked))
+            }
         }
     }
 
+    /// The key a login binds its device to, once its proof's `jti` is recorded as used
+    /// (the key becomes the binding here, so the proof matters).
+    pub(super) async fn record_login_proof(
+        &self,
+        checked: Option<&CheckedProof>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Thumbprint>, Error> {
+        let Some(checked) = checked else {
+            return Ok(None);
+        };
+        self.record_use(checked, now).await?;
+        Ok(Some(checked.jkt.clone()))
+    }
+
     /// For a device bound to a key: the request's proof must be by that key (and name
-    /// `access_token` when one is presented). An unbound device needs nothing here.
+    /// `access_token` when one is presented). The key is compared with the binding before
+    /// the nonce and before anything is recorded: a proof by any other key is refused as
+    /// `wrong_key` (reported by the caller) and never enters the replay cache. An unbound
+    /// device needs nothing here.
     pub(super) async fn prove_holder(
         &self,
         device: &Device,
         proof: Option<&DpopRequest<'_>>,
         access_token: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(), Error> {
+    ) -> Result<ProvenHolder, Error> {
         let Some(bound) = &device.dpop_jkt else {
-            return Ok(());
+            return Ok(ProvenHolder::default());
         };
         let proof = proof.ok_or(Error::DpopInvalid(ProofError::Missing))?;
-        let key = self.proven_key(proof, access_token, now).await?;
-        if &key == bound {
-            Ok(())
-        } else {
-            Err(Error::DpopInvalid(ProofError::WrongKey))
+        let checked = self.checked(proof, access_token, now)?;
+        if &checked.jkt != bound {
+            return Err(Error::DpopInvalid(ProofError::WrongKey));
         }
+        self.require_nonce(&checked, now)?;
+        self.record_use(&checked, now).await?;
+        Ok(ProvenHolder {
+            next_nonce: self.nonce_due(&checked, now),
+        })
     }
 
-    /// Every check of RFC 9449 section 4.3: the proof itself, then the server nonce, then
-    /// its `jti` used once for the window. The key's thumbprint.
-    async fn proven_key(
+    /// RFC 9449 section 4.3's checks of the proof itself (no storage).
+    fn checked(
         &self,
         proof: &DpopRequest<'_>,
         access_token: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Thumbprint, Error> {
-        let age = self.inner.policy.dpop_proof_age;
-        let checked = check_proof(proof, access_token, now, age).map_err(refused)?;
-        if self.inner.policy.dpop_nonce() {
-            let keys = self.inner.codec.keys();
-            let fresh = checked
-                .nonce
-                .as_deref()
-                .is_some_and(|nonce| nonce::is_fresh(keys, nonce, now, age));
-            if !fresh {
-                let nonce = nonce::issue(keys, now);
-                return Err(refused(ProofError::UseNonce { nonce }));
-            }
+    ) -> Result<CheckedProof, Error> {
+        check_proof(proof, access_token, now, self.inner.policy.dpop_proof_age).map_err(refused)
+    }
+
+    /// With `dpop_nonce` on, a proof must carry a nonce this service issued within the
+    /// window; otherwise the refusal hands out a fresh one.
+    fn require_nonce(&self, checked: &CheckedProof, now: DateTime<Utc>) -> Result<(), Error> {
+        let policy = &self.inner.policy;
+        if !policy.dpop_nonce() {
+            return Ok(());
         }
+        let keys = self.inner.codec.keys();
+        let fresh = checked
+            .nonce
+            .as_deref()
+            .is_some_and(|nonce| nonce::is_fresh(keys, nonce, now, policy.dpop_proof_age));
+        if fresh {
+            Ok(())
+        } else {
+            let nonce = nonce::issue(keys, now);
+            Err(refused(ProofError::UseNonce { nonce }))
+        }
+    }
+
+    /// A fresh nonce for the answer when the proof's is past half its life (RFC 9449
+    /// section 8.2: the client gets the next one before the old one expires).
+    fn nonce_due(&self, checked: &CheckedProof, now: DateTime<Utc>) -> Option<String> {
+        let policy = &self.inner.policy;
+        if !policy.dpop_nonce() {
+            return None;
+        }
+        let keys = self.inner.codec.keys();
+        let half = policy.dpop_proof_age / 2;
+        let still_young = checked
+            .nonce
+            .as_deref()
+            .is_some_and(|nonce| nonce::is_fresh(keys, nonce, now, half));
+        (!still_young).then(|| nonce::issue(keys, now))
+    }
+
+    /// The proof's `jti`, used once for the window. More proofs by one key than its
+    /// share is 429 `rate_limited`: a busy client, never a theft.
+    async fn record_use(&self, checked: &CheckedProof, now: DateTime<Utc>) -> Result<(), Error> {
         // Remembered until the proof leaves the window on either side.
+        let age = self.inner.policy.dpop_proof_age;
         let expires_at = checked.issued_at + age + TimeDelta::seconds(1);
-        let first = self
+        let used = self
             .inner
             .proof_replays
             .first_use(&checked.jkt, &checked.jti, expires_at, now)
             .await?;
-        if !first {
-            return Err(refused(ProofError::Replayed));
+        match used {
+            ProofUse::First => Ok(()),
+            ProofUse::Replayed => Err(refused(ProofError::Replayed)),
+            _ => {
+                tracing::info!(
+                    target: crate::event_log::TARGET,
+                    event = "dpop_proof_share_used",
+                    jkt = checked.jkt.as_str(),
+                    "a DPoP key sent more proofs than its share of the window"
+                );
+                Err(Error::RateLimited { retry_after: 1 })
+            }
         }
-        Ok(checked.jkt)
     }
+}
+
+/// What proving the holder of a bound device's key gives the request's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct ProvenHolder {
+    /// A fresh server nonce for a `DPoP-Nonce` header, when the proof's is due for
+    /// renewal.
+    pub(super) next_nonce: Option<String>,
 }
 
 /// The refusal of a proof before its device is known, traced as a security event (one

@@ -6,7 +6,7 @@ use crate::audit::Cause;
 use crate::domain::{
     Device, DeviceId, DeviceInfo, Location, Software, UserId, truncate_user_agent,
 };
-use crate::dpop::DpopRequest;
+use crate::dpop::{CheckedProof, DpopRequest};
 use crate::error::Error;
 use crate::events::{Event, LoginRejection, RevokeReason};
 use crate::geolocation::locate_within;
@@ -67,8 +67,8 @@ impl TrustedDevices {
         proof: Option<DpopRequest<'_>>,
     ) -> Result<LoginOutcome, Error> {
         self.limit_login(info.ip, &user_id).await?;
-        self.create_login(user_id, info, transport, proof.as_ref())
-            .await
+        let checked = self.check_login_proof(proof.as_ref(), self.now())?;
+        self.create_login(user_id, info, transport, checked).await
     }
 
     /// Rule K for a login, before the application checks the password: the user name is
@@ -77,6 +77,11 @@ impl TrustedDevices {
     /// are counted. Beyond a limit: [`Error::RateLimited`]; nothing is revoked, and other
     /// networks can still sign the user in. The attempt then logs the user in without
     /// counting again.
+    ///
+    /// This is the one documented way to sign a user in with a password: the attempt
+    /// first (limits, then the request's DPoP proof with [`LoginAttempt::with_proof`]),
+    /// then the password, then [`LoginAttempt::login`]. An application that checked the
+    /// password before asking would let a guesser try passwords without limit.
     ///
     /// ```
     /// # use trusted_devices_core::{DeviceInfo, Error, KeyRing, SigningKey, TrustedDevices};
@@ -101,6 +106,7 @@ impl TrustedDevices {
         Ok(LoginAttempt {
             service: self,
             user,
+            proof: None,
         })
     }
 
@@ -109,10 +115,16 @@ impl TrustedDevices {
         user_id: UserId,
         info: DeviceInfo,
         transport: Transport,
-        proof: Option<&DpopRequest<'_>>,
+        proof: Option<CheckedProof>,
     ) -> Result<LoginOutcome, Error> {
         let now = self.now();
-        let dpop_jkt = self.login_key(proof, now).await?;
+        let dpop_jkt = match self.record_login_proof(proof.as_ref(), now).await {
+            Ok(key) => key,
+            Err(error @ (Error::DpopInvalid(_) | Error::RateLimited { .. })) => {
+                return Err(self.reject_login(user_id, &info, error).await);
+            }
+            Err(error) => return Err(error),
+        };
         let location = self.locate(&info).await;
         let software = info.software();
         let device = Device {
@@ -183,6 +195,22 @@ impl TrustedDevices {
         Ok(LoginOutcome { tokens, device })
     }
 
+    /// A login the application allowed (the password was right) and that was then
+    /// refused for its proof: rule E's `LoginRejected` under the user, filed by rule H, so
+    /// that a right password never goes unrecorded.
+    async fn reject_login(&self, user_id: UserId, info: &DeviceInfo, error: Error) -> Error {
+        let cause = Cause {
+            client_ip: info.ip,
+            ..Cause::default()
+        };
+        let event = Event::LoginRejected {
+            user_id,
+            reason: LoginRejection::ProofRefused,
+        };
+        self.emit(event, &cause).await;
+        error
+    }
+
     fn new_device(
         &self,
         user_id: UserId,
@@ -224,6 +252,8 @@ impl TrustedDevices {
 pub struct LoginAttempt<'s> {
     service: &'s TrustedDevices,
     user: UserId,
+    /// The request's DPoP proof, checked before the password.
+    proof: Option<CheckedProof>,
 }
 
 impl LoginAttempt<'_> {
@@ -239,25 +269,35 @@ impl LoginAttempt<'_> {
         self.login_for(info, Transport::Bearer).await
     }
 
-    /// Logs the user in with tokens bound to `transport`.
+    /// Checks the request's DPoP proof, if it carries one (SPEC §9), **before** the
+    /// application checks the password: its own checks and its server nonce, so that a
+    /// refusal for the proof tells a guesser nothing about the password. A refused proof,
+    /// or none under `dpop = required`, is `dpop_invalid` (with `dpop_nonce` on, a stale
+    /// nonce asks for a fresh one); with `dpop = off` the proof is ignored. The login then
+    /// binds its device to the proof's key.
+    pub fn with_proof(mut self, proof: Option<DpopRequest<'_>>) -> Result<Self, Error> {
+        let now = self.service.now();
+        self.proof = self.service.check_login_proof(proof.as_ref(), now)?;
+        Ok(self)
+    }
+
+    /// Logs the user in with tokens bound to `transport` (and to the key of the proof
+    /// given to [`with_proof`](Self::with_proof), if any). A proof refused now (a replay)
+    /// is `dpop_invalid` and a `LoginRejected` event under the user, filed in the history.
     pub async fn login_for(
         self,
         info: DeviceInfo,
         transport: Transport,
     ) -> Result<LoginOutcome, Error> {
-        self.login_with_proof(info, transport, None).await
-    }
-
-    /// Logs the user in with tokens bound to `transport`, and to the key of the request's
-    /// DPoP proof if it carries one ([`TrustedDevices::login_with_proof`]).
-    pub async fn login_with_proof(
-        self,
-        info: DeviceInfo,
-        transport: Transport,
-        proof: Option<DpopRequest<'_>>,
-    ) -> Result<LoginOutcome, Error> {
+        let proof = match (self.proof, self.service.inner.policy.dpop()) {
+            (None, crate::policy::DpopMode::Required) => {
+                let error = Error::DpopInvalid(crate::dpop::ProofError::Missing);
+                return Err(self.service.reject_login(self.user, &info, error).await);
+            }
+            (proof, _) => proof,
+        };
         self.service
-            .create_login(self.user, info, transport, proof.as_ref())
+            .create_login(self.user, info, transport, proof)
             .await
     }
 }

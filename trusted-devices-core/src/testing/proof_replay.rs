@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
-use crate::dpop::{ProofReplayCache, Thumbprint};
+use crate::dpop::{ProofReplayCache, ProofUse, Thumbprint};
 use crate::testing::fixtures::base_time;
 use crate::testing::{CONCURRENT_TASKS, join_all, pick, unique_user};
 use crate::token::b64_encode;
@@ -40,14 +40,14 @@ pub async fn section_9_a_proof_id_is_used_once_across_servers(
     let first = pick(caches, 0).first_use(&jkt, &jti, until, now).await;
     assert_eq!(
         first.ok(),
-        Some(true),
+        Some(ProofUse::First),
         "conformance (SPEC §9): the first use of a proof id was refused or failed"
     );
     for index in 0..caches.len().max(2) {
         let again = pick(caches, index).first_use(&jkt, &jti, until, now).await;
         assert_eq!(
             again.ok(),
-            Some(false),
+            Some(ProofUse::Replayed),
             "conformance (SPEC §9): a proof id used once was accepted again on handle {index}: \
              a replayed proof must be refused on every server within its window"
         );
@@ -57,7 +57,7 @@ pub async fn section_9_a_proof_id_is_used_once_across_servers(
         .await;
     assert_eq!(
         other.ok(),
-        Some(true),
+        Some(ProofUse::First),
         "conformance (SPEC §9): the same id under another key is another proof"
     );
     let next = pick(caches, 1)
@@ -65,7 +65,7 @@ pub async fn section_9_a_proof_id_is_used_once_across_servers(
         .await;
     assert_eq!(
         next.ok(),
-        Some(true),
+        Some(ProofUse::First),
         "conformance (SPEC §9): another id of the same key is another proof"
     );
 }
@@ -87,11 +87,11 @@ pub async fn section_9_concurrent_first_uses_admit_exactly_one(
     let answers = join_all(tasks).await;
     let accepted = answers
         .iter()
-        .filter(|answer| matches!(answer, Ok(true)))
+        .filter(|answer| matches!(answer, Ok(ProofUse::First)))
         .count();
     let refused = answers
         .iter()
-        .filter(|answer| matches!(answer, Ok(false)))
+        .filter(|answer| matches!(answer, Ok(ProofUse::Replayed)))
         .count();
     assert_eq!(
         (accepted, refused),
