@@ -51,15 +51,19 @@
 //!
 //! ## Your login handler
 //!
-//! The library never sees a password: the application checks it, then calls
-//! [`TrustedDevices::login`] and answers the pair. A wrong name and a wrong password get the
-//! same `invalid_credentials`.
+//! The library never sees a password: the application asks
+//! [`TrustedDevices::attempt_login`] first (rule K's limits, so that every wrong password
+//! counts), then checks the password, then logs the device in with the attempt and answers
+//! the pair. This is the one way to log in with a password: checking the password before
+//! the attempt would leave guessing unlimited. A client's DPoP proof, if it sends one, is
+//! checked with `LoginAttempt::with_proof` before the password too (see the example
+//! server). A wrong name and a wrong password get the same `invalid_credentials`.
 //!
 //! ```
 //! use actix_web::{App, test, web};
 //! use serde::Deserialize;
 //! use trusted_devices_actix::{ApiError, Devices, JsonBody, LoginDevice, Tokens};
-//! use trusted_devices_core::{Error, KeyRing, SigningKey, TrustedDevices, UserId};
+//! use trusted_devices_core::{Error, KeyRing, SigningKey, TrustedDevices};
 //!
 //! #[derive(Deserialize)]
 //! #[serde(deny_unknown_fields)]
@@ -73,12 +77,17 @@
 //!     LoginDevice(info): LoginDevice,
 //!     JsonBody(credentials): JsonBody<Credentials>,
 //! ) -> Result<Tokens, ApiError> {
-//!     let user = UserId::new(credentials.username)?;
+//!     // Rule K first: the name validated, then limits per address and per name.
+//!     let attempt = devices
+//!         .service()
+//!         .attempt_login(&credentials.username, info.ip)
+//!         .await?;
 //!     // Your password check (argon2, bounded in concurrency: see the example server).
-//!     if !(user.as_str() == "alice" && credentials.password == "alice-password") {
+//!     let right = attempt.user().as_str() == "alice" && credentials.password == "alice-password";
+//!     if !right {
 //!         return Err(Error::InvalidCredentials.into());
 //!     }
-//!     Ok(devices.service().login(user, info).await?.into())
+//!     Ok(attempt.login(info).await?.into())
 //! }
 //!
 //! # #[actix_web::main]

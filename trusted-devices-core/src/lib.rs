@@ -28,7 +28,7 @@
 //! use std::time::Duration;
 //! use chrono::TimeDelta;
 //! use trusted_devices_core::{
-//!     DeviceInfo, Error, KeyRing, ManualClock, Policy, SigningKey, TrustedDevices, UserId,
+//!     DeviceInfo, Error, KeyRing, ManualClock, Policy, SigningKey, TrustedDevices,
 //! };
 //!
 //! # async fn demo() -> Result<(), Error> {
@@ -39,9 +39,12 @@
 //!     .clock(clock.clone())
 //!     .build();
 //!
-//! let alice = UserId::new("alice")?;
-//! let laptop = service.login(alice.clone(), DeviceInfo::new().requested_name("Laptop")).await?;
-//! let phone = service.login(alice, DeviceInfo::new().requested_name("Phone")).await?;
+//! // A login: the attempt (rule K's limits), then your password check, then the login.
+//! let attempt = service.attempt_login("alice", None).await?;
+//! // ...check the password of `attempt.user()` here...
+//! let laptop = attempt.login(DeviceInfo::new().requested_name("Laptop")).await?;
+//! let attempt = service.attempt_login("alice", None).await?;
+//! let phone = attempt.login(DeviceInfo::new().requested_name("Phone")).await?;
 //!
 //! // The phone just logged in: it may not remove the older laptop yet...
 //! let acting = service.authenticate(&phone.tokens.access_token, None).await?;

@@ -416,8 +416,37 @@ async fn rule_h_nobody_else_can_fill_a_users_history_by_trying_the_name() {
         .collect();
     assert_eq!(
         refused.len(),
-        2,
-        "one entry per limit that began (one network's bucket of the name, then a second \
-         network's), none per refused request: {entries:?}"
+        1,
+        "one entry when the name's limiting began (SPEC v4: once per name per window, \
+         whatever the number of networks), none per refused request: {entries:?}"
     );
+}
+
+/// Issue 29: per-name buckets existed only per /64, so an IPv6 /48 (65,536 networks) gave
+/// one history entry per network. A name's limiting is now filed once per window.
+#[tokio::test]
+async fn rule_h_a_names_limiting_is_filed_once_whatever_the_number_of_networks() {
+    let r = rig(Policy::builder()
+        .login_rate_per_ip(None)
+        .login_rate_per_user(trusted_devices_core::rate_limit::RateLimit::new(
+            1,
+            Duration::from_secs(900),
+        ))
+        .login_rate_per_name(None));
+    for network in 0..40 {
+        let address = format!("2001:db8:0:{network:x}::1").parse().unwrap();
+        for _ in 0..3 {
+            let _ = r
+                .service
+                .attempt_login("alice", Some(address))
+                .await
+                .map(drop);
+        }
+    }
+    let refused = history(&r.log, "alice")
+        .await
+        .into_iter()
+        .filter(|entry| entry.kind == AuditKind::LoginRejected)
+        .count();
+    assert_eq!(refused, 1, "40 networks limited, one entry");
 }

@@ -123,6 +123,73 @@ async fn rule_k_login_per_user_name_is_per_network_so_nobody_locks_the_owner_out
         .unwrap();
 }
 
+/// Issue 29: above the per-network buckets, one coarser bucket per name bounds the guesses
+/// from every network together (an IPv6 /48 holds 65,536 /64s).
+#[tokio::test]
+async fn rule_k_a_coarser_bucket_per_name_bounds_guesses_from_all_networks() {
+    let r = rig(Policy::builder()
+        .login_rate_per_ip(None)
+        .login_rate_per_user(per(3, 900))
+        .login_rate_per_name(per(10, 900)));
+    let mut admitted = 0;
+    for network in 0..20 {
+        let address = ip(&format!("2001:db8:0:{network:x}::1"));
+        for _ in 0..3 {
+            if r.service.attempt_login("alice", address).await.is_ok() {
+                admitted += 1;
+            }
+        }
+    }
+    assert_eq!(admitted, 10, "20 networks, 60 tries: the name's 10 at most");
+    let other = r.service.attempt_login("bob", ip("2001:db8::1")).await;
+    assert!(other.is_ok(), "other names are untouched");
+}
+
+/// Issue 29: an IPv4-mapped IPv6 address counts as its IPv4 address, in the per-address
+/// buckets and in the per-network one.
+#[tokio::test]
+async fn rule_k_an_ipv4_mapped_address_counts_as_its_ipv4_address() {
+    let r = rig(Policy::builder()
+        .login_rate_per_ip(per(2, 60))
+        .login_rate_per_user(None));
+    for _ in 0..2 {
+        r.service
+            .attempt_login("alice", ip("192.0.2.1"))
+            .await
+            .map(drop)
+            .unwrap();
+    }
+    let mapped = r.service.attempt_login("bob", ip("::ffff:192.0.2.1")).await;
+    assert!(
+        matches!(mapped, Err(Error::RateLimited { .. })),
+        "the mapped address shares the IPv4 address's bucket: {mapped:?}"
+    );
+    let neighbours_mapped = ip("::ffff:192.0.2.2");
+    assert!(
+        r.service
+            .attempt_login("bob", neighbours_mapped)
+            .await
+            .is_ok()
+    );
+
+    let r = rig(Policy::builder()
+        .login_rate_per_ip(None)
+        .login_rate_per_user(per(1, 900)));
+    r.service
+        .attempt_login("alice", ip("198.51.100.7"))
+        .await
+        .map(drop)
+        .unwrap();
+    let same_network = r
+        .service
+        .attempt_login("alice", ip("::ffff:198.51.100.9"))
+        .await;
+    assert!(
+        matches!(same_network, Err(Error::RateLimited { .. })),
+        "the mapped address is in the IPv4 /24: {same_network:?}"
+    );
+}
+
 #[tokio::test]
 async fn rule_k_refresh_per_device_counts_only_genuine_refreshes() {
     let r = rig(Policy::builder()

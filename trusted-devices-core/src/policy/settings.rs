@@ -59,6 +59,11 @@ define_policy! {
     /// Logins to one user name from one client network, an IPv4 /24 or IPv6 /64 (rule K):
     /// per network, so that nobody can lock a user out by trying wrong passwords.
     login_rate_per_user: Option<RateLimit> as Rate = RateLimit::new(10, Duration::from_secs(15 * MINUTE)), "10/15m";
+    /// Logins to one user name from all networks together (rule K), above the per-network
+    /// buckets: an attacker with many networks (an IPv6 /48 holds 65,536 /64s) guesses no
+    /// more than this. Its price: such an attacker can keep the name's new logins waiting
+    /// for the window; devices already signed in are never touched.
+    login_rate_per_name: Option<RateLimit> as Rate = RateLimit::new(100, Duration::from_secs(15 * MINUTE)), "100/15m";
     /// Refreshes from one client address (rule K).
     refresh_rate_per_ip: Option<RateLimit> as Rate = RateLimit::new(120, Duration::from_secs(MINUTE)), "120/1m";
     /// Genuine refreshes of one device (rule K): a client stuck in a refresh loop.

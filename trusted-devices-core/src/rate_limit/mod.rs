@@ -35,6 +35,9 @@ pub enum Bucket {
     /// bucket over the name alone would let anyone lock its owner out by trying wrong
     /// passwords, so an attacker only ever empties the bucket of the network it uses.
     LoginUser,
+    /// Logins to one user name from every network together: a coarser bound above
+    /// [`LoginUser`](Self::LoginUser), so that many networks do not buy many guesses.
+    LoginName,
     /// Refreshes from one client address.
     RefreshIp,
     /// Refreshes of one device. Only genuine refreshes count, so that tokens forged with a
@@ -48,7 +51,7 @@ impl Bucket {
     /// Whether it limits logins (a refusal then belongs to the user's history).
     #[must_use]
     pub fn is_login(self) -> bool {
-        matches!(self, Self::LoginIp | Self::LoginUser)
+        matches!(self, Self::LoginIp | Self::LoginUser | Self::LoginName)
     }
 
     /// The bucket's name in keys, logs and events: `login_ip`, `login_user`...
@@ -57,6 +60,7 @@ impl Bucket {
         match self {
             Self::LoginIp => "login_ip",
             Self::LoginUser => "login_user",
+            Self::LoginName => "login_name",
             Self::RefreshIp => "refresh_ip",
             Self::RefreshDevice => "refresh_device",
             Self::VerifyIp => "verify_ip",
@@ -73,9 +77,11 @@ pub struct RateKey {
 
 impl RateKey {
     /// The bucket of a client address: an IPv4 address alone, an IPv6 address by its
-    /// network of `ipv6_prefix` bits (the policy's `rate_limit_ipv6_prefix`).
+    /// network of `ipv6_prefix` bits (the policy's `rate_limit_ipv6_prefix`). An
+    /// IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) counts as its IPv4 address.
     #[must_use]
     pub fn client(bucket: Bucket, ip: IpAddr, ipv6_prefix: u8) -> Self {
+        let ip = ip.to_canonical();
         let subject = match ip {
             IpAddr::V4(_) => ip.to_string(),
             IpAddr::V6(_) => prefix_of(ip, ipv6_prefix).to_string(),
@@ -90,6 +96,30 @@ impl RateKey {
         Self {
             bucket: Bucket::LoginUser,
             subject: format!("{network}|{user_name}"),
+        }
+    }
+
+    /// The [`Bucket::LoginName`] bucket of `user_name`, from every network.
+    #[must_use]
+    pub fn login_name(user_name: &str) -> Self {
+        Self {
+            bucket: Bucket::LoginName,
+            subject: user_name.to_owned(),
+        }
+    }
+
+    /// The key rule H files a refusal of this bucket under: a name's per-network buckets
+    /// and its coarser bucket are one run of limiting, filed once per window whatever the
+    /// number of networks; other buckets are their own.
+    #[must_use]
+    pub fn filed_as(&self) -> Self {
+        match self.bucket {
+            Bucket::LoginUser => {
+                // `network|name`: a network has no `|`, so the first one ends it.
+                let name = self.subject.split_once('|').map_or("", |(_, name)| name);
+                Self::login_name(name)
+            }
+            _ => self.clone(),
         }
     }
 
@@ -127,6 +157,7 @@ impl RateKey {
 /// household, one mobile carrier's customer), so that changing the last bits of an
 /// address does not buy a fresh bucket.
 fn network_of(ip: IpAddr) -> ipnet::IpNet {
+    let ip = ip.to_canonical();
     prefix_of(ip, if ip.is_ipv4() { 24 } else { 64 })
 }
 

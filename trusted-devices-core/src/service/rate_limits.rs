@@ -17,9 +17,9 @@ use crate::rate_limit::{Admit, Bucket, RateKey, RateLimit, Take};
 use crate::service::TrustedDevices;
 
 impl TrustedDevices {
-    /// Rule K for a login: logins from `client_ip`, and logins to `user` from that
-    /// address's network. Without a client address (a call that is no client's request)
-    /// no bucket applies.
+    /// Rule K for a login: logins from `client_ip`, logins to `user` from that address's
+    /// network, and logins to `user` from every network together. Without a client
+    /// address (a call that is no client's request) no bucket applies.
     pub(super) async fn limit_login(
         &self,
         client_ip: Option<IpAddr>,
@@ -45,7 +45,14 @@ impl TrustedDevices {
             return Ok(());
         }
         let key = RateKey::login_user(user.as_str(), client_ip);
-        self.limit(&key, policy.login_rate_per_user(), Take::One, who)
+        let checked = self
+            .limit(&key, policy.login_rate_per_user(), Take::One, who)
+            .await?;
+        if checked == Checked::Unavailable {
+            return Ok(());
+        }
+        let key = RateKey::login_name(user.as_str());
+        self.limit(&key, policy.login_rate_per_name(), Take::One, who)
             .await
             .map(drop)
     }
@@ -176,7 +183,11 @@ impl TrustedDevices {
         // Rule H: a limit is filed when it begins, not once per refused request, so that
         // nobody can bury a user's history by trying their name.
         let window = TimeDelta::from_std(limit.window()).unwrap_or(TimeDelta::MAX);
-        if self.inner.limiting.begins_run(key, self.now(), window) {
+        if self
+            .inner
+            .limiting
+            .begins_run(&key.filed_as(), self.now(), window)
+        {
             self.file(&limited, &cause).await;
         }
         // Whole seconds, rounded up, at least one: a client retrying at once after a
