@@ -177,8 +177,10 @@ fn openapi_json() -> Vec<u8> {
         "rate_limited",
         "invalid_request",
         "csrf_rejected",
+        "dpop_invalid",
         "storage_unavailable",
     ]);
+    OpenApiDocument::add_use_nonce(&mut login_responses);
     login_responses.insert(
         "200".to_owned(),
         json!({"description": "a token pair, or with X-Token-Transport: cookie the two cookies",
@@ -192,6 +194,7 @@ fn openapi_json() -> Vec<u8> {
         "parameters": [
             {"name": "X-Device-Name", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 100}},
             {"name": "X-Token-Transport", "in": "header", "required": false, "schema": {"type": "string", "enum": ["bearer", "cookie"]}},
+            {"name": "DPoP", "in": "header", "required": false, "description": "a DPoP proof (RFC 9449) of this request: binds the new device to its key (SPEC §9), checked before the password", "schema": {"type": "string"}},
         ],
         "responses": login_responses,
     }));

@@ -6,12 +6,34 @@ use trusted_devices_core::http::Endpoint;
 
 use crate::{Client, Server};
 
-/// Fetches the document, parses it as OpenAPI 3.1, and looks for every route and code.
+/// The OpenAPI Initiative's schema of OpenAPI 3.1 documents (vendored with its licence).
+const OPENAPI_31_SCHEMA: &str = include_str!("../openapi-3.1/schema.json");
+
+/// SPEC §6: "The OpenAPI document validates against the OpenAPI 3.1 schema", every error
+/// listed.
+pub(crate) fn validate_against_the_official_schema(document: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(OPENAPI_31_SCHEMA).expect("the vendored schema is JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("the vendored schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "/openapi.json is not valid OpenAPI 3.1:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// Fetches the document, validates it against the official OpenAPI 3.1 schema, parses it
+/// as OpenAPI 3.1, and looks for every route and code.
 pub fn openapi_document(binary: &str) {
     let server = Server::start(binary, &[]);
     let client = Client::new(&server.base);
     let reply = client.get("/openapi.json", None);
     assert_eq!(reply.status, 200);
+    validate_against_the_official_schema(&reply.body);
     let text = serde_json::to_string(&reply.body).unwrap_or_default();
     let spec = oas3::from_json(&text).unwrap_or_else(|error| panic!("not OpenAPI 3.1: {error}"));
     assert!(spec.openapi.starts_with("3.1"), "{}", spec.openapi);

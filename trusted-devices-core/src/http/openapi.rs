@@ -11,9 +11,11 @@ use crate::error::Error;
 use crate::http::Endpoint;
 use crate::http::activity::{ActivityView, EntryView};
 use crate::http::body::{PatchBody, RefreshBody, VerifyBody};
-use crate::http::response::Problem;
+use crate::http::response::{Problem, UseNonce};
 pub use crate::http::schema::{ActivityKind, ErrorCode};
-use crate::http::views::{CookieSessionView, DeviceView, LocationView, RevokedView, VerifiedView};
+use crate::http::views::{
+    ConfirmationView, CookieSessionView, DeviceView, LocationView, RevokedView, VerifiedView,
+};
 use crate::token::TokenPair;
 
 /// An OpenAPI 3.1 document as JSON, built from the code.
@@ -136,6 +138,9 @@ fn operation(endpoint: Endpoint) -> Value {
         ok.insert("content".to_owned(), json_content(schema));
     }
     responses.insert(success.0.to_owned(), Value::Object(ok));
+    if endpoint.issues_tokens() {
+        OpenApiDocument::add_use_nonce(&mut responses);
+    }
     let mut operation = Map::new();
     operation.insert("operationId".to_owned(), json!(format!("{endpoint:?}")));
     operation.insert("summary".to_owned(), json!(summary));
@@ -203,8 +208,9 @@ impl OpenApiDocument {
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                     "cookie": {"type": "apiKey", "in": "cookie", "name": "__Host-td_access",
                         "description": "the browser transport's access cookie (SPEC §8)"},
-                    "dpop": {"type": "http", "scheme": "dpop", "bearerFormat": "JWT",
-                        "description": "`Authorization: DPoP <token>` with a `DPoP` proof header, for a key-bound device (SPEC §9, RFC 9449); failures are 401 `dpop_invalid` with `WWW-Authenticate: DPoP`"},
+                    // No `bearerFormat`: OpenAPI 3.1 allows it with `scheme: bearer` only.
+                    "dpop": {"type": "http", "scheme": "dpop",
+                        "description": "`Authorization: DPoP <token>` (the token a JWT) with a `DPoP` proof header, for a key-bound device (SPEC §9, RFC 9449); failures are 401 `dpop_invalid` with `WWW-Authenticate: DPoP`"},
                 },
             },
         });
@@ -215,12 +221,14 @@ impl OpenApiDocument {
         this.add_schema::<DeviceView<'_>>();
         this.add_schema::<LocationView<'_>>();
         this.add_schema::<VerifiedView<'_>>();
+        this.add_schema::<ConfirmationView<'_>>();
         this.add_schema::<RevokedView>();
         this.add_schema::<ActivityView<'_>>();
         this.add_schema::<EntryView<'_>>();
         this.add_schema::<TokenPair>();
         this.add_schema::<CookieSessionView>();
         this.add_schema::<Problem<'_>>();
+        this.add_schema::<UseNonce>();
         this.add_schema::<RefreshBody>();
         this.add_schema::<VerifyBody>();
         this.add_schema::<PatchBody>();
@@ -263,6 +271,44 @@ impl OpenApiDocument {
             .filter(|(code, _)| codes.contains(code))
             .collect();
         problems(&known)
+    }
+
+    /// Adds to the responses of a route that issues tokens RFC 9449 section 8's answer to
+    /// a missing or stale server nonce: 400 `{"error": "use_dpop_nonce"}` with a
+    /// `DPoP-Nonce` header, beside the problem+json of other 400s (SPEC §9).
+    pub fn add_use_nonce(responses: &mut Map<String, Value>) {
+        let entry = responses
+            .entry("400".to_owned())
+            .or_insert_with(|| json!({"description": "a bad request"}));
+        let Some(response) = entry.as_object_mut() else {
+            return;
+        };
+        let description = response
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("a bad request")
+            .to_owned();
+        response.insert(
+            "description".to_owned(),
+            json!(format!(
+                "{description}; or, with server nonces on, `{{\"error\": \"use_dpop_nonce\"}}` \
+                 with a fresh nonce in `DPoP-Nonce` (RFC 9449 section 8)"
+            )),
+        );
+        let content = response
+            .entry("content".to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(content) = content.as_object_mut() {
+            content.insert(
+                "application/json".to_owned(),
+                json!({"schema": reference::<UseNonce>()}),
+            );
+        }
+        response.insert(
+            "headers".to_owned(),
+            json!({"DPoP-Nonce": {"description": "the nonce to put in the next proof",
+                "schema": {"type": "string"}}}),
+        );
     }
 
     /// The document.
