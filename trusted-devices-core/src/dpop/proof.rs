@@ -2,7 +2,7 @@
 //! replay cache and the server nonce (`service/dpop.rs`).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use p256::ecdsa::signature::Verifier as _;
+use ring::signature::{ECDSA_P256_SHA256_FIXED, ED25519, UnparsedPublicKey};
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
@@ -173,22 +173,19 @@ fn verify_signature(
     if b64_decode_into(signature, &mut raw) != Some(64) || signature.len() != 86 {
         return Err(ProofError::BadSignature);
     }
+    // ring (BoringSSL's constant-time P-256 and Ed25519 code): 2.5x faster than
+    // RustCrypto's `p256` on this check, as fast as aws-lc-rs at a quarter of its build
+    // time (BENCHMARKS.md, "DPoP signature checks").
     let verified = match (algorithm, key) {
         (Algorithm::Es256, PublicJwk::P256 { x, y }) => {
-            // SEC1's uncompressed form: 0x04, x, y.
-            let point: Vec<u8> = [&[0x04][..], x, y].concat();
-            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                .map_err(|_| ProofError::UnsupportedKey)?;
-            let signature =
-                p256::ecdsa::Signature::from_slice(&raw).map_err(|_| ProofError::BadSignature)?;
-            key.verify(signing_input, &signature).is_ok()
+            let point = sec1_uncompressed(x, y);
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point[..])
+                .verify(signing_input, &raw)
+                .is_ok()
         }
-        (Algorithm::EdDsa, PublicJwk::Ed25519 { x }) => {
-            let key = ed25519_dalek::VerifyingKey::from_bytes(x)
-                .map_err(|_| ProofError::UnsupportedKey)?;
-            let signature = ed25519_dalek::Signature::from_bytes(&raw);
-            key.verify_strict(signing_input, &signature).is_ok()
-        }
+        (Algorithm::EdDsa, PublicJwk::Ed25519 { x }) => UnparsedPublicKey::new(&ED25519, &x[..])
+            .verify(signing_input, &raw)
+            .is_ok(),
         _ => return Err(ProofError::UnsupportedAlgorithm),
     };
     if verified {
@@ -196,6 +193,16 @@ fn verify_signature(
     } else {
         Err(ProofError::BadSignature)
     }
+}
+
+/// SEC1's uncompressed form of a P-256 point: 0x04, x, y.
+fn sec1_uncompressed(x: &[u8; 32], y: &[u8; 32]) -> [u8; 65] {
+    let mut point = [0x04u8; 65];
+    let (_, coordinates) = point.split_at_mut(1);
+    let (to_x, to_y) = coordinates.split_at_mut(32);
+    to_x.copy_from_slice(x);
+    to_y.copy_from_slice(y);
+    point
 }
 
 fn issued_at(iat: Option<&Number>) -> Result<DateTime<Utc>, ProofError> {

@@ -234,6 +234,27 @@ mod tests {
         assert_eq!(cache.len(), 1, "every expired id left, in time order");
     }
 
+    /// SPEC §9: legitimate traffic never fills the default cache. 5,000 fresh proofs a
+    /// second from 170 keys for two minutes of the manual clock, each remembered for the
+    /// default window (60 s and a second): no refusal, and the cache holds one window.
+    #[tokio::test]
+    async fn section_9_five_thousand_proofs_a_second_for_minutes_are_never_refused() {
+        let cache = MemoryProofReplayCache::default();
+        let keys: Vec<Thumbprint> = (0..170u8).map(key).collect();
+        let mut next = 0u64;
+        for second in 0..120i64 {
+            let now = at(1_000 + second);
+            for _ in 0..5_000 {
+                let jkt = keys.get((next % 170) as usize).unwrap();
+                let jti = next.to_string();
+                next += 1;
+                let used = cache.first_use(jkt, &jti, at(1_061 + second), now).await;
+                assert_eq!(used.unwrap(), ProofUse::First, "proof {next} at {second} s");
+            }
+        }
+        assert!(cache.len() <= 5_000 * 62, "one window's proofs: {}", cache.len());
+    }
+
     #[tokio::test]
     async fn section_9_ids_leave_when_their_own_window_ends() {
         let cache = MemoryProofReplayCache::default();
