@@ -181,3 +181,23 @@ async fn forwarded_headers_every_line_is_read_and_only_the_chosen_header() {
         assert_eq!(text, format!("alice {expected}").as_bytes(), "{headers:?}");
     }
 }
+
+/// SPEC §9: HTTP/2 names the host in `:authority` (the request URI), not in a `Host`
+/// header; the neutral request takes it from there, so a DPoP proof's `htu` can be checked.
+#[actix_web::test]
+async fn section_9_http2_authority_counts_as_the_host() {
+    let devices = devices("");
+    let request = TestRequest::get()
+        .uri("https://api.example.com/me")
+        .to_http_request();
+    assert!(request.headers().get("host").is_none());
+    let neutral = trusted_devices_actix::api_request(&devices, &request, &[]);
+    assert_eq!(neutral.host, Some(&b"api.example.com"[..]));
+    assert_eq!(neutral.path, "/me");
+    let with_host = TestRequest::get()
+        .uri("https://api.example.com/me")
+        .insert_header(("host", "other.example.com"))
+        .to_http_request();
+    let neutral = trusted_devices_actix::api_request(&devices, &with_host, &[]);
+    assert_eq!(neutral.host, Some(&b"other.example.com"[..]), "Host wins");
+}

@@ -281,9 +281,16 @@ async fn section_9_verify_reports_the_binding() {
 #[tokio::test]
 async fn section_9_the_memory_replay_cache_passes_the_public_checks() {
     use std::sync::Arc;
-    use trusted_devices_core::dpop::{MemoryProofReplayCache, ProofReplayCache};
+    use trusted_devices_core::dpop::{
+        MemoryProofReplayCache, PROOF_SHARE_PER_KEY, ProofReplayCache,
+    };
+    use trusted_devices_core::testing::{
+        run_proof_replay_suite, section_9_a_key_beyond_its_share_is_over_share,
+    };
     let shared: Arc<dyn ProofReplayCache> = Arc::new(MemoryProofReplayCache::default());
-    trusted_devices_core::testing::run_proof_replay_suite(&[shared.clone(), shared]).await;
+    let handles = [shared.clone(), shared];
+    run_proof_replay_suite(&handles).await;
+    section_9_a_key_beyond_its_share_is_over_share(&handles, PROOF_SHARE_PER_KEY).await;
 }
 
 fn proof_refusals(f: &Fixture) -> Vec<&'static str> {

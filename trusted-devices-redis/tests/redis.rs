@@ -18,11 +18,12 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use trusted_devices_core::audit::AuditLog;
 use trusted_devices_core::cache::Heartbeat;
-use trusted_devices_core::dpop::ProofReplayCache;
+use trusted_devices_core::dpop::{PROOF_SHARE_PER_KEY, ProofReplayCache};
 use trusted_devices_core::rate_limit::RateLimiter;
 use trusted_devices_core::testing::{
     Stores, feed, run_audit_log_suite, run_conformance, run_proof_replay_suite,
-    run_rate_limiter_suite, sample_device, unique_user,
+    run_rate_limiter_suite, sample_device, section_9_a_key_beyond_its_share_is_over_share,
+    unique_user,
 };
 use trusted_devices_core::{
     DeviceLimit, DeviceRepository, StorageError, TokenStore, TrustedDevices,
@@ -100,6 +101,8 @@ async fn redis_single_node_with_four_clients_passes_the_conformance_suite() {
     run_rate_limiter_suite(&limiters(&handles)).await;
     run_audit_log_suite(&audit_logs(&handles)).await;
     run_proof_replay_suite(&proof_replays(&handles)).await;
+    section_9_a_key_beyond_its_share_is_over_share(&proof_replays(&handles), PROOF_SHARE_PER_KEY)
+        .await;
     // Buckets expire once full again: no key is left forever.
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();

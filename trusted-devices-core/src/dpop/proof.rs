@@ -320,6 +320,35 @@ mod tests {
         assert_eq!(with_token, Err(ProofError::WrongAccessToken));
     }
 
+    /// SPEC §9: `EdDSA` (RFC 8037) and `Ed25519` (RFC 9864's fully specified name) both
+    /// name the Ed25519 algorithm.
+    #[test]
+    fn section_9_both_spellings_of_ed25519_are_accepted() {
+        use ed25519_dalek::Signer as _;
+        let secret = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+        let jwk = PublicJwk::Ed25519 {
+            x: secret.verifying_key().to_bytes(),
+        };
+        let claims = format!(
+            r#"{{"jti":"x","htm":"POST","htu":"https://server.example.com/token","iat":{RFC_IAT}}}"#
+        );
+        for alg in ["EdDSA", "Ed25519"] {
+            let header = format!(
+                r#"{{"typ":"dpop+jwt","alg":"{alg}","jwk":{}}}"#,
+                jwk.canonical_json()
+            );
+            let input = format!(
+                "{}.{}",
+                b64_encode(header.as_bytes()),
+                b64_encode(claims.as_bytes())
+            );
+            let signature = b64_encode(&secret.sign(input.as_bytes()).to_bytes());
+            let proof = format!("{input}.{signature}");
+            let checked = check_proof(&rfc_request(&proof), None, at(RFC_IAT), minute());
+            assert_eq!(checked.map(|c| c.jkt), Ok(jwk.thumbprint()), "{alg}");
+        }
+    }
+
     fn forged(header: &str, claims: &str, signature: &str) -> String {
         format!(
             "{}.{}.{}",

@@ -252,7 +252,11 @@ mod tests {
                 assert_eq!(used.unwrap(), ProofUse::First, "proof {next} at {second} s");
             }
         }
-        assert!(cache.len() <= 5_000 * 62, "one window's proofs: {}", cache.len());
+        assert!(
+            cache.len() <= 5_000 * 62,
+            "one window's proofs: {}",
+            cache.len()
+        );
     }
 
     #[tokio::test]

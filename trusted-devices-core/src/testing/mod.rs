@@ -66,7 +66,7 @@ pub use cleanup_task::periodic_cleanup_runs_and_stops;
 pub use device_repository::run_device_repository_suite;
 pub use fixtures::{sample_device, unique_user};
 #[cfg(feature = "testing")]
-pub use proof_replay::run_proof_replay_suite;
+pub use proof_replay::{run_proof_replay_suite, section_9_a_key_beyond_its_share_is_over_share};
 #[cfg(feature = "testing")]
 pub use rate_limiter::run_rate_limiter_suite;
 pub use rule_l_cases::{RULE_L_CASES, RuleLCase};

@@ -29,6 +29,48 @@ fn fresh() -> (Thumbprint, String) {
     (jkt, name.as_str().to_owned())
 }
 
+/// SPEC §9: more proofs by one key than its `share` within a window are
+/// [`ProofUse::OverShare`] (answered 429 `rate_limited`), never [`ProofUse::Replayed`] (a
+/// theft report), and another key is unaffected. For a cache whose share is `share`
+/// (`PROOF_SHARE_PER_KEY` for the memory and Redis caches); it records `share` proofs.
+pub async fn section_9_a_key_beyond_its_share_is_over_share(
+    caches: &[Arc<dyn ProofReplayCache>],
+    share: usize,
+) {
+    let (jkt, jti) = fresh();
+    let (other_key, _) = fresh();
+    let now = base_time();
+    let until = now + TimeDelta::seconds(61);
+    for index in 0..share {
+        let used = pick(caches, index)
+            .first_use(&jkt, &format!("{jti}-{index}"), until, now)
+            .await;
+        assert_eq!(
+            used.ok(),
+            Some(ProofUse::First),
+            "conformance (SPEC §9): proof {index} of a key within its share of {share} was \
+             refused or failed"
+        );
+    }
+    let beyond = pick(caches, share)
+        .first_use(&jkt, &format!("{jti}-beyond"), until, now)
+        .await;
+    assert_eq!(
+        beyond.ok(),
+        Some(ProofUse::OverShare),
+        "conformance (SPEC §9): a key past its share of {share} proofs must be told to slow \
+         down (OverShare), not that its proof was replayed nor let through"
+    );
+    let other = pick(caches, 1)
+        .first_use(&other_key, &jti, until, now)
+        .await;
+    assert_eq!(
+        other.ok(),
+        Some(ProofUse::First),
+        "conformance (SPEC §9): another key's proof must not count against this key's share"
+    );
+}
+
 /// Used once on one handle: refused on every other; another key or id is unaffected.
 pub async fn section_9_a_proof_id_is_used_once_across_servers(
     caches: &[Arc<dyn ProofReplayCache>],
