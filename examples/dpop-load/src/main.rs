@@ -5,6 +5,9 @@
 //! dpop-load honest BASE DEVICES SECONDS THREADS
 //!     DEVICES key-bound devices (ES256), then SECONDS of GET /me, each request with a
 //!     fresh proof, THREADS at a time; prints the answers by status and the rate.
+//! dpop-load bearer BASE SECONDS THREADS
+//!     the same GET /me for SECONDS with one bearer device's token: the baseline of the
+//!     honest run, by the same client.
 //! dpop-load attacker BASE REQUESTS THREADS
 //!     one account's bound device, then REQUESTS of GET /me with its token and proofs by
 //!     fresh keys (issue 29's high finding), THREADS at a time, while another user's bound
@@ -37,6 +40,11 @@ fn main() -> ExitCode {
             number(threads),
         ),
         ["attacker", base, requests, threads] => attacker(base, number(requests), number(threads)),
+        ["bearer", base, seconds, threads] => bearer(
+            base,
+            Duration::from_secs(number(seconds) as u64),
+            number(threads),
+        ),
         _ => Err(
             "usage: dpop-load honest BASE DEVICES SECONDS THREADS | attacker BASE REQUESTS THREADS"
                 .to_owned(),
@@ -186,6 +194,46 @@ fn honest(base: &str, devices: usize, duration: Duration, threads: usize) -> Res
         &tally,
         started.elapsed(),
     );
+    Ok(())
+}
+
+fn bearer(base: &str, duration: Duration, threads: usize) -> Result<(), String> {
+    let body = json!({"username": "alice", "password": "alice-password"});
+    let mut response = new_agent()
+        .post(format!("{base}/auth/login"))
+        .send_json(&body)
+        .map_err(|error| format!("login: {error}"))?;
+    let reply: Value = response
+        .body_mut()
+        .read_json()
+        .map_err(|error| format!("login: {error}"))?;
+    let token = reply
+        .get("access_token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("login: {reply}"))?
+        .to_owned();
+    let tally: Tally = Arc::default();
+    let started = Instant::now();
+    let workers: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let (tally, token, base) = (Arc::clone(&tally), token.clone(), base.to_owned());
+            std::thread::spawn(move || {
+                let agent = new_agent();
+                while started.elapsed() < duration {
+                    let status = agent
+                        .get(format!("{base}/me"))
+                        .header("Authorization", &format!("Bearer {token}"))
+                        .call()
+                        .map_or(0, |response| response.status().as_u16());
+                    count(&tally, status);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    print("bearer, one device", &tally, started.elapsed());
     Ok(())
 }
 
