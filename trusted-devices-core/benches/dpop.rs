@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use p256::ecdsa::signature::Verifier as _;
+use trusted_devices_core::Presented;
 use trusted_devices_core::dpop::{
     DpopKey, DpopRequest, MemoryProofReplayCache, ProofFor, PublicOrigin, check_proof,
 };
@@ -204,8 +205,10 @@ fn benches(c: &mut Criterion) {
                     origins: &origins,
                     path: "/me",
                 };
-                rt.block_on(service.authenticate_dpop(&bound_token, Some(request), None))
-                    .unwrap()
+                rt.block_on(
+                    service.authenticate(Presented::dpop(&bound_token, Some(request)), None),
+                )
+                .unwrap()
             },
             BatchSize::SmallInput,
         );

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use common::Fixture;
+use trusted_devices_core::Presented;
 use trusted_devices_core::{DeviceInfo, Error, Policy, Transport, UserId};
 
 async fn cookie_login(f: &Fixture) -> trusted_devices_core::LoginOutcome {
@@ -41,7 +42,7 @@ async fn section_8_transports_are_kept_apart_for_access_tokens() {
     );
     let as_cookie = f
         .service
-        .authenticate_cookie(&bearer.tokens.access_token, None)
+        .authenticate(Presented::cookie(&bearer.tokens.access_token), None)
         .await;
     assert!(
         matches!(as_cookie, Err(Error::TokenInvalid)),
@@ -49,7 +50,7 @@ async fn section_8_transports_are_kept_apart_for_access_tokens() {
     );
     let acting = f
         .service
-        .authenticate_cookie(&cookie.tokens.access_token, None)
+        .authenticate(Presented::cookie(&cookie.tokens.access_token), None)
         .await
         .unwrap();
     assert_eq!(acting.device.id, cookie.device.id);
@@ -73,13 +74,13 @@ async fn section_8_transports_are_kept_apart_for_refresh_tokens() {
     );
     let renewed = f
         .service
-        .refresh_for(&text, Transport::Cookie, None)
+        .refresh(Presented::new(&text, Transport::Cookie), None)
         .await
         .unwrap();
     assert_eq!(renewed.refresh_token.transport(), Transport::Cookie);
     assert!(
         f.service
-            .authenticate_cookie(&renewed.access_token, None)
+            .authenticate(Presented::cookie(&renewed.access_token), None)
             .await
             .is_ok(),
         "the successor pair travels as cookies too"
@@ -87,9 +88,8 @@ async fn section_8_transports_are_kept_apart_for_refresh_tokens() {
     let bearer = f.login("alice").await;
     let as_cookie = f
         .service
-        .refresh_for(
-            bearer.tokens.refresh_token.expose(),
-            Transport::Cookie,
+        .refresh(
+            Presented::new(bearer.tokens.refresh_token.expose(), Transport::Cookie),
             None,
         )
         .await;
@@ -107,10 +107,18 @@ async fn section_8_an_active_cookie_session_is_renewed_past_half_life() {
     let login = cookie_login(&f).await;
     let access = login.tokens.access_token.clone();
     f.advance(TimeDelta::minutes(7));
-    let early = f.service.authenticate_cookie(&access, None).await.unwrap();
+    let early = f
+        .service
+        .authenticate(Presented::cookie(&access), None)
+        .await
+        .unwrap();
     assert!(early.renewal.is_none(), "not yet half of 15 minutes");
     f.advance(TimeDelta::minutes(1));
-    let late = f.service.authenticate_cookie(&access, None).await.unwrap();
+    let late = f
+        .service
+        .authenticate(Presented::cookie(&access), None)
+        .await
+        .unwrap();
     let renewal = late
         .renewal
         .expect("past half its life, a fresh token comes back");
@@ -126,7 +134,7 @@ async fn section_8_an_active_cookie_session_is_renewed_past_half_life() {
     );
     let next = f
         .service
-        .authenticate_cookie(&renewal.access_token, None)
+        .authenticate(Presented::cookie(&renewal.access_token), None)
         .await
         .unwrap();
     assert!(next.renewal.is_none());
@@ -145,13 +153,13 @@ async fn section_8_a_revoked_devices_cookie_is_refused_on_its_next_request() {
     let login = cookie_login(&f).await;
     let acting = f
         .service
-        .authenticate_cookie(&login.tokens.access_token, None)
+        .authenticate(Presented::cookie(&login.tokens.access_token), None)
         .await
         .unwrap();
     f.service.logout(&acting).await.unwrap();
     let after = f
         .service
-        .authenticate_cookie(&login.tokens.access_token, None)
+        .authenticate(Presented::cookie(&login.tokens.access_token), None)
         .await;
     assert!(matches!(after, Err(Error::DeviceRevoked)), "{after:?}");
 }

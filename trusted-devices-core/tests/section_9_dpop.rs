@@ -11,6 +11,7 @@ mod common;
 
 use chrono::TimeDelta;
 use common::Fixture;
+use trusted_devices_core::Presented;
 use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofError, ProofFor, PublicOrigin};
 use trusted_devices_core::{
     DeviceInfo, DpopMode, Error, LoginOutcome, Policy, SeededRandom, Transport, UserId,
@@ -127,38 +128,56 @@ async fn section_9_a_bound_token_needs_a_proof_by_the_devices_key_for_each_reque
     let good = proof(&f, &phone, "GET", ME_URI, Some(token));
     let acting = f
         .service
-        .authenticate_dpop(token, Some(request(&good, "GET", ME_URI)), None)
+        .authenticate(
+            Presented::dpop(token, Some(request(&good, "GET", ME_URI))),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(acting.device.id, login.device.id);
 
     let replayed = f
         .service
-        .authenticate_dpop(token, Some(request(&good, "GET", ME_URI)), None)
+        .authenticate(
+            Presented::dpop(token, Some(request(&good, "GET", ME_URI))),
+            None,
+        )
         .await;
     assert_eq!(refused(replayed), ProofError::Replayed);
 
     let thief = proof(&f, &key(2), "GET", ME_URI, Some(token));
     let stolen = f
         .service
-        .authenticate_dpop(token, Some(request(&thief, "GET", ME_URI)), None)
+        .authenticate(
+            Presented::dpop(token, Some(request(&thief, "GET", ME_URI))),
+            None,
+        )
         .await;
     assert_eq!(refused(stolen), ProofError::WrongKey);
 
     let without_ath = proof(&f, &phone, "GET", ME_URI, None);
     let no_ath = f
         .service
-        .authenticate_dpop(token, Some(request(&without_ath, "GET", ME_URI)), None)
+        .authenticate(
+            Presented::dpop(token, Some(request(&without_ath, "GET", ME_URI))),
+            None,
+        )
         .await;
     assert_eq!(refused(no_ath), ProofError::WrongAccessToken);
 
-    let missing = f.service.authenticate_dpop(token, None, None).await;
+    let missing = f
+        .service
+        .authenticate(Presented::dpop(token, None), None)
+        .await;
     assert_eq!(refused(missing), ProofError::Missing);
 
     let elsewhere = proof(&f, &phone, "GET", ME_URI, Some(token));
     let other_route = f
         .service
-        .authenticate_dpop(token, Some(request(&elsewhere, "DELETE", ME_URI)), None)
+        .authenticate(
+            Presented::dpop(token, Some(request(&elsewhere, "DELETE", ME_URI))),
+            None,
+        )
         .await;
     assert_eq!(refused(other_route), ProofError::WrongMethod);
 
@@ -166,9 +185,11 @@ async fn section_9_a_bound_token_needs_a_proof_by_the_devices_key_for_each_reque
     let unbound = proof(&f, &phone, "GET", ME_URI, Some(&plain.tokens.access_token));
     let scheme_without_key = f
         .service
-        .authenticate_dpop(
-            &plain.tokens.access_token,
-            Some(request(&unbound, "GET", ME_URI)),
+        .authenticate(
+            Presented::dpop(
+                &plain.tokens.access_token,
+                Some(request(&unbound, "GET", ME_URI)),
+            ),
             None,
         )
         .await;
@@ -188,17 +209,22 @@ async fn section_9_a_refresh_without_the_key_consumes_revokes_and_reports_nothin
     for _ in 0..2 {
         let stolen = f
             .service
-            .refresh_with_proof(&refresh_token, Transport::Bearer, None, None)
+            .refresh(
+                Presented::new(&refresh_token, Transport::Bearer).with_proof(None),
+                None,
+            )
             .await;
         assert_eq!(refused(stolen), ProofError::Missing);
         let thief = proof(&f, &key(2), "POST", REFRESH_URI, None);
         let wrong_key = f
             .service
-            .refresh_with_proof(
-                &refresh_token,
-                Transport::Bearer,
+            .refresh(
+                Presented::new(&refresh_token, Transport::Bearer).with_proof(Some(request(
+                    &thief,
+                    "POST",
+                    REFRESH_URI,
+                ))),
                 None,
-                Some(request(&thief, "POST", REFRESH_URI)),
             )
             .await;
         assert_eq!(refused(wrong_key), ProofError::WrongKey);
@@ -209,11 +235,13 @@ async fn section_9_a_refresh_without_the_key_consumes_revokes_and_reports_nothin
     let owners = proof(&f, &phone, "POST", REFRESH_URI, None);
     let pair = f
         .service
-        .refresh_with_proof(
-            &refresh_token,
-            Transport::Bearer,
+        .refresh(
+            Presented::new(&refresh_token, Transport::Bearer).with_proof(Some(request(
+                &owners,
+                "POST",
+                REFRESH_URI,
+            ))),
             None,
-            Some(request(&owners, "POST", REFRESH_URI)),
         )
         .await
         .unwrap();
@@ -324,7 +352,10 @@ async fn section_9_rule_h_a_stolen_bound_token_is_reported_once_per_window() {
     let thief = proof(&f, &key(2), "GET", ME_URI, Some(token));
     let wrong_key = f
         .service
-        .authenticate_dpop(token, Some(request(&thief, "GET", ME_URI)), None)
+        .authenticate(
+            Presented::dpop(token, Some(request(&thief, "GET", ME_URI))),
+            None,
+        )
         .await;
     assert_eq!(refused(wrong_key), ProofError::WrongKey);
     assert_eq!(

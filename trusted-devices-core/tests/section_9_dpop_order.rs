@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::TimeDelta;
 use common::RecordingHook;
+use trusted_devices_core::Presented;
 use trusted_devices_core::audit::{AuditKind, AuditLog, MemoryAuditLog};
 use trusted_devices_core::dpop::{
     DpopKey, DpopRequest, MemoryProofReplayCache, ProofError, ProofFor, PublicOrigin,
@@ -93,7 +94,17 @@ impl Setup {
 
     /// `user`'s login bound to `key`, the documented way (attempt, proof, password).
     async fn bound_login(&self, user: &str, key: &DpopKey) -> Result<LoginOutcome, Error> {
-        let proof = self.proof(key, "POST", "/auth/login", None, None);
+        self.bound_login_with_nonce(user, key, None).await
+    }
+
+    /// As [`bound_login`](Self::bound_login), the proof carrying a server nonce.
+    async fn bound_login_with_nonce(
+        &self,
+        user: &str,
+        key: &DpopKey,
+        nonce: Option<&str>,
+    ) -> Result<LoginOutcome, Error> {
+        let proof = self.proof(key, "POST", "/auth/login", None, nonce);
         self.service
             .attempt_login(user, None)
             .await?
@@ -105,7 +116,10 @@ impl Setup {
     async fn me(&self, token: &str, key: &DpopKey) -> Result<(), Error> {
         let proof = self.proof(key, "GET", "/me", Some(token), None);
         self.service
-            .authenticate_dpop(token, Some(self.request(&proof, "GET", "/me")), None)
+            .authenticate(
+                Presented::dpop(token, Some(self.request(&proof, "GET", "/me"))),
+                None,
+            )
             .await
             .map(|_| ())
     }
@@ -198,15 +212,8 @@ async fn section_9_with_nonces_a_stolen_token_with_another_key_is_reported_first
     let s = Setup::new(Policy::builder().dpop_nonce(true), 1_000, 1_000);
     let phone = ed25519(1);
     let nonce = s.service.dpop_nonce().unwrap();
-    let proof = s.proof(&phone, "POST", "/auth/login", None, Some(&nonce));
     let login = s
-        .service
-        .attempt_login("alice", None)
-        .await
-        .unwrap()
-        .with_proof(Some(s.request(&proof, "POST", "/auth/login")))
-        .unwrap()
-        .login(DeviceInfo::new())
+        .bound_login_with_nonce("alice", &phone, Some(&nonce))
         .await
         .unwrap();
     s.hook.take();
@@ -286,15 +293,8 @@ async fn section_9_a_fresh_nonce_comes_with_a_success_when_due() {
     let s = Setup::new(Policy::builder().dpop_nonce(true), 1_000, 1_000);
     let phone = ed25519(1);
     let nonce = s.service.dpop_nonce().unwrap();
-    let proof = s.proof(&phone, "POST", "/auth/login", None, Some(&nonce));
     let login = s
-        .service
-        .attempt_login("alice", None)
-        .await
-        .unwrap()
-        .with_proof(Some(s.request(&proof, "POST", "/auth/login")))
-        .unwrap()
-        .login(DeviceInfo::new())
+        .bound_login_with_nonce("alice", &phone, Some(&nonce))
         .await
         .unwrap();
     let token = &login.tokens.access_token;
@@ -303,7 +303,10 @@ async fn section_9_a_fresh_nonce_comes_with_a_success_when_due() {
         async move {
             let proof = s.proof(phone, "GET", "/me", Some(token), Some(&nonce));
             s.service
-                .authenticate_dpop(token, Some(s.request(&proof, "GET", "/me")), None)
+                .authenticate(
+                    Presented::dpop(token, Some(s.request(&proof, "GET", "/me"))),
+                    None,
+                )
                 .await
                 .unwrap()
         }

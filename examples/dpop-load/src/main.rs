@@ -102,10 +102,18 @@ fn bound_login(
     key: DpopKey,
 ) -> Result<(DpopKey, String), String> {
     let login_proof = proof(&key, "POST", base, "/auth/login", None);
+    let token = login(agent, base, user, Some(&login_proof))?;
+    Ok((key, token))
+}
+
+/// `user`'s login (with a DPoP proof, if given): its access token.
+fn login(agent: &Agent, base: &str, user: &str, dpop: Option<&str>) -> Result<String, String> {
     let body = json!({"username": user, "password": format!("{user}-password")});
-    let mut response = agent
-        .post(format!("{base}/auth/login"))
-        .header("DPoP", &login_proof)
+    let mut request = agent.post(format!("{base}/auth/login"));
+    if let Some(dpop) = dpop {
+        request = request.header("DPoP", dpop);
+    }
+    let mut response = request
         .send_json(&body)
         .map_err(|error| format!("login: {error}"))?;
     let status = response.status().as_u16();
@@ -118,7 +126,7 @@ fn bound_login(
         .and_then(Value::as_str)
         .ok_or_else(|| format!("login {status}: {reply}"))?
         .to_owned();
-    Ok((key, token))
+    Ok(token)
 }
 
 /// `GET /me` with `token` and a fresh proof by `key`; the status (0: no answer).
@@ -198,20 +206,7 @@ fn honest(base: &str, devices: usize, duration: Duration, threads: usize) -> Res
 }
 
 fn bearer(base: &str, duration: Duration, threads: usize) -> Result<(), String> {
-    let body = json!({"username": "alice", "password": "alice-password"});
-    let mut response = new_agent()
-        .post(format!("{base}/auth/login"))
-        .send_json(&body)
-        .map_err(|error| format!("login: {error}"))?;
-    let reply: Value = response
-        .body_mut()
-        .read_json()
-        .map_err(|error| format!("login: {error}"))?;
-    let token = reply
-        .get("access_token")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("login: {reply}"))?
-        .to_owned();
+    let token = login(&new_agent(), base, "alice", None)?;
     let tally: Tally = Arc::default();
     let started = Instant::now();
     let workers: Vec<_> = (0..threads.max(1))

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::http::{ApiRequest, DeviceApi, DpopInput, RenewalCookie, Scheme, access_token};
-use crate::service::Authenticated;
+use crate::service::{Authenticated, Presented, Via};
 use crate::token::Transport;
 
 /// An access token and the transport it came by.
@@ -17,6 +17,17 @@ pub(crate) struct Credential<'a> {
     pub(crate) transport: Transport,
     /// Presented as `Authorization: DPoP` (SPEC §9).
     pub(crate) dpop: bool,
+}
+
+impl Credential<'_> {
+    /// How the token came, as the service reads it.
+    pub(crate) fn via(&self) -> Via {
+        match (self.transport, self.dpop) {
+            (Transport::Cookie, _) => Via::Cookie,
+            (Transport::Bearer, true) => Via::Dpop,
+            (Transport::Bearer, false) => Via::Bearer,
+        }
+    }
 }
 
 impl DeviceApi {
@@ -86,28 +97,18 @@ impl DeviceApi {
         credential: Credential<'_>,
         request: &ApiRequest<'_>,
     ) -> Result<Authenticated, Error> {
-        let service = self.service();
-        if credential.dpop {
-            let proof = self.dpop_request(request)?;
-            return service
-                .authenticate_dpop(
-                    credential.token,
-                    proof.as_ref().map(DpopInput::request),
-                    request.client_ip,
-                )
-                .await;
-        }
-        match credential.transport {
-            Transport::Cookie => {
-                service
-                    .authenticate_cookie(credential.token, request.client_ip)
-                    .await
-            }
-            Transport::Bearer => {
-                service
-                    .authenticate(credential.token, request.client_ip)
-                    .await
-            }
-        }
+        let proof = if credential.dpop {
+            self.dpop_request(request)?
+        } else {
+            None
+        };
+        let presented = Presented {
+            token: credential.token,
+            via: credential.via(),
+            proof: proof.as_ref().map(DpopInput::request),
+        };
+        self.service()
+            .authenticate(presented, request.client_ip)
+            .await
     }
 }

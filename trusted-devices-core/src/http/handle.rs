@@ -12,7 +12,7 @@ use crate::http::views::{
     ConfirmationView, CookieSessionView, DeviceView, RevokedView, VerifiedView,
 };
 use crate::http::{ApiRequest, ApiResponse, CookieSettings, DeviceApi, DpopInput, Endpoint};
-use crate::service::Authenticated;
+use crate::service::{Authenticated, Presented};
 use crate::token::{TokenPair, Transport};
 
 /// The cookies a response sets, and whether its request was authenticated by cookie.
@@ -219,11 +219,10 @@ impl DeviceApi {
         let (token, transport, proof) = self.refresh_credential(request, jar)?;
         let tokens = self
             .service()
-            .refresh_with_proof(
-                &token,
-                transport,
+            .refresh(
+                Presented::new(&token, transport)
+                    .with_proof(proof.as_ref().map(DpopInput::request)),
                 request.client_ip,
-                proof.as_ref().map(DpopInput::request),
             )
             .await?;
         // RFC 9449 section 8: a token endpoint may hand out the next nonce with each answer.
@@ -239,11 +238,10 @@ impl DeviceApi {
     ) -> Result<ApiResponse, Error> {
         let (token, transport, proof) = self.refresh_credential(request, jar)?;
         self.service()
-            .sign_out_with_proof(
-                &token,
-                transport,
+            .sign_out(
+                Presented::new(&token, transport)
+                    .with_proof(proof.as_ref().map(DpopInput::request)),
                 request.client_ip,
-                proof.as_ref().map(DpopInput::request),
             )
             .await?;
         Ok(ApiResponse::empty(204))

@@ -9,7 +9,7 @@ use crate::audit::Cause;
 use crate::domain::Device;
 use crate::dpop::{DpopRequest, ProofError};
 use crate::error::Error;
-use crate::service::TrustedDevices;
+use crate::service::{Presented, TrustedDevices, Via};
 use crate::store::IdleExtension;
 use crate::token::{ClaimsScratch, TokenTimes, Transport};
 
@@ -39,7 +39,7 @@ impl Authenticated {
 }
 
 /// A fresh cookie access token for an active browser session, issued by
-/// [`TrustedDevices::authenticate_cookie`]; its `Debug` is redacted.
+/// [`TrustedDevices::authenticate`] for a cookie; its `Debug` is redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Renewal {
     /// The new access token (cookie transport).
@@ -68,12 +68,35 @@ pub struct Verified {
 }
 
 impl TrustedDevices {
-    /// Rule T: verifies the access token, then requires its device to exist, belong to
-    /// `sub` and have a live session. Records the sighting at most once per
+    /// Rule T: verifies the presented access token, then requires its device to exist,
+    /// belong to `sub` and have a live session. Records the sighting at most once per
     /// `touch_interval`, best-effort: a failed write does not refuse the request.
     ///
-    /// This is the bearer transport: a token issued for cookies is `token_invalid` here.
+    /// How it came decides the rest ([`Presented`]; a plain `&str` is a bearer token):
+    /// - bearer: a token issued for cookies is `token_invalid`, and a key-bound device's
+    ///   token is `dpop_invalid` (SPEC §9: a copied token is useless);
+    /// - cookie (SPEC §8): a token issued for bearer use is `token_invalid`; once the token
+    ///   has passed half its life, a fresh one comes back as [`Authenticated::renewal`] and
+    ///   the device's idle deadline moves as on a refresh (the absolute one never does);
+    /// - DPoP (SPEC §9): the token's device must be bound to a key, and the proof must be by
+    ///   that key, for this request and this token (`ath`); anything else is `dpop_invalid`.
     pub async fn authenticate(
+        &self,
+        presented: impl Into<Presented<'_>>,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Authenticated, Error> {
+        let presented = presented.into();
+        match presented.via {
+            Via::Cookie => self.authenticate_cookie(presented.token, client_ip).await,
+            Via::Dpop => {
+                self.authenticate_dpop(presented.token, presented.proof, client_ip)
+                    .await
+            }
+            Via::Bearer => self.authenticate_bearer(presented.token, client_ip).await,
+        }
+    }
+
+    async fn authenticate_bearer(
         &self,
         access_token: &str,
         client_ip: Option<IpAddr>,
@@ -86,10 +109,7 @@ impl TrustedDevices {
         self.seen(times, device, client_ip, now).await
     }
 
-    /// Rule T for `Authorization: DPoP <token>` with the request's proof (SPEC §9): the
-    /// token's device must be bound to a key, and the proof must be by that key, for this
-    /// request and this token (`ath`). Anything else is `dpop_invalid`.
-    pub async fn authenticate_dpop(
+    async fn authenticate_dpop(
         &self,
         access_token: &str,
         proof: Option<DpopRequest<'_>>,
@@ -116,11 +136,7 @@ impl TrustedDevices {
         }
     }
 
-    /// Rule T for a token from the access cookie (SPEC §8): a token issued for bearer use
-    /// is `token_invalid` here. An active session stays alive without script: once the
-    /// token has passed half its life, a fresh one comes back as [`Authenticated::renewal`]
-    /// and the device's idle deadline moves as on a refresh (the absolute one never does).
-    pub async fn authenticate_cookie(
+    async fn authenticate_cookie(
         &self,
         access_token: &str,
         client_ip: Option<IpAddr>,

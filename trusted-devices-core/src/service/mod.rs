@@ -7,6 +7,7 @@ mod dpop;
 mod filing_windows;
 mod login;
 mod manage;
+mod presented;
 mod rate_limits;
 mod refresh;
 mod sign_out;
@@ -15,6 +16,7 @@ pub use access::{Authenticated, Renewal, Verified};
 pub use activity::ActivityPage;
 pub use cleanup::{CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport};
 pub use login::{LoginAttempt, LoginOutcome};
+pub use presented::{Presented, Via};
 
 use std::fmt;
 use std::sync::Arc;

@@ -6,62 +6,39 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::Cause;
 use crate::domain::{Device, DeviceId, UserId};
-use crate::dpop::DpopRequest;
 use crate::error::Error;
 use crate::events::{Event, RevokeReason};
-use crate::service::TrustedDevices;
+use crate::service::{Presented, TrustedDevices};
 use crate::store::{IdleExtension, RefreshRecord, RotateOutcome, Rotation};
-use crate::token::{RefreshToken, TokenPair, Transport};
+use crate::token::{RefreshToken, TokenPair};
 
 impl TrustedDevices {
-    /// Rule R: consumes `refresh_token` and returns a new pair, within rule K's refresh
-    /// limits for `client_ip` (per address, and per device once genuine).
+    /// Rule R: consumes the presented refresh token and returns a new pair, within rule
+    /// K's refresh limits for `client_ip` (per address, and per device once genuine).
     ///
     /// The idle deadline moves, the absolute one does not. A token consumed at most
     /// `refresh_reuse_grace` ago yields the same successor again (racing tabs converge); one
     /// consumed earlier is `refresh_token_reused` and revokes its device.
+    ///
+    /// A plain `&str` is a bearer refresh token; a cookie's comes as
+    /// [`Presented::cookie`], and the new pair travels the same way (a token issued for the
+    /// other transport matches no record: `refresh_token_invalid`). A device bound to a key
+    /// refreshes only with a proof by that key ([`Presented::with_proof`], SPEC §9): without
+    /// one the token is refused before anything is consumed, revoked or reported, so a thief
+    /// holding only the refresh token cannot even set off rule R's reuse revocation.
     pub async fn refresh(
         &self,
-        refresh_token: &str,
+        refresh_token: impl Into<Presented<'_>>,
         client_ip: Option<IpAddr>,
     ) -> Result<TokenPair, Error> {
-        self.refresh_for(refresh_token, Transport::Bearer, client_ip)
-            .await
-    }
-
-    /// Rule R for a refresh token presented on `transport` (a cookie token from the refresh
-    /// cookie, SPEC §8); the new pair travels the same way. A token issued for the other
-    /// transport matches no record: `refresh_token_invalid`.
-    pub async fn refresh_for(
-        &self,
-        refresh_token: &str,
-        transport: Transport,
-        client_ip: Option<IpAddr>,
-    ) -> Result<TokenPair, Error> {
-        self.refresh_with_proof(refresh_token, transport, client_ip, None)
-            .await
-    }
-
-    /// Rule R with the request's DPoP proof, if it carries one (SPEC §9): a device bound
-    /// to a key refreshes only with a proof by that key. Without one, the token is refused
-    /// before anything is consumed, revoked or reported, so a thief holding only the
-    /// refresh token cannot even set off rule R's reuse revocation.
-    pub async fn refresh_with_proof(
-        &self,
-        refresh_token: &str,
-        transport: Transport,
-        client_ip: Option<IpAddr>,
-        proof: Option<DpopRequest<'_>>,
-    ) -> Result<TokenPair, Error> {
+        let presented = refresh_token.into();
         let now = self.now();
-        let Presented {
+        let Swapped {
             token: presented,
             device,
             successor,
             outcome,
-        } = self
-            .present(refresh_token, transport, client_ip, proof.as_ref(), now)
-            .await?;
+        } = self.present(&presented, client_ip, now).await?;
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
         match outcome {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
@@ -108,14 +85,13 @@ impl TrustedDevices {
     /// looked at before any storage is read.
     pub(super) async fn present(
         &self,
-        refresh_token: &str,
-        transport: Transport,
+        presented: &Presented<'_>,
         client_ip: Option<IpAddr>,
-        proof: Option<&DpopRequest<'_>>,
         now: DateTime<Utc>,
-    ) -> Result<Presented, Error> {
-        let token =
-            RefreshToken::parse_for(refresh_token, transport).ok_or(Error::RefreshTokenInvalid)?;
+    ) -> Result<Swapped, Error> {
+        let transport = presented.transport();
+        let token = RefreshToken::parse_for(presented.token, transport)
+            .ok_or(Error::RefreshTokenInvalid)?;
         self.limit_refresh(client_ip, token.device_id()).await?;
         let device = self
             .inner
@@ -126,7 +102,8 @@ impl TrustedDevices {
         // Before the store is asked: without the device's key nothing is consumed. Nor is
         // anything reported: the token is not known to be genuine yet, and a thief holding
         // only a refresh token must not be able to fill the device's history.
-        self.prove_holder(&device, proof, None, now).await?;
+        self.prove_holder(&device, presented.proof.as_ref(), None, now)
+            .await?;
         let successor =
             RefreshToken::generate_for(device.id, transport, self.inner.random.as_ref());
         let idle_expires_at = now + self.inner.policy.refresh_idle_timeout;
@@ -139,7 +116,7 @@ impl TrustedDevices {
             grace: self.inner.policy.refresh_reuse_grace,
         };
         let outcome = self.inner.tokens.rotate(rotation).await?;
-        Ok(Presented {
+        Ok(Swapped {
             token,
             device,
             successor,
@@ -177,7 +154,7 @@ impl TrustedDevices {
 }
 
 /// A presented refresh token after the store's compare-and-swap.
-pub(super) struct Presented {
+pub(super) struct Swapped {
     /// The token as presented.
     pub(super) token: RefreshToken,
     /// The device it names, as read before the swap.

@@ -5,13 +5,11 @@
 use std::net::IpAddr;
 
 use crate::audit::Cause;
-use crate::dpop::DpopRequest;
 use crate::error::Error;
 use crate::events::RevokeReason;
-use crate::service::TrustedDevices;
-use crate::service::refresh::Presented;
+use crate::service::refresh::Swapped;
+use crate::service::{Presented, TrustedDevices};
 use crate::store::RotateOutcome;
-use crate::token::Transport;
 
 impl TrustedDevices {
     /// Revokes the device that `refresh_token` belongs to (a logout by its own hand), with
@@ -23,31 +21,20 @@ impl TrustedDevices {
     /// expired token ends its device with reason `Logout`. A token consumed past the reuse
     /// grace is rule R's theft: the device is revoked as on a reused refresh and the answer
     /// is `refresh_token_reused`. Rule K's refresh limits apply as to a refresh.
+    ///
+    /// A device bound to a key is signed out only with a proof by that key (SPEC §9:
+    /// [`Presented::with_proof`]), else nothing happens. A cookie's refresh token comes as
+    /// [`Presented::cookie`]; a plain `&str` is a bearer one.
     pub async fn sign_out(
         &self,
-        refresh_token: &str,
-        transport: Transport,
+        refresh_token: impl Into<Presented<'_>>,
         client_ip: Option<IpAddr>,
     ) -> Result<(), Error> {
-        self.sign_out_with_proof(refresh_token, transport, client_ip, None)
-            .await
-    }
-
-    /// [`sign_out`](Self::sign_out) with the request's DPoP proof: a device bound to a key
-    /// is signed out only with a proof by that key (SPEC §9), else nothing happens.
-    pub async fn sign_out_with_proof(
-        &self,
-        refresh_token: &str,
-        transport: Transport,
-        client_ip: Option<IpAddr>,
-        proof: Option<DpopRequest<'_>>,
-    ) -> Result<(), Error> {
+        let presented = refresh_token.into();
         let now = self.now();
-        let Presented {
+        let Swapped {
             device, outcome, ..
-        } = self
-            .present(refresh_token, transport, client_ip, proof.as_ref(), now)
-            .await?;
+        } = self.present(&presented, client_ip, now).await?;
         match outcome {
             RotateOutcome::NotFound => Err(Error::RefreshTokenInvalid),
             RotateOutcome::Reused { device_id, user_id } => {
