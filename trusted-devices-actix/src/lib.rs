@@ -132,7 +132,7 @@
 //! use trusted_devices_actix::{ApiError, CurrentDevice, Devices, LoginDevice};
 //! use trusted_devices_actix::{api_request, into_response, read_body, write_renewals};
 //! use trusted_devices_core::http::{CookieSettings, parse_body};
-//! use trusted_devices_core::{Error, KeyRing, SigningKey, TrustedDevices};
+//! use trusted_devices_core::{Error, KeyRing, LoginRequest, SigningKey, TrustedDevices};
 //!
 //! #[derive(serde::Deserialize)]
 //! #[serde(deny_unknown_fields)]
@@ -159,7 +159,7 @@
 //!     if credentials.password != "alice-password" {
 //!         return Err(Error::InvalidCredentials.into());
 //!     }
-//!     let login = attempt.login_for(info, transport).await?;
+//!     let login = attempt.login(LoginRequest::new(info).transport(transport)).await?;
 //!     Ok(into_response(devices.token_response(&login.tokens)))
 //! }
 //!

@@ -18,6 +18,7 @@ use actix_web::test::{TestRequest, call_service, init_service};
 use actix_web::{App, web};
 use chrono::TimeDelta;
 use trusted_devices_actix::{CurrentDevice, Devices, write_renewals};
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::http::CookieSettings;
 use trusted_devices_core::{
     DeviceInfo, KeyRing, ManualClock, SigningKey, Transport, TrustedDevices, UserId,
@@ -41,10 +42,9 @@ fn harness() -> (Devices, Arc<ManualClock>) {
 async fn cookie_login(devices: &Devices) -> String {
     let login = devices
         .service()
-        .login_for(
+        .login(
             UserId::new("alice").unwrap(),
-            DeviceInfo::default(),
-            Transport::Cookie,
+            LoginRequest::new(DeviceInfo::default()).transport(Transport::Cookie),
         )
         .await
         .unwrap();

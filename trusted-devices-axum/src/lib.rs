@@ -134,7 +134,7 @@
 //! use trusted_devices_axum::{ApiError, CurrentDevice, Devices, LoginDevice, WriteRenewals};
 //! use trusted_devices_axum::{api_request, into_response};
 //! use trusted_devices_core::http::{CookieSettings, parse_body};
-//! use trusted_devices_core::{Error, KeyRing, SigningKey, TrustedDevices};
+//! use trusted_devices_core::{Error, KeyRing, LoginRequest, SigningKey, TrustedDevices};
 //!
 //! #[derive(serde::Deserialize)]
 //! #[serde(deny_unknown_fields)]
@@ -160,7 +160,7 @@
 //!     if credentials.password != "alice-password" {
 //!         return Err(Error::InvalidCredentials.into());
 //!     }
-//!     let login = attempt.login_for(info, transport).await?;
+//!     let login = attempt.login(LoginRequest::new(info).transport(transport)).await?;
 //!     Ok(into_response(devices.token_response(&login.tokens)))
 //! }
 //!

@@ -18,6 +18,7 @@ use axum::routing::get;
 use chrono::TimeDelta;
 use tower::ServiceExt;
 use trusted_devices_axum::{CurrentDevice, Devices, WriteRenewals};
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::http::CookieSettings;
 use trusted_devices_core::{
     DeviceInfo, KeyRing, ManualClock, SigningKey, Transport, TrustedDevices, UserId,
@@ -57,10 +58,9 @@ fn app(devices: &Devices, layered: bool) -> Router {
 async fn cookie_login(devices: &Devices) -> String {
     let login = devices
         .service()
-        .login_for(
+        .login(
             UserId::new("alice").unwrap(),
-            DeviceInfo::default(),
-            Transport::Cookie,
+            LoginRequest::new(DeviceInfo::default()).transport(Transport::Cookie),
         )
         .await
         .unwrap();

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use trusted_devices_axum::Devices;
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofFor, PublicOrigin};
 use trusted_devices_core::{
     Clock, DeviceInfo, KeyRing, ManualClock, SeededRandom, SigningKey, Transport, TrustedDevices,
@@ -48,16 +49,16 @@ async fn section_9_a_nested_routers_proof_names_the_original_path() {
     let key = DpopKey::generate_ed25519(&SeededRandom::new(1));
     let login_proof = proof(&clock, &key, "POST", "/api/auth/login", None);
     let login = service
-        .login_with_proof(
+        .login(
             UserId::new("alice").unwrap(),
-            DeviceInfo::new(),
-            Transport::Bearer,
-            Some(DpopRequest {
-                proof: &login_proof,
-                method: "POST",
-                origins: &origins,
-                path: "/api/auth/login",
-            }),
+            LoginRequest::new(DeviceInfo::new())
+                .transport(Transport::Bearer)
+                .proof(Some(DpopRequest {
+                    proof: &login_proof,
+                    method: "POST",
+                    origins: &origins,
+                    path: "/api/auth/login",
+                })),
         )
         .await
         .unwrap();

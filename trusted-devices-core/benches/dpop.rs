@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use p256::ecdsa::signature::Verifier as _;
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::Presented;
 use trusted_devices_core::dpop::{
     DpopKey, DpopRequest, MemoryProofReplayCache, ProofFor, PublicOrigin, check_proof,
@@ -177,17 +178,19 @@ fn benches(c: &mut Criterion) {
         .unwrap();
     let login_proof = proof(&key, "POST", LOGIN, None);
     let bound = rt
-        .block_on(service.login_with_proof(
-            user(),
-            DeviceInfo::new(),
-            Transport::Bearer,
-            Some(DpopRequest {
-                proof: &login_proof,
-                method: "POST",
-                origins: &origins,
-                path: "/auth/login",
-            }),
-        ))
+        .block_on(
+            service.login(
+                user(),
+                LoginRequest::new(DeviceInfo::new())
+                    .transport(Transport::Bearer)
+                    .proof(Some(DpopRequest {
+                        proof: &login_proof,
+                        method: "POST",
+                        origins: &origins,
+                        path: "/auth/login",
+                    })),
+            ),
+        )
         .unwrap();
     let bearer_token = bearer.tokens.access_token.clone();
     let bound_token = bound.tokens.access_token.clone();

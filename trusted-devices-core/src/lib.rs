@@ -124,8 +124,8 @@ pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use risk::RiskSignals;
 pub use service::{
     ActivityPage, Authenticated, CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport, History,
-    LoginAttempt, LoginOutcome, Presented, Renewal, TrustedDevices, TrustedDevicesBuilder,
-    Verified, Via,
+    LoginAttempt, LoginOutcome, LoginRequest, Presented, Renewal, TrustedDevices,
+    TrustedDevicesBuilder, Verified, Via,
 };
 pub use store::{
     Admission, CreateOutcome, DeviceLimit, DeviceRepository, EvictionOrder, IdleExtension,

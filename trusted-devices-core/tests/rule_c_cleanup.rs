@@ -170,7 +170,10 @@ mod gentle {
             .build();
         for user in 0..devices {
             let user = UserId::new(format!("user-{user}")).unwrap();
-            service.login(user, Default::default()).await.unwrap();
+            service
+                .login(user, trusted_devices_core::DeviceInfo::new())
+                .await
+                .unwrap();
         }
         *clock.0.lock().unwrap() += TimeDelta::days(31);
         service

@@ -56,7 +56,10 @@ async fn rule_e_every_event_is_a_tracing_event_without_secrets() {
     let _second = f.login("alice").await;
     let refused = f
         .service
-        .login(UserId::new("alice").unwrap(), Default::default())
+        .login(
+            UserId::new("alice").unwrap(),
+            trusted_devices_core::DeviceInfo::new(),
+        )
         .await;
     assert!(refused.is_err(), "the third login is refused");
     f.service

@@ -12,6 +12,7 @@ mod common;
 use std::sync::Arc;
 
 use common::Fixture;
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::http::{ApiRequest, ApiResponse, CookieSettings, DeviceApi, Endpoint};
 use trusted_devices_core::{DeviceInfo, UserId};
 
@@ -56,7 +57,10 @@ async fn cookie_login_as(api: &DeviceApi, user: &str) -> String {
     let transport = api.login_transport(&request).unwrap();
     let login = api
         .service()
-        .login_for(UserId::new(user).unwrap(), DeviceInfo::new(), transport)
+        .login(
+            UserId::new(user).unwrap(),
+            LoginRequest::new(DeviceInfo::new()).transport(transport),
+        )
         .await
         .unwrap();
     let response = api.token_response(&login.tokens);

@@ -13,15 +13,15 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use common::Fixture;
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::Presented;
 use trusted_devices_core::{DeviceInfo, Error, Policy, Transport, UserId};
 
 async fn cookie_login(f: &Fixture) -> trusted_devices_core::LoginOutcome {
     f.service
-        .login_for(
+        .login(
             UserId::new("alice").unwrap(),
-            DeviceInfo::new(),
-            Transport::Cookie,
+            LoginRequest::new(DeviceInfo::new()).transport(Transport::Cookie),
         )
         .await
         .unwrap()

@@ -11,6 +11,7 @@ mod common;
 
 use chrono::TimeDelta;
 use common::Fixture;
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::Presented;
 use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofError, ProofFor, PublicOrigin};
 use trusted_devices_core::{
@@ -76,11 +77,11 @@ async fn login_with(
     proof: &str,
 ) -> Result<LoginOutcome, Error> {
     service
-        .login_with_proof(
+        .login(
             UserId::new("alice").unwrap(),
-            DeviceInfo::new(),
-            Transport::Bearer,
-            Some(request(proof, "POST", LOGIN_URI)),
+            LoginRequest::new(DeviceInfo::new())
+                .transport(Transport::Bearer)
+                .proof(Some(request(proof, "POST", LOGIN_URI))),
         )
         .await
 }

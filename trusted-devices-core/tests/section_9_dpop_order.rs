@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::TimeDelta;
 use common::RecordingHook;
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::Presented;
 use trusted_devices_core::audit::{AuditKind, AuditLog, MemoryAuditLog};
 use trusted_devices_core::dpop::{
@@ -269,7 +270,7 @@ async fn section_9_a_right_password_refused_for_its_proof_is_filed() {
                 .attempt_login("alice", None)
                 .await?
                 .with_proof(Some(s.request(&proof, "POST", "/auth/login")))?
-                .login_for(DeviceInfo::new(), Transport::Bearer)
+                .login(LoginRequest::new(DeviceInfo::new()).transport(Transport::Bearer))
                 .await
         }
     };

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use trusted_devices_core::LoginRequest;
 use trusted_devices_core::http::{ApiRequest, ApiResponse, DeviceApi, DpopInput, parse_body};
 use trusted_devices_core::{
     Authenticated, DeviceId, DeviceInfo, Error, InputError, TrustedDevices,
@@ -142,7 +143,9 @@ impl DemoApp {
         if !verified {
             return Err(Error::InvalidCredentials);
         }
-        let login = attempt.login_for(info, transport).await?;
+        let login = attempt
+            .login(LoginRequest::new(info).transport(transport))
+            .await?;
         let mut response = api.token_response(&login.tokens);
         // RFC 9449 section 8: a token endpoint may hand out the next nonce with each answer.
         if let Some(nonce) = self.service.dpop_nonce() {

@@ -128,7 +128,7 @@ impl DeviceApi {
     }
 
     /// The request's DPoP proof and what it must name, when it carries one and DPoP is
-    /// not `off`: for [`TrustedDevices::login_with_proof`] in an application's login
+    /// not `off`: for [`LoginAttempt::with_proof`](crate::LoginAttempt::with_proof) in an application's login
     /// route (the library's routes and extractors call it themselves). Two `DPoP` headers,
     /// or one that is not text, are `dpop_invalid`.
     pub fn dpop_request<'r>(

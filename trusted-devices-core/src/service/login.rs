@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::events::{Event, LoginRejection, RevokeReason};
 use crate::geolocation::locate_within;
 use crate::risk;
-use crate::service::TrustedDevices;
+use crate::service::{LoginRequest, TrustedDevices};
 use crate::store::{CreateOutcome, DeviceLimit, RefreshRecord};
 use crate::token::{RefreshToken, TokenPair, Transport};
 
@@ -33,39 +33,30 @@ impl From<LoginOutcome> for TokenPair {
 
 impl TrustedDevices {
     /// Logs `user_id` in on a new device (rule L), within rule K's login limits for the
-    /// client address `info.ip`.
+    /// client address `request.info.ip`.
     ///
-    /// Call it once the application has authenticated the user; to limit password guesses
-    /// too, start with [`attempt_login`](Self::attempt_login) before the password check
-    /// instead. With `single_login` every other device of the user is revoked; at
-    /// `max_devices` the policy's eviction mode applies, atomically in the repository.
-    pub async fn login(&self, user_id: UserId, info: DeviceInfo) -> Result<LoginOutcome, Error> {
-        self.login_for(user_id, info, Transport::Bearer).await
-    }
-
-    /// Logs `user_id` in as [`login`](Self::login) does, with tokens bound to `transport`:
-    /// cookie tokens are refused in headers and bodies, and the other way round (SPEC §8).
-    pub async fn login_for(
+    /// For sign-ins with no password to guess (a single sign-on callback, a magic link):
+    /// a password login starts with [`attempt_login`](Self::attempt_login) before the
+    /// password check instead. With `single_login` every other device of the user is
+    /// revoked; at `max_devices` the policy's eviction mode applies, atomically in the
+    /// repository.
+    ///
+    /// What the client presented comes as one [`LoginRequest`] (a [`DeviceInfo`] alone is a
+    /// bearer login without a proof): tokens on its transport (cookie tokens are refused
+    /// in headers and bodies, and the other way round, SPEC §8); with a DPoP proof (SPEC
+    /// §9), a valid one binds the new device to its key and the pair says `token_type:
+    /// "DPoP"`, while a refused one, or none under `dpop = required`, is `dpop_invalid` and
+    /// creates nothing; with `dpop = off` the proof is ignored.
+    pub async fn login(
         &self,
         user_id: UserId,
-        info: DeviceInfo,
-        transport: Transport,
+        request: impl Into<LoginRequest<'_>>,
     ) -> Result<LoginOutcome, Error> {
-        self.login_with_proof(user_id, info, transport, None).await
-    }
-
-    /// Logs `user_id` in as [`login_for`](Self::login_for) does, with the request's DPoP
-    /// proof, if it carries one (SPEC §9): a valid proof binds the new device to its key,
-    /// and the pair says `token_type: "DPoP"`. A refused proof, or none under
-    /// `dpop = required`, is `dpop_invalid` and creates nothing; with `dpop = off` the proof
-    /// is ignored.
-    pub async fn login_with_proof(
-        &self,
-        user_id: UserId,
-        info: DeviceInfo,
-        transport: Transport,
-        proof: Option<DpopRequest<'_>>,
-    ) -> Result<LoginOutcome, Error> {
+        let LoginRequest {
+            info,
+            transport,
+            proof,
+        } = request.into();
         self.limit_login(info.ip, &user_id).await?;
         let checked = self.check_login_proof(proof.as_ref(), self.now())?;
         self.create_login(user_id, info, transport, checked).await
@@ -263,12 +254,6 @@ impl LoginAttempt<'_> {
         &self.user
     }
 
-    /// Logs the user in on a new device with bearer tokens (rule L), without counting the
-    /// limits again.
-    pub async fn login(self, info: DeviceInfo) -> Result<LoginOutcome, Error> {
-        self.login_for(info, Transport::Bearer).await
-    }
-
     /// Checks the request's DPoP proof, if it carries one (SPEC §9), **before** the
     /// application checks the password: its own checks and its server nonce, so that a
     /// refusal for the proof tells a guesser nothing about the password. A refused proof,
@@ -281,23 +266,40 @@ impl LoginAttempt<'_> {
         Ok(self)
     }
 
-    /// Logs the user in with tokens bound to `transport` (and to the key of the proof
-    /// given to [`with_proof`](Self::with_proof), if any). A proof refused now (a replay)
-    /// is `dpop_invalid` and a `LoginRejected` event under the user, filed in the history.
-    pub async fn login_for(
-        self,
-        info: DeviceInfo,
-        transport: Transport,
-    ) -> Result<LoginOutcome, Error> {
-        let proof = match (self.proof, self.service.inner.policy.dpop()) {
-            (None, crate::policy::DpopMode::Required) => {
-                let error = Error::DpopInvalid(crate::dpop::ProofError::Missing);
+    /// Logs the user in on a new device (rule L), without counting the limits again:
+    /// tokens on `request.transport`, bound to the key of the proof given to
+    /// [`with_proof`](Self::with_proof), if any. A proof in `request` itself is checked
+    /// here, after the password: give it to `with_proof` before the password instead, so
+    /// that a refusal for the proof tells a guesser nothing. A proof refused here (a
+    /// replay, a key over its share, none under `dpop = required`) is `dpop_invalid` (or
+    /// `rate_limited`) and a `LoginRejected` event under the user, filed in the history.
+    pub async fn login(self, request: impl Into<LoginRequest<'_>>) -> Result<LoginOutcome, Error> {
+        let LoginRequest {
+            info,
+            transport,
+            proof,
+        } = request.into();
+        let late = match proof {
+            Some(proof) => self
+                .service
+                .check_login_proof(Some(&proof), self.service.now()),
+            None => Ok(None),
+        };
+        let checked = match (late, self.proof) {
+            (Err(error), _) => {
                 return Err(self.service.reject_login(self.user, &info, error).await);
             }
-            (proof, _) => proof,
+            (Ok(Some(late)), _) => Some(late),
+            (Ok(None), earlier) => earlier,
         };
+        if checked.is_none()
+            && self.service.inner.policy.dpop() == crate::policy::DpopMode::Required
+        {
+            let error = Error::DpopInvalid(crate::dpop::ProofError::Missing);
+            return Err(self.service.reject_login(self.user, &info, error).await);
+        }
         self.service
-            .create_login(self.user, info, transport, proof)
+            .create_login(self.user, info, transport, checked)
             .await
     }
 }

@@ -16,7 +16,7 @@ pub use access::{Authenticated, Renewal, Verified};
 pub use activity::ActivityPage;
 pub use cleanup::{CLEANUP_BATCH, CLEANUP_REST_FACTOR, CleanupReport};
 pub use login::{LoginAttempt, LoginOutcome};
-pub use presented::{Presented, Via};
+pub use presented::{LoginRequest, Presented, Via};
 
 use std::fmt;
 use std::sync::Arc;

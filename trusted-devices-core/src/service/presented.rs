@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::domain::DeviceInfo;
 use crate::dpop::DpopRequest;
 use crate::token::Transport;
 
@@ -117,5 +118,58 @@ impl<'a> From<&'a String> for Presented<'a> {
     /// A bearer token with no proof.
     fn from(token: &'a String) -> Self {
         Self::bearer(token)
+    }
+}
+
+/// What a client presents to log in: what is known of its device, the transport it wants
+/// its tokens on (SPEC §8), and the request's DPoP proof (SPEC §9). A [`DeviceInfo`] alone
+/// is a bearer login without a proof, so `login(user, info)` reads as before.
+///
+/// ```
+/// use trusted_devices_core::{DeviceInfo, LoginRequest, Transport};
+/// let request = LoginRequest::from(DeviceInfo::new()).transport(Transport::Cookie);
+/// assert_eq!(request.transport, Transport::Cookie);
+/// assert!(request.proof.is_none());
+/// ```
+#[derive(Debug, Clone)]
+pub struct LoginRequest<'a> {
+    /// The device's User-Agent, address, requested name...
+    pub info: DeviceInfo,
+    /// How its tokens travel [default: bearer].
+    pub transport: Transport,
+    /// The request's DPoP proof, if it carried one [default: none].
+    pub proof: Option<DpopRequest<'a>>,
+}
+
+impl<'a> LoginRequest<'a> {
+    /// A bearer login of the device `info` describes, without a proof.
+    #[must_use]
+    pub fn new(info: DeviceInfo) -> Self {
+        Self {
+            info,
+            transport: Transport::Bearer,
+            proof: None,
+        }
+    }
+
+    /// The same, with tokens on `transport`.
+    #[must_use]
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The same, with the request's DPoP proof.
+    #[must_use]
+    pub fn proof(mut self, proof: Option<DpopRequest<'a>>) -> Self {
+        self.proof = proof;
+        self
+    }
+}
+
+impl From<DeviceInfo> for LoginRequest<'_> {
+    /// A bearer login without a proof.
+    fn from(info: DeviceInfo) -> Self {
+        Self::new(info)
     }
 }
