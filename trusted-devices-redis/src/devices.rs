@@ -292,7 +292,6 @@ where
             let flat: Vec<String> = connection.hgetall(key).await.map_err(storage_error)?;
             devices.extend(one_hash(flat)?);
         }
-        devices.sort_by_key(|d| (d.created_at, d.id));
         Ok(devices)
     }
 

@@ -67,10 +67,7 @@ impl Statements {
                  WHERE user_id = $1 ORDER BY created_at, id LIMIT $2)",
             ),
             get_device: format!("SELECT {DEVICE_COLUMNS} FROM td_devices WHERE id = $1"),
-            list_devices: format!(
-                "SELECT {DEVICE_COLUMNS} FROM td_devices WHERE user_id = $1 \
-                 ORDER BY created_at, id"
-            ),
+            list_devices: format!("SELECT {DEVICE_COLUMNS} FROM td_devices WHERE user_id = $1"),
             update_device: returning(
                 "UPDATE td_devices SET name = COALESCE($3, name), \
                  can_delete_other_devices = COALESCE($4, can_delete_other_devices), \

@@ -149,9 +149,7 @@ impl DeviceRepository for MemoryDeviceRepository {
 
     async fn list(&self, user: &UserId) -> Result<Vec<Device>, StorageError> {
         let state = self.read();
-        let mut devices: Vec<Device> = state.user_devices(user).into_iter().cloned().collect();
-        devices.sort_by_key(|d| (d.created_at, d.id));
-        Ok(devices)
+        Ok(state.user_devices(user).into_iter().cloned().collect())
     }
 
     async fn update(

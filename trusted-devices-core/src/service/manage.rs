@@ -7,9 +7,13 @@ use crate::events::{Event, RevokeReason};
 use crate::service::{Authenticated, TrustedDevices};
 
 impl TrustedDevices {
-    /// Every device of the acting device's user, oldest first.
+    /// Every device of the acting device's user, oldest first (by `created_at`, then `id`
+    /// for devices created at the same instant): the one place the order is decided, so
+    /// that every store may answer in its own.
     pub async fn list(&self, acting: &Authenticated) -> Result<Vec<Device>, Error> {
-        Ok(self.inner.devices.list(&acting.device.user_id).await?)
+        let mut devices = self.inner.devices.list(&acting.device.user_id).await?;
+        devices.sort_by_key(|device| (device.created_at, device.id));
+        Ok(devices)
     }
 
     /// One device of the acting device's user; another user's device is `device_not_found`.

@@ -197,7 +197,8 @@ pub trait DeviceRepository: Send + Sync {
         Ok(self.get(id).await?.map(Arc::new))
     }
 
-    /// Every device of `user`, ordered by `created_at` then `id`.
+    /// Every device of `user`, in any order: the service orders a listing itself
+    /// (`created_at`, then `id`), so no store has to.
     async fn list(&self, user: &UserId) -> Result<Vec<Device>, StorageError>;
 
     /// Applies `patch` to `user`'s device `id`; `None` when `user` has no such device.
