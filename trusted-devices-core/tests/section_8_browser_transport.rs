@@ -82,7 +82,7 @@ async fn send(
     body: &[u8],
 ) -> ApiResponse {
     let request = ApiRequest {
-        cookie: Some(cookies.as_bytes()),
+        cookie: cookies.as_bytes().into(),
         origin: origin.map(str::as_bytes),
         device_id: id,
         body,
@@ -156,7 +156,7 @@ async fn section_8_csrf_guard_refuses_changes_from_other_origins() {
     .await;
     assert_eq!(allowed.status, 200);
     let same_origin = ApiRequest {
-        cookie: Some(cookies.as_bytes()),
+        cookie: cookies.as_bytes().into(),
         sec_fetch_site: Some(b"same-origin"),
         device_id: Some(&id),
         body: rename,

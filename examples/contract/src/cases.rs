@@ -396,6 +396,56 @@ fn cookie_login(client: &Client, origin: &str) -> Reply {
     login
 }
 
+/// The access cookie's `name=value` pair of a cookie login's answer.
+fn access_pair(login: &Reply) -> String {
+    cookies_of(login)
+        .split("; ")
+        .find(|pair| pair.contains("access="))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// SPEC §8, several `Cookie` fields (HTTP/2 sends each cookie in a field of its own; a
+/// sibling subdomain can plant one): a planted access cookie in the first field never signs
+/// the person into the planter's account, whichever field comes first.
+pub fn cookie_fields_planted_first(binary: &str) {
+    let server = Server::start(binary, &[]);
+    let client = Client::new(&server.base);
+    let origin = server.base.as_str();
+    let alice = access_pair(&cookie_login(&client, origin));
+    let bob_login = client.send(
+        "POST",
+        "/auth/login",
+        &[("X-Token-Transport", "cookie"), ("Origin", origin)],
+        Some(br#"{"username":"bob","password":"bob-password"}"#),
+    );
+    assert_eq!(bob_login.status, 200, "{bob_login:?}");
+    let planted = access_pair(&bob_login);
+    for fields in [[&planted, &alice], [&alice, &planted]] {
+        let headers = [
+            ("Cookie", fields[0].as_str()),
+            ("Cookie", fields[1].as_str()),
+        ];
+        let reply = client.send("GET", "/devices", &headers, None);
+        assert_eq!(
+            reply.status, 401,
+            "two access cookies in two fields must sign nobody in: {reply:?}"
+        );
+    }
+    let own = client.send("GET", "/devices", &[("Cookie", &alice)], None);
+    assert_eq!(own.status, 200, "{own:?}");
+    let split = client.send(
+        "GET",
+        "/devices",
+        &[("Cookie", "theme=dark"), ("Cookie", &alice)],
+        None,
+    );
+    assert_eq!(
+        split.status, 200,
+        "one access cookie across fields is read: {split:?}"
+    );
+}
+
 /// SPEC §8 over real HTTP: a cookie login, cookie requests behind the CSRF guard, renewal
 /// through the refresh cookie, and logout clearing both cookies.
 pub fn cookie_transport(binary: &str) {

@@ -29,10 +29,10 @@ mod suite;
 pub use activity::activity_route;
 pub use browser::{account_screenshot, your_devices_page};
 pub use cases::{
-    bad_settings, cookie_renewal_on_application_routes, cookie_sign_out, cookie_transport,
-    cross_site_logins_lock_nobody_out, postgres_walkthrough, readme_dpop_walkthrough,
-    readme_walkthrough, routes_and_codes, rule_a_readme_asymmetry, server_url,
-    unreachable_store_at_start,
+    bad_settings, cookie_fields_planted_first, cookie_renewal_on_application_routes,
+    cookie_sign_out, cookie_transport, cross_site_logins_lock_nobody_out, postgres_walkthrough,
+    readme_dpop_walkthrough, readme_walkthrough, routes_and_codes, rule_a_readme_asymmetry,
+    server_url, unreachable_store_at_start,
 };
 pub use client::{Client, Reply};
 pub use dpop::{

@@ -132,6 +132,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_8_a_planted_cookie_in_another_field_never_signs_in() {
+            $crate::cookie_fields_planted_first(BINARY);
+        }
+
+        #[test]
         fn section_8_cross_site_logins_are_refused_before_any_limit() {
             $crate::cross_site_logins_lock_nobody_out(BINARY);
         }

@@ -21,6 +21,7 @@ use std::time::Duration;
 use cookie::{Cookie, SameSite};
 
 use crate::error::Error;
+use crate::http::CookieFields;
 use crate::http::Endpoint;
 
 /// Where and how cookies are set, and which origins may send cookie-authenticated changes.
@@ -135,16 +136,19 @@ impl CookieSettings {
             .to_string()
     }
 
-    /// The access token from a request's `Cookie` header, if any.
+    /// The access token from a request's `Cookie` fields, if exactly one of them names it
+    /// once (SPEC §8: a planted second cookie of the name, in the same field or another,
+    /// makes none).
     #[must_use]
-    pub fn access_token<'a>(&self, cookie_header: Option<&'a [u8]>) -> Option<&'a str> {
-        find(cookie_header?, self.access_name())
+    pub fn access_token<'a>(&self, cookies: impl Into<CookieFields<'a>>) -> Option<&'a str> {
+        find(&cookies.into(), self.access_name())
     }
 
-    /// The refresh token from a request's `Cookie` header, if any.
+    /// The refresh token from a request's `Cookie` fields, as for
+    /// [`access_token`](Self::access_token).
     #[must_use]
-    pub fn refresh_token<'a>(&self, cookie_header: Option<&'a [u8]>) -> Option<&'a str> {
-        find(cookie_header?, self.refresh_name())
+    pub fn refresh_token<'a>(&self, cookies: impl Into<CookieFields<'a>>) -> Option<&'a str> {
+        find(&cookies.into(), self.refresh_name())
     }
 
     /// The CSRF guard: a cookie-authenticated change must come from an allowed origin,
@@ -209,10 +213,13 @@ impl RenewalCookie {
     }
 }
 
-fn find<'a>(header: &'a [u8], name: &str) -> Option<&'a str> {
-    let header = std::str::from_utf8(header).ok()?;
-    let mut named = Cookie::split_parse(header)
-        .filter_map(Result::ok)
+/// The value of the one cookie called `name` across every field; none when it is missing
+/// or comes more than once (whichever came first would be a guess).
+fn find<'a>(cookies: &CookieFields<'a>, name: &str) -> Option<&'a str> {
+    let mut named = cookies
+        .fields()?
+        .filter_map(|field| std::str::from_utf8(field).ok())
+        .flat_map(|field| Cookie::split_parse(field).filter_map(Result::ok))
         .filter(|cookie| cookie.name() == name);
     let only = named.next()?;
     if named.next().is_some() {
@@ -288,15 +295,37 @@ mod tests {
     fn section_8_tokens_are_read_from_the_cookie_header() {
         let secure = settings();
         let header = b"theme=dark; __Host-td_access=abc.def.ghi; __Secure-td_refresh=tdr_1";
-        assert_eq!(secure.access_token(Some(header)), Some("abc.def.ghi"));
-        assert_eq!(secure.refresh_token(Some(header)), Some("tdr_1"));
+        assert_eq!(secure.access_token(&header[..]), Some("abc.def.ghi"));
+        assert_eq!(secure.refresh_token(&header[..]), Some("tdr_1"));
         assert_eq!(
-            secure.access_token(Some(b"td_access=x")),
+            secure.access_token(&b"td_access=x"[..]),
             None,
             "names are exact"
         );
-        assert_eq!(secure.access_token(Some(b"\xff")), None);
+        assert_eq!(secure.access_token(&b"\xff"[..]), None);
         assert_eq!(secure.access_token(None), None);
+    }
+
+    /// SPEC §8 over HTTP/2 (RFC 9113 section 8.2.3: each cookie may come in a field of its
+    /// own): a cookie of the name planted in another field makes no token, whichever field
+    /// comes first; one field of each name is read as one header.
+    #[test]
+    fn section_8_a_planted_cookie_in_another_field_never_wins() {
+        let secure = settings();
+        let planted: &[u8] = b"__Host-td_access=mallorys";
+        let own: &[u8] = b"theme=dark; __Host-td_access=alices";
+        for fields in [[planted, own], [own, planted]] {
+            let cookies: CookieFields<'_> = fields.into_iter().collect();
+            assert_eq!(secure.access_token(cookies), None, "{cookies:?}");
+        }
+        let split: CookieFields<'_> = [&b"theme=dark"[..], &b"__Host-td_access=alices"[..]]
+            .into_iter()
+            .collect();
+        assert_eq!(secure.access_token(split), Some("alices"));
+        let many: CookieFields<'_> = std::iter::repeat_n(&b"a=b"[..], CookieFields::MAX + 1)
+            .chain([own])
+            .collect();
+        assert_eq!(secure.access_token(many), None, "too many fields: none");
     }
 
     #[test]

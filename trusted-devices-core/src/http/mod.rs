@@ -43,6 +43,6 @@ pub use client_ip::{BadProxy, ForwardedHeader, TrustedProxies};
 pub use cookies::{CookieSettings, RenewalCookie};
 pub use device_api::{DeviceApi, DpopInput, LOGIN_HEADER_MAX_BYTES};
 pub use endpoint::Endpoint;
-pub use request::{ApiRequest, Scheme, access_token};
+pub use request::{ApiRequest, CookieFields, Scheme, access_token};
 pub use response::ApiResponse;
 pub use views::{DeviceView, LocationView};

@@ -14,8 +14,9 @@ pub struct ApiRequest<'a> {
     pub body: &'a [u8],
     /// The client address, as the adapter resolved it.
     pub client_ip: Option<IpAddr>,
-    /// The raw `Cookie` header, if any (SPEC §8).
-    pub cookie: Option<&'a [u8]>,
+    /// Every `Cookie` field of the request (SPEC §8): HTTP/2 sends each cookie in a field of
+    /// its own, and a planted cookie must not win by coming first.
+    pub cookie: CookieFields<'a>,
     /// The raw `Origin` header, if any.
     pub origin: Option<&'a [u8]>,
     /// The raw `Sec-Fetch-Site` header, if any.
@@ -78,6 +79,10 @@ impl<'a> ApiRequest<'a> {
         self.authorization = header("authorization").into_iter().next();
         for name in names {
             let mut values = header(name).into_iter();
+            if *name == "cookie" {
+                self.cookie = values.collect();
+                continue;
+            }
             if let Some(value) = values.next() {
                 self.set_header(name, value);
                 if *name == "dpop" && values.next().is_some() {
@@ -91,7 +96,7 @@ impl<'a> ApiRequest<'a> {
     /// Sets the field for `name` (one of [`HEADERS`](Self::HEADERS)) to `value`.
     pub fn set_header(&mut self, name: &str, value: &'a [u8]) {
         match name {
-            "cookie" => self.cookie = Some(value),
+            "cookie" => self.cookie.push(value),
             "origin" => self.origin = Some(value),
             "sec-fetch-site" => self.sec_fetch_site = Some(value),
             "x-token-transport" => self.token_transport = Some(value),
@@ -110,7 +115,7 @@ impl fmt::Debug for ApiRequest<'_> {
             .field("device_id", &self.device_id)
             .field("body_len", &self.body.len())
             .field("client_ip", &self.client_ip)
-            .field("cookie", &self.cookie.map(|_| "<redacted>"))
+            .field("cookie", &self.cookie)
             .field("origin", &self.origin.map(String::from_utf8_lossy))
             .field(
                 "sec_fetch_site",
@@ -129,6 +134,78 @@ impl fmt::Debug for ApiRequest<'_> {
             .field("host", &self.host.map(String::from_utf8_lossy))
             .field("dpop", &self.dpop.map(|_| "<proof>"))
             .finish()
+    }
+}
+
+/// The `Cookie` fields of a request, borrowed: up to [`MAX`](Self::MAX) of
+/// them; a request with more is ambiguous and yields no cookie token. Its `Debug` shows
+/// only how many there are.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct CookieFields<'a> {
+    fields: [Option<&'a [u8]>; CookieFields::MAX],
+    overflow: bool,
+}
+
+impl<'a> CookieFields<'a> {
+    /// The most `Cookie` fields read; a request with more yields no cookie token.
+    pub const MAX: usize = 8;
+
+    /// Adds one field (beyond [`MAX`](Self::MAX), marks the request ambiguous).
+    pub fn push(&mut self, field: &'a [u8]) {
+        match self.fields.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(field),
+            None => self.overflow = true,
+        }
+    }
+
+    /// The fields, in the order received; `None` for a request with more than
+    /// [`MAX`](Self::MAX), which is read as having no cookie token.
+    #[must_use]
+    pub fn fields(&self) -> Option<impl Iterator<Item = &'a [u8]> + '_> {
+        (!self.overflow).then(|| self.fields.iter().flatten().copied())
+    }
+
+    /// Whether the request sent no `Cookie` field.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        !self.overflow && self.fields.iter().all(Option::is_none)
+    }
+}
+
+impl<'a> From<&'a [u8]> for CookieFields<'a> {
+    /// One `Cookie` field.
+    fn from(field: &'a [u8]) -> Self {
+        let mut fields = Self::default();
+        fields.push(field);
+        fields
+    }
+}
+
+impl<'a> From<Option<&'a [u8]>> for CookieFields<'a> {
+    /// One `Cookie` field, or none.
+    fn from(field: Option<&'a [u8]>) -> Self {
+        field.map(Self::from).unwrap_or_default()
+    }
+}
+
+impl<'a> FromIterator<&'a [u8]> for CookieFields<'a> {
+    fn from_iter<I: IntoIterator<Item = &'a [u8]>>(fields: I) -> Self {
+        let mut all = Self::default();
+        for field in fields {
+            all.push(field);
+        }
+        all
+    }
+}
+
+impl fmt::Debug for CookieFields<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.fields.iter().flatten().count();
+        write!(
+            f,
+            "CookieFields({count} redacted{})",
+            if self.overflow { ", more" } else { "" }
+        )
     }
 }
 
