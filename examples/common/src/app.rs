@@ -154,13 +154,18 @@ impl DemoApp {
         Ok(response)
     }
 
-    /// `GET /me`: the acting device's user and id.
+    /// `GET /me`: the acting device's user and id (with `dpop_nonce` on, the next server
+    /// nonce when the proof's is past half its life, RFC 9449 section 8.2).
     pub fn me(acting: &Authenticated) -> ApiResponse {
         let me = Me {
             user_id: acting.device.user_id.as_str(),
             device_id: acting.device.id,
         };
-        ApiResponse::json(200, &me)
+        let mut response = ApiResponse::json(200, &me);
+        if let Some(nonce) = &acting.dpop_nonce {
+            response.push_header("dpop-nonce", nonce.clone());
+        }
+        response
     }
 }
 

@@ -297,6 +297,20 @@ pub fn dpop_server_nonce(binary: &str) {
     );
 }
 
+/// SPEC §9, "Order": a login's proof is checked before the password, so a bad proof is
+/// answered the same with the right password and a wrong one (a guesser learns nothing).
+pub fn dpop_login_proof_before_password(binary: &str) {
+    let server = Server::start(binary, &[]);
+    let base = server.base.as_str();
+    let client = Client::new(base);
+    let key = DpopKey::generate_es256(&OsRandom);
+    for password in ["alice-password", "a wrong guess"] {
+        let bad_proof = proof(&key, "POST", base, "/elsewhere", None);
+        let login = client.login(("alice", password), &[("DPoP", &bad_proof)]);
+        refused(&login, &format!("a bad proof with password {password:?}"));
+    }
+}
+
 /// SPEC §9, "`htu` names this server": a `Host` that is not `host[:port]` is refused and
 /// never spliced into a URI (`Host: evil.example/other/path?` once let a proof made for any
 /// route, or another server, pass), and a proof for another origin than the server's is

@@ -36,7 +36,8 @@ pub use cases::{
 };
 pub use client::{Client, Reply};
 pub use dpop::{
-    dpop_bound_device, dpop_htu_names_this_server, dpop_replay_across_servers, dpop_server_nonce,
+    dpop_bound_device, dpop_htu_names_this_server, dpop_login_proof_before_password,
+    dpop_replay_across_servers, dpop_server_nonce,
 };
 pub use geolocation::{bad_geoip_database, geolocation_and_risk_signals};
 pub use hardening::{

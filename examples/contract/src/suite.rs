@@ -147,6 +147,11 @@ macro_rules! http_contract_tests {
         }
 
         #[test]
+        fn section_9_a_logins_proof_is_checked_before_the_password_over_http() {
+            $crate::dpop_login_proof_before_password(BINARY);
+        }
+
+        #[test]
         fn section_9_htu_names_this_server_over_http() {
             $crate::dpop_htu_names_this_server(BINARY);
         }
