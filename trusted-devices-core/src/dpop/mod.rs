@@ -6,12 +6,16 @@
 //! that key, and so does every refresh: a copied token is useless without the key.
 //!
 //! Proofs are checked as RFC 9449 section 4.3 says ([`check_proof`]), with ES256 (P-256)
-//! and EdDSA (Ed25519) through RustCrypto's `p256` and `ed25519-dalek`; no curve or
-//! signature code is written here. Each proof's `jti` is used once within the proof-age
+//! and EdDSA (Ed25519) through ring (BoringSSL's constant-time code); no curve or
+//! signature code is written here. The device's side (`DpopKey`, signing with RustCrypto's
+//! `p256` and `ed25519-dalek`) is behind the `client` feature: a server needs none of it. Each proof's `jti` is used once within the proof-age
 //! window ([`ProofReplayCache`]), and with `dpop_nonce` on a proof must carry a recent
 //! server nonce.
 //!
+//! With the `client` feature (a device's side of it):
+//!
 //! ```
+//! # #[cfg(feature = "client")] {
 //! use chrono::{TimeDelta, Utc};
 //! use trusted_devices_core::OsRandom;
 //! use trusted_devices_core::dpop::{DpopKey, DpopRequest, ProofFor, PublicOrigin, check_proof};
@@ -30,8 +34,10 @@
 //! let request = DpopRequest { proof: &proof, method: "GET", origins: &origins, path: "/me" };
 //! let checked = check_proof(&request, Some("the access token"), now, TimeDelta::seconds(60)).unwrap();
 //! assert_eq!(checked.jkt, key.thumbprint());
+//! # }
 //! ```
 
+#[cfg(feature = "client")]
 mod client;
 mod jwk;
 pub(crate) mod nonce;
@@ -41,6 +47,7 @@ mod replay;
 
 pub use crate::domain::Thumbprint;
 pub use crate::error::ProofError;
+#[cfg(feature = "client")]
 pub use client::{DpopKey, ProofFor};
 pub use jwk::PublicJwk;
 pub use origin::PublicOrigin;

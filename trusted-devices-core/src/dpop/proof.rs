@@ -322,6 +322,7 @@ mod tests {
 
     /// SPEC §9: `EdDSA` (RFC 8037) and `Ed25519` (RFC 9864's fully specified name) both
     /// name the Ed25519 algorithm.
+    #[cfg(feature = "client")]
     #[test]
     fn section_9_both_spellings_of_ed25519_are_accepted() {
         use ed25519_dalek::Signer as _;
