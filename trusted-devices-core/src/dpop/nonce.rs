@@ -32,34 +32,35 @@ pub(crate) fn issue(keys: &KeyRing, now: DateTime<Utc>) -> String {
     b64_encode(&nonce)
 }
 
-/// Whether `nonce` was issued by a key of `keys` no longer than `lifetime` before `now`.
+/// How long ago `nonce` was issued, if a key of `keys` issued it no longer than `lifetime`
+/// before `now`: one MAC check tells both whether it is good and whether it is due for
+/// renewal.
 #[must_use]
-pub(crate) fn is_fresh(
+pub(crate) fn age_if_fresh(
     keys: &KeyRing,
     nonce: &str,
     now: DateTime<Utc>,
     lifetime: TimeDelta,
-) -> bool {
+) -> Option<TimeDelta> {
     let mut raw = [0u8; NONCE_BYTES];
     if b64_decode_into(nonce, &mut raw) != Some(NONCE_BYTES) {
-        return false;
+        return None;
     }
     let (time, tag) = raw.split_at(8);
-    let Ok(issued_bytes) = <[u8; 8]>::try_from(time) else {
-        return false;
-    };
+    let issued_bytes = <[u8; 8]>::try_from(time).ok()?;
     let issued = i64::from_be_bytes(issued_bytes);
     let age = now.timestamp().saturating_sub(issued);
     if age < 0 || age > lifetime.num_seconds() {
-        return false;
+        return None;
     }
-    keys.all().any(|key| {
+    let genuine = keys.all().any(|key| {
         key.mac()
             .chain_update(LABEL)
             .chain_update(issued_bytes)
             .verify_truncated_left(tag)
             .is_ok()
-    })
+    });
+    genuine.then(|| TimeDelta::seconds(age))
 }
 
 #[cfg(test)]
@@ -69,6 +70,10 @@ mod tests {
 
     fn ring(secret: u8) -> KeyRing {
         KeyRing::new(SigningKey::new("k", &[secret; 32]).unwrap())
+    }
+
+    fn is_fresh(keys: &KeyRing, nonce: &str, now: DateTime<Utc>, lifetime: TimeDelta) -> bool {
+        age_if_fresh(keys, nonce, now, lifetime).is_some()
     }
 
     fn at(seconds: i64) -> DateTime<Utc> {
@@ -81,6 +86,10 @@ mod tests {
         let nonce = issue(&ring(1), at(1_000));
         assert!(is_fresh(&ring(1), &nonce, at(1_000), minute));
         assert!(is_fresh(&ring(1), &nonce, at(1_060), minute));
+        assert_eq!(
+            age_if_fresh(&ring(1), &nonce, at(1_045), minute),
+            Some(TimeDelta::seconds(45))
+        );
         assert!(!is_fresh(&ring(1), &nonce, at(1_061), minute), "stale");
         assert!(
             !is_fresh(&ring(1), &nonce, at(999), minute),

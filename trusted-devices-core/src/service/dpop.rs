@@ -116,10 +116,10 @@ impl TrustedDevices {
         if &checked.jkt != bound {
             return Err(Error::DpopInvalid(ProofError::WrongKey));
         }
-        self.require_nonce(&checked, now)?;
+        let nonce_age = self.require_nonce(&checked, now)?;
         self.record_use(&checked, now).await?;
         Ok(ProvenHolder {
-            next_nonce: self.nonce_due(&checked, now),
+            next_nonce: self.nonce_due(nonce_age, now),
         })
     }
 
@@ -134,39 +134,37 @@ impl TrustedDevices {
     }
 
     /// With `dpop_nonce` on, a proof must carry a nonce this service issued within the
-    /// window; otherwise the refusal hands out a fresh one.
-    fn require_nonce(&self, checked: &CheckedProof, now: DateTime<Utc>) -> Result<(), Error> {
+    /// window; otherwise the refusal hands out a fresh one. The nonce's age, when nonces
+    /// are on.
+    fn require_nonce(
+        &self,
+        checked: &CheckedProof,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TimeDelta>, Error> {
         let policy = &self.inner.policy;
         if !policy.dpop_nonce() {
-            return Ok(());
+            return Ok(None);
         }
         let keys = self.inner.codec.keys();
-        let fresh = checked
+        let age = checked
             .nonce
             .as_deref()
-            .is_some_and(|nonce| nonce::is_fresh(keys, nonce, now, policy.dpop_proof_age));
-        if fresh {
-            Ok(())
-        } else {
-            let nonce = nonce::issue(keys, now);
-            Err(refused(ProofError::UseNonce { nonce }))
+            .and_then(|nonce| nonce::age_if_fresh(keys, nonce, now, policy.dpop_proof_age));
+        match age {
+            Some(age) => Ok(Some(age)),
+            None => {
+                let nonce = nonce::issue(keys, now);
+                Err(refused(ProofError::UseNonce { nonce }))
+            }
         }
     }
 
-    /// A fresh nonce for the answer when the proof's is past half its life (RFC 9449
-    /// section 8.2: the client gets the next one before the old one expires).
-    fn nonce_due(&self, checked: &CheckedProof, now: DateTime<Utc>) -> Option<String> {
-        let policy = &self.inner.policy;
-        if !policy.dpop_nonce() {
-            return None;
-        }
-        let keys = self.inner.codec.keys();
-        let half = policy.dpop_proof_age / 2;
-        let still_young = checked
-            .nonce
-            .as_deref()
-            .is_some_and(|nonce| nonce::is_fresh(keys, nonce, now, half));
-        (!still_young).then(|| nonce::issue(keys, now))
+    /// A fresh nonce for the answer when the proof's, `age` old, is past half its life
+    /// (RFC 9449 section 8.2: the client gets the next one before the old one expires).
+    fn nonce_due(&self, age: Option<TimeDelta>, now: DateTime<Utc>) -> Option<String> {
+        let half = self.inner.policy.dpop_proof_age / 2;
+        age.filter(|age| *age > half)
+            .map(|_| nonce::issue(self.inner.codec.keys(), now))
     }
 
     /// The proof's `jti`, used once for the window. More proofs by one key than its

@@ -279,25 +279,21 @@ impl LoginAttempt<'_> {
             transport,
             proof,
         } = request.into();
-        let late = match proof {
-            Some(proof) => self
+        let now = self.service.now();
+        // A proof given here is checked now; without one, the proof checked before the
+        // password stands, and without either the policy decides (`required` refuses).
+        let checked = match (proof, self.proof) {
+            (Some(late), earlier) => self
                 .service
-                .check_login_proof(Some(&proof), self.service.now()),
-            None => Ok(None),
+                .check_login_proof(Some(&late), now)
+                .map(|late| late.or(earlier)),
+            (None, Some(earlier)) => Ok(Some(earlier)),
+            (None, None) => self.service.check_login_proof(None, now),
         };
-        let checked = match (late, self.proof) {
-            (Err(error), _) => {
-                return Err(self.service.reject_login(self.user, &info, error).await);
-            }
-            (Ok(Some(late)), _) => Some(late),
-            (Ok(None), earlier) => earlier,
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(error) => return Err(self.service.reject_login(self.user, &info, error).await),
         };
-        if checked.is_none()
-            && self.service.inner.policy.dpop() == crate::policy::DpopMode::Required
-        {
-            let error = Error::DpopInvalid(crate::dpop::ProofError::Missing);
-            return Err(self.service.reject_login(self.user, &info, error).await);
-        }
         self.service
             .create_login(self.user, info, transport, checked)
             .await
